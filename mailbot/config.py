@@ -1,0 +1,292 @@
+"""Settings: one documented schema, loaded from config.toml, validated before anything connects.
+
+Every setting and its default lives in the dataclasses below; `config.toml` in the repository is the
+commented example. Secrets never live in the file: only the names of the environment variables (or
+files) that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+SECURITY = ("ssl", "starttls", "none")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    kind: Literal["imap", "maildir"] = "imap"
+    host: str = ""
+    port: int = 993
+    security: str = "ssl"
+    username: str = ""
+    password_env: str = "MAILBOT_IMAP_PASSWORD"
+    password_file: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = "mailbot/processed"
+    rejected_folder: str = "mailbot/rejected"
+    held_folder: str = "mailbot/held"
+    poll_seconds: int = 60
+    idle: bool = True
+    timeout_seconds: int = 60
+    path: str = ""
+
+    def password(self) -> str:
+        return _secret(self.password_env, self.password_file, "mailbox")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    kind: Literal["smtp", "directory"] = "smtp"
+    host: str = ""
+    port: int = 465
+    security: str = "ssl"
+    username: str = ""
+    password_env: str = "MAILBOT_SMTP_PASSWORD"
+    password_file: str = ""
+    from_address: str = ""
+    from_name: str = "应急管理局信息报送"
+    timeout_seconds: int = 60
+    directory: str = ""
+    max_attempts: int = 8
+
+    def password(self) -> str:
+        return _secret(self.password_env, self.password_file, "smtp")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite:///var/mailbot.db"
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    dir: str = "var/storage"
+
+
+@dataclass(frozen=True)
+class OfficeConfig:
+    name: str = "局办公室"
+    recipients: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    max_message_bytes: int = 50 * 1024 * 1024
+    max_archive_bytes: int = 200 * 1024 * 1024
+    max_archive_members: int = 500
+    max_compression_ratio: float = 100.0
+    min_photo_side: int = 600
+    min_research_chars: int = 2000
+    replies_per_sender_per_hour: int = 20
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    routine: float = 0.3
+    research: float = 1.0
+    experience: float = 1.0
+
+
+@dataclass(frozen=True)
+class ChecksConfig:
+    require_photos: bool = True
+
+
+@dataclass(frozen=True)
+class Liaison:
+    name: str
+    email: str
+    phone: str = ""
+    wechat: str = ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    kind: str = "科室"
+    liaisons: tuple[Liaison, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    mailbox: MailboxConfig = field(default_factory=MailboxConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    office: OfficeConfig = field(default_factory=OfficeConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    checks: ChecksConfig = field(default_factory=ChecksConfig)
+    units: tuple[Unit, ...] = ()
+    timezone: str = "Asia/Shanghai"
+    base_dir: Path = Path(".")
+
+    def storage_dir(self) -> Path:
+        return self.resolve(self.storage.dir)
+
+    def resolve(self, path: str) -> Path:
+        """Relative paths in the file are relative to the file, never to the working directory."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def database_url(self) -> str:
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+            return prefix + str(self.resolve(url[len(prefix):]))
+        return url
+
+
+def _secret(env: str, path: str, what: str) -> str:
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"[{what}] password_file {path!r} cannot be read: {exc.strerror}") from None
+    if env and env in os.environ:
+        return os.environ[env]
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    if creds and env and (Path(creds) / env).is_file():
+        return (Path(creds) / env).read_text(encoding="utf-8").strip()
+    return ""
+
+
+def _section(cls: type, data: dict[str, Any], name: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"[{name}] unknown key(s): {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    defaults = cls()
+    for key, value in data.items():
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"[{name}] {key} must be true or false, not {value!r}")
+        elif isinstance(default, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"[{name}] {key} must be a number, not {value!r}")
+            if isinstance(default, int) and not isinstance(default, bool) and not isinstance(value, int):
+                raise ConfigError(f"[{name}] {key} must be a whole number, not {value!r}")
+        elif isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"[{name}] {key} must be a list of strings")
+            value = tuple(value)
+        elif not isinstance(value, str):
+            raise ConfigError(f"[{name}] {key} must be a string, not {value!r}")
+        values[key] = value
+    return cls(**values)
+
+
+def _units(raw: Any) -> tuple[Unit, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("[[units]] must be an array of tables")
+    units: list[Unit] = []
+    seen_emails: dict[str, str] = {}
+    for i, entry in enumerate(raw, 1):
+        if not isinstance(entry, dict) or not str(entry.get("name", "")).strip():
+            raise ConfigError(f"[[units]] entry {i} needs a name")
+        name = str(entry["name"]).strip()
+        liaisons: list[Liaison] = []
+        for person in entry.get("liaisons", []):
+            if not isinstance(person, dict) or "@" not in str(person.get("email", "")):
+                raise ConfigError(f"unit {name!r}: every liaison needs an email address")
+            email = str(person["email"]).strip().lower()
+            if email in seen_emails and seen_emails[email] != name:
+                raise ConfigError(f"{email} is a liaison of both {seen_emails[email]!r} and {name!r}")
+            seen_emails[email] = name
+            liaisons.append(Liaison(name=str(person.get("name", "")).strip(), email=email,
+                                    phone=str(person.get("phone", "")), wechat=str(person.get("wechat", ""))))
+        aliases = entry.get("aliases", [])
+        if not isinstance(aliases, list):
+            raise ConfigError(f"unit {name!r}: aliases must be a list of strings")
+        units.append(Unit(name=name, kind=str(entry.get("kind", "科室")), liaisons=tuple(liaisons),
+                          aliases=tuple(str(a) for a in aliases)))
+    return tuple(units)
+
+
+SECTIONS: dict[str, type] = {
+    "mailbox": MailboxConfig,
+    "smtp": SmtpConfig,
+    "database": DatabaseConfig,
+    "storage": StorageConfig,
+    "office": OfficeConfig,
+    "limits": LimitsConfig,
+    "scoring": ScoringConfig,
+    "checks": ChecksConfig,
+}
+
+
+def parse_config(data: dict[str, Any], base_dir: Path) -> Config:
+    unknown = sorted(set(data) - set(SECTIONS) - {"units", "timezone"})
+    if unknown:
+        raise ConfigError(f"unknown section(s): {', '.join(unknown)}")
+    parts = {name: _section(cls, data.get(name, {}), name) for name, cls in SECTIONS.items()}
+    config = Config(**parts, units=_units(data.get("units", [])),
+                    timezone=str(data.get("timezone", "Asia/Shanghai")), base_dir=base_dir)
+    validate(config)
+    return config
+
+
+def validate(config: Config) -> None:
+    mb, smtp = config.mailbox, config.smtp
+    if mb.kind not in ("imap", "maildir"):
+        raise ConfigError(f"[mailbox] kind must be \"imap\" or \"maildir\", not {mb.kind!r}")
+    if mb.kind == "imap" and (not mb.host or not mb.username):
+        raise ConfigError("[mailbox] host and username are required for kind = \"imap\"")
+    if mb.kind == "maildir" and not mb.path:
+        raise ConfigError("[mailbox] path is required for kind = \"maildir\"")
+    if smtp.kind not in ("smtp", "directory"):
+        raise ConfigError(f"[smtp] kind must be \"smtp\" or \"directory\", not {smtp.kind!r}")
+    if smtp.kind == "smtp" and not smtp.host:
+        raise ConfigError("[smtp] host is required for kind = \"smtp\"")
+    if smtp.kind == "directory" and not smtp.directory:
+        raise ConfigError("[smtp] directory is required for kind = \"directory\"")
+    for section, security in (("mailbox", mb.security), ("smtp", smtp.security)):
+        if security not in SECURITY:
+            raise ConfigError(f"[{section}] security must be one of {', '.join(SECURITY)}, not {security!r}")
+    if "@" not in smtp.from_address:
+        raise ConfigError("[smtp] from_address must be an email address")
+    if mb.poll_seconds < 5:
+        raise ConfigError("[mailbox] poll_seconds must be at least 5 (providers throttle faster polling)")
+    url = config.database.url
+    if not (url.startswith("sqlite:") or url.startswith("postgresql")):
+        raise ConfigError("[database] url must be a sqlite:/// or postgresql+psycopg:// URL")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(config.timezone)
+    except Exception:  # zoneinfo raises several types for a bad key
+        raise ConfigError(f"timezone {config.timezone!r} is not a known time zone") from None
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("MAILBOT_CONFIG") or "config.toml")
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path or default_path()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return parse_config(data, path.resolve().parent)
+
+
+def with_overrides(config: Config, **sections: Any) -> Config:
+    """For `mailbot demo`: the same units and rules, other transports."""
+    return replace(config, **sections)
