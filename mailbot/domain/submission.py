@@ -1,0 +1,120 @@
+"""One email's attachments -> the files, manuscripts and photos it carries (unpack and parse).
+
+Nothing here decides; it gathers facts, and every failure becomes a finding for the checks instead
+of an exception, so one bad attachment never hides what is wrong with the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from mailbot.domain.archive import ArchiveError, Limits, archive_kind, read_archive
+from mailbot.domain.manuscript import Manuscript, ManuscriptError, read_docx
+from mailbot.domain.mime import Attachment
+from mailbot.domain.photos import PHOTO_EXTENSIONS, Photo, inspect_photo
+
+LEGACY_EXTENSIONS = frozenset({".doc", ".wps", ".rtf", ".pdf"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A fact found while unpacking or parsing, named by a stable check code."""
+
+    code: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    path: str
+    data: bytes
+    kind: str  # archive | manuscript | legacy | photo | other
+
+
+@dataclass(frozen=True)
+class Submission:
+    files: tuple[FoundFile, ...]
+    manuscripts: tuple[tuple[str, Manuscript], ...]
+    legacy_documents: tuple[str, ...]
+    photos: tuple[Photo, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def manuscript(self) -> Manuscript | None:
+        return self.manuscripts[0][1] if len(self.manuscripts) == 1 else None
+
+
+def _suffix(name: str) -> str:
+    return PurePosixPath(name.replace("\\", "/")).suffix.lower()
+
+
+def _kind(name: str, data: bytes) -> str:
+    suffix = _suffix(name)
+    if archive_kind(name, data):
+        return "archive"
+    if suffix == ".docx":
+        return "manuscript"
+    if suffix in LEGACY_EXTENSIONS:
+        return "legacy"
+    if suffix in PHOTO_EXTENSIONS:
+        return "photo"
+    return "other"
+
+
+def unpack(attachments: tuple[Attachment, ...], limits: Limits) -> Submission:
+    files: list[FoundFile] = []
+    findings: list[Finding] = []
+    for att in attachments:
+        kind = _kind(att.name, att.data)
+        files.append(FoundFile(att.name, att.data, kind))
+        if kind != "archive":
+            continue
+        try:
+            members = read_archive(att.data, att.name, limits)
+        except ArchiveError as exc:
+            findings.append(Finding(exc.code, exc.detail or att.name))
+            continue
+        files.extend(FoundFile(f"{att.name}/{m.path}", m.data, _kind(m.path, m.data)) for m in members
+                     if _kind(m.path, m.data) != "archive")
+    manuscripts: list[tuple[str, Manuscript]] = []
+    photos: list[Photo] = []
+    for f in files:
+        if f.kind == "manuscript":
+            try:
+                manuscripts.append((f.path, read_docx(f.data)))
+            except ManuscriptError as exc:
+                findings.append(Finding(exc.code, _basename(f.path)))
+        elif f.kind == "photo":
+            photos.append(inspect_photo(_basename(f.path), f.data))
+    for path, ms in manuscripts:
+        photos.extend(inspect_photo(f"{_basename(path)}:{_basename(name)}", data) for name, data in ms.images)
+    legacy = tuple(_basename(f.path) for f in files if f.kind == "legacy")
+    return Submission(tuple(files), tuple(manuscripts), legacy, tuple(photos), tuple(findings))
+
+
+def _basename(path: str) -> str:
+    return PurePosixPath(path.replace("\\", "/")).name
+
+
+_RESEARCH = re.compile(r"调研|调查报告")
+_EXPERIENCE = re.compile(r"经验")
+
+
+def item_kind(subject: str, title: str) -> str:
+    """research / experience pieces are marked 【调研】/【经验】 in the subject or named so in the title."""
+    tag = re.match(r"\s*[【\[]\s*([^】\]]+)\s*[】\]]", subject)
+    label = tag.group(1) if tag else ""
+    if _RESEARCH.search(label) or re.search(r"调研报告|调研材料|的调研$", title):
+        return "research"
+    if _EXPERIENCE.search(label) or re.search(r"经验材料|经验做法|经验交流", title):
+        return "experience"
+    return "routine"
+
+
+def content_hash(manuscript: Manuscript) -> str:
+    """Same title and body text = the same piece, whatever the archive or photos around it."""
+    text = manuscript.title + "\n" + "\n".join(manuscript.body)
+    return hashlib.sha256(re.sub(r"\s+", "", text).encode("utf-8")).hexdigest()
