@@ -1,0 +1,163 @@
+"""Tables and the engine: the ledger of messages, the items, their files and the reply outbox.
+
+The unique keys carry the guarantees: (mailbox, folder, uidvalidity, uid) means a message is
+processed once per mailbox identity; (year, seq) means item numbers never repeat; a reply row is
+written in the same transaction as its message's verdict (transactional outbox).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from mailbot.config import Unit as UnitConfig
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Unit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    kind: str = "科室"
+    aliases: str = ""  # one per line, matched against the unit a drafter writes
+
+
+class Liaison(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    name: str = ""
+    email: str = Field(index=True)
+    phone: str = ""
+    wechat: str = ""
+    active: bool = True
+    since: datetime = Field(default_factory=utcnow)
+
+
+class Message(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(index=True)
+    folder: str
+    uidvalidity: int
+    uid: str
+    message_id: str = Field(default="", index=True)
+    sha256: str = Field(index=True)
+    size: int = 0
+    raw_path: str
+    sender: str = Field(default="", index=True)
+    subject: str = ""
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    state: str = "stored"  # stored -> recorded -> filed
+    verdict: str = ""  # receipt | rejection | duplicate | held | ignored | seen_before
+    reasons: str = ""  # space-separated check codes
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    liaison_id: int | None = Field(default=None, foreign_key="liaison.id")
+    item_id: int | None = Field(default=None, foreign_key="item.id")
+
+
+class Item(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("year", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, index=True)
+    year: int
+    seq: int
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    liaison_id: int | None = Field(default=None, foreign_key="liaison.id")
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = "routine"
+    body_chars: int = 0
+    photo_count: int = 0
+    first_reviewer: str = ""
+    second_reviewer: str = ""
+    points: float = 0.0
+    content_hash: str = Field(unique=True, index=True)
+    status: str = "received"
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Author(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    name: str
+    unit_text: str = ""
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    share: float = 0.0
+
+
+class StoredFile(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int = Field(foreign_key="message.id", index=True)
+    path: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str
+    sha256: str = Field(index=True)
+    size: int
+
+
+class Outbox(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int | None = Field(default=None, foreign_key="message.id", index=True)
+    kind: str  # receipt | rejection | duplicate | held_notice
+    sender: str
+    recipients: str  # comma-separated
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    message_id: str = Field(unique=True)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(default="pending", index=True)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    last_error: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def sync_units(engine: Engine, units: tuple[UnitConfig, ...]) -> None:
+    """config.toml is the registry: add new units and liaisons, retire addresses no longer listed.
+
+    Retired liaisons stay in the table (inactive), so history of who submitted what is kept.
+    """
+    with Session(engine) as session:
+        listed: set[tuple[int, str]] = set()
+        for cfg in units:
+            unit = session.exec(select(Unit).where(Unit.name == cfg.name)).first()
+            if unit is None:
+                unit = Unit(name=cfg.name)
+            unit.kind, unit.aliases = cfg.kind, "\n".join(cfg.aliases)
+            session.add(unit)
+            session.flush()
+            assert unit.id is not None
+            for person in cfg.liaisons:
+                row = session.exec(select(Liaison).where(Liaison.unit_id == unit.id,
+                                                         Liaison.email == person.email)).first()
+                row = row or Liaison(unit_id=unit.id, email=person.email)
+                row.name, row.phone, row.wechat, row.active = person.name, person.phone, person.wechat, True
+                session.add(row)
+                listed.add((unit.id, person.email))
+        for row in session.exec(select(Liaison).where(Liaison.active == True)):  # noqa: E712
+            if (row.unit_id, row.email) not in listed:
+                row.active = False
+                session.add(row)
+        session.commit()

@@ -1,0 +1,39 @@
+"""A Maildir inbox, for hosts where the MTA delivers locally (and for `mailbot demo`)."""
+
+from __future__ import annotations
+
+import mailbox
+from pathlib import Path
+
+
+class MaildirSource:
+    def __init__(self, path: Path, folder: str = "INBOX") -> None:
+        self.path = path
+        self.folder = folder
+        self.key = f"maildir:{path}"
+        self._box: mailbox.Maildir | None = None
+
+    def open(self) -> None:
+        self._box = mailbox.Maildir(self.path, factory=None, create=True)
+
+    def close(self) -> None:
+        self._box = None
+
+    def _inbox(self) -> mailbox.Maildir:
+        if self._box is None:
+            raise RuntimeError("maildir source used before open()")
+        return self._box
+
+    def listing(self) -> tuple[int, list[str]]:
+        """Maildir keys never repeat, so one constant stands in for UIDVALIDITY."""
+        return 1, sorted(self._inbox().keys())  # keys begin with the delivery time
+
+    def fetch(self, uid: str) -> bytes:
+        return self._inbox().get_bytes(uid)
+
+    def file(self, uid: str, folder: str) -> None:
+        box = self._inbox()
+        name = folder.replace("/", ".")
+        target = box.get_folder(name) if name in box.list_folders() else box.add_folder(name)
+        target.add(box.get_message(uid))
+        box.remove(uid)

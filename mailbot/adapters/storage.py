@@ -1,0 +1,41 @@
+"""Content-addressed files on disk: raw messages and the files unpacked from them.
+
+Names come only from SHA-256 digests, never from a sender's file names, so nothing an archive says
+can place a file outside the storage directory; writes are atomic and fsynced so a crash leaves
+either the whole file or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+class Storage:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, data: bytes, area: str, suffix: str = "") -> tuple[str, str]:
+        """Store bytes once; returns (sha256, path relative to the storage root)."""
+        digest = hashlib.sha256(data).hexdigest()
+        rel = f"{area}/{digest[:2]}/{digest}{suffix}"
+        path = self.root / rel
+        if path.exists() and path.stat().st_size == len(data):
+            return digest, rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return digest, rel
+
+    def get(self, rel: str) -> bytes:
+        return (self.root / rel).read_bytes()
