@@ -1,0 +1,46 @@
+"""Shared pytest fixtures; the servers themselves live in tests/servers.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.servers import DovecotServer, SmtpSink, find_dovecot
+
+
+def _require_dovecot() -> None:
+    """Skip on a workstation without Dovecot; in CI a missing Dovecot is a broken setup."""
+    if find_dovecot() is not None:
+        return
+    message = "dovecot not installed (apt-get install dovecot-imapd)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}, but CI is set: the integration tests must not be skipped", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[DovecotServer]:
+    """One Dovecot for the session; use the ``dovecot`` fixture for a clean mailbox."""
+    _require_dovecot()
+    with DovecotServer() as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot(dovecot_server: DovecotServer) -> DovecotServer:
+    """The session's Dovecot with an empty mailbox, running even if a test stopped it.
+
+    reset() takes 15-20 ms against 35-50 ms for a new server. UIDs keep growing across
+    tests, so compare against ``uids()`` rather than assuming 1.
+    """
+    dovecot_server.reset()
+    return dovecot_server
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A fresh SMTP sink per test; starting one takes ~2 ms."""
+    with SmtpSink() as sink:
+        yield sink
