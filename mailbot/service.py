@@ -219,7 +219,7 @@ class Desk:
         ms = sub.manuscript
         assert ms is not None and unit.id is not None
         now = utcnow()
-        year = now.replace(tzinfo=UTC).astimezone(self.tz).year
+        year = now.astimezone(self.tz).year
         seq = (s.exec(select(func.max(Item.seq)).where(Item.year == year)).one() or 0) + 1
         points = submission_points(kind, self.points)
         item = Item(number=f"{year}-{seq:04d}", year=year, seq=seq, unit_id=unit.id, liaison_id=liaison.id,
@@ -243,7 +243,7 @@ class Desk:
             Outbox.recipients == sender, Outbox.created_at >= since)).one()
 
     def _local(self, moment: datetime) -> str:
-        local = moment.replace(tzinfo=UTC).astimezone(self.tz)
+        local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(self.tz)
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
     def _context(self, mail: ParsedMail, liaison: Liaison, unit: Unit, verdict: Verdict) -> dict[str, object]:

@@ -17,7 +17,7 @@ from mailbot.config import Unit as UnitConfig
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 class Unit(SQLModel, table=True):
