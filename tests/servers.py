@@ -289,7 +289,9 @@ class DovecotServer:
         """
         self.start()
         with self.connect() as client:
-            folders = [name for _flags, _delim, name in client.list_folders()]
+            # Parents that exist only as a path (\NonExistent) cannot be deleted and need not be.
+            folders = [name for flags, _delim, name in client.list_folders()
+                       if b"\\NonExistent" not in flags and b"\\Noselect" not in flags]
             # Children before parents: Dovecot refuses to delete a folder with children.
             for name in sorted(folders, key=len, reverse=True):
                 if name.upper() != "INBOX":

@@ -31,6 +31,7 @@ class ImapSource:
         self.folder = config.folder
         self.key = f"imap://{config.username}@{config.host}:{config.port}"
         self._client: IMAPClient | None = None
+        self._delimiter = "/"
 
     @property
     def client(self) -> IMAPClient:
@@ -69,10 +70,18 @@ class ImapSource:
 
     def open(self) -> None:
         self._client = self.connect()
+        listed = self.client.list_folders(pattern=self.folder)
+        delimiter = listed[0][1] if listed and listed[0][1] else b"/"
+        self._delimiter = delimiter.decode() if isinstance(delimiter, bytes) else str(delimiter)
         for folder in {self.config.processed_folder, self.config.rejected_folder, self.config.held_folder}:
-            if not self.client.folder_exists(folder):
-                self.client.create_folder(folder)
-                log.info("created IMAP folder %s", folder)
+            name = self.server_name(folder)
+            if not self.client.folder_exists(name):
+                self.client.create_folder(name)
+                log.info("created IMAP folder %s", name)
+
+    def server_name(self, folder: str) -> str:
+        """Config writes folders with "/"; servers differ (Dovecot maildir uses ".")."""
+        return folder.replace("/", self._delimiter)
 
     def close(self) -> None:
         if self._client is not None:
@@ -95,7 +104,7 @@ class ImapSource:
         return bytes(entry[b"BODY[]"])
 
     def file(self, uid: str, folder: str) -> None:
-        client = self.client
+        client, folder = self.client, self.server_name(folder)
         if client.has_capability("MOVE"):
             client.move([int(uid)], folder)
             return
