@@ -29,6 +29,7 @@ _CHARSET_ALIASES = {
     "x-unknown": "utf-8",
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
@@ -53,21 +54,23 @@ class ParsedMail:
     attachments: tuple[Attachment, ...]
 
 
-def _codec(charset: str | None) -> str:
-    name = (charset or "utf-8").strip().lower()
+def _codec(charset: str) -> str | None:
+    """A Python codec for a MIME label, or None when the label means nothing to us."""
+    name = charset.strip().lower()
     name = _CHARSET_ALIASES.get(name, name)
     try:
         "".encode(name)
     except LookupError:
-        return "gb18030"
+        return None
     return name
 
 
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
     """Labelled charset first; unlabelled 8-bit text is UTF-8 or, failing that, GB18030."""
-    if charset:
+    codec = _codec(charset) if charset else None
+    if codec:
         try:
-            return data.decode(_codec(charset))
+            return data.decode(codec)
         except UnicodeDecodeError:
             pass
     try:
@@ -87,7 +90,7 @@ def decode_header_value(value: str | None) -> str:
     """RFC 2047 words (also the illegal ones inside quoted filenames) and raw 8-bit headers."""
     if value is None:
         return ""
-    raw = str(value)
+    raw = _FOLD.sub("", str(value))
     parts: list[str] = []
     try:
         chunks = decode_header(raw)
