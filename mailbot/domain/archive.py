@@ -1,0 +1,447 @@
+"""Unpack an emailed archive into checked members, in memory.
+
+Liaisons' archives come from Chinese Windows tools (GBK names without the
+UTF-8 flag), 7-Zip and WinRAR, and some are hostile. Every byte produced is
+counted against `Limits`, and every failure, whatever library raised it, leaves
+as an `ArchiveError` with a stable code so the caller can answer the liaison
+without knowing the libraries.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import stat
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import py7zr
+import rarfile
+from py7zr.exceptions import PasswordRequired as SevenZipPasswordRequired
+from py7zr.exceptions import UnsupportedCompressionMethodError
+from py7zr.io import Py7zIO, WriterFactory
+
+__all__ = [
+    "ARCHIVE_BOMB",
+    "ARCHIVE_CORRUPT",
+    "ARCHIVE_ENCRYPTED",
+    "ARCHIVE_EXTENSIONS",
+    "ARCHIVE_NESTED_TOO_DEEP",
+    "ARCHIVE_TOO_LARGE",
+    "ARCHIVE_TOO_MANY_MEMBERS",
+    "ARCHIVE_UNSAFE_PATH",
+    "ARCHIVE_UNSUPPORTED",
+    "ArchiveError",
+    "Limits",
+    "Member",
+    "archive_kind",
+    "read_archive",
+]
+
+ARCHIVE_CORRUPT = "archive_corrupt"
+ARCHIVE_ENCRYPTED = "archive_encrypted"
+ARCHIVE_UNSAFE_PATH = "archive_unsafe_path"
+ARCHIVE_TOO_LARGE = "archive_too_large"
+ARCHIVE_TOO_MANY_MEMBERS = "archive_too_many_members"
+ARCHIVE_BOMB = "archive_bomb"
+ARCHIVE_NESTED_TOO_DEEP = "archive_nested_too_deep"
+ARCHIVE_UNSUPPORTED = "archive_unsupported"
+
+ARCHIVE_EXTENSIONS: frozenset[str] = frozenset({".zip", ".7z", ".rar"})
+
+_MIB = 1024 * 1024
+_CHUNK = 64 * 1024
+_RATIO_FLOOR = _MIB  # below this, small highly compressible files are normal, not bombs
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),  # empty zip
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07\x00", "rar"),  # RAR 1.5-4.x
+    (b"Rar!\x1a\x07\x01\x00", "rar"),  # RAR 5
+)
+# Zip containers that are documents, not archives: a .docx has zip magic but must
+# reach the manuscript checks whole.
+_ZIP_DOCUMENTS = frozenset({
+    ".docx", ".docm", ".dotx", ".dotm", ".xlsx", ".xlsm", ".pptx", ".ppsx",
+    ".odt", ".ods", ".odp", ".ofd", ".epub", ".xps", ".oxps", ".jar", ".apk",
+})
+_JUNK_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+_ZIP_UTF8 = 0x0800
+_ZIP_ENCRYPTED = 0x0001
+_ZIP_UNICODE_PATH = 0x7075
+_DOS_DIRECTORY = 0x10
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one emailed archive may cost, nested archives included.
+
+    ``max_members`` counts every entry listed (directories and skipped junk too),
+    because listing is what costs memory before a single byte is unpacked.
+    """
+
+    max_total_bytes: int = 200 * 1024 * 1024
+    max_members: int = 500
+    max_ratio: float = 100.0
+    max_depth: int = 1
+
+
+@dataclass(frozen=True)
+class Member:
+    path: str
+    data: bytes = field(repr=False)  # megabytes do not belong in logs and tracebacks
+
+
+class ArchiveError(Exception):
+    """The one exception read_archive raises; ``code`` picks the reply, ``detail`` fills it in.
+
+    ``detail`` is the offending member's decoded path for per-member problems,
+    the archive's own name for whole-archive ones (corrupt, encrypted headers,
+    unsupported), and the exceeded limit as a number for too_large,
+    too_many_members and bomb.
+    """
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}" if self.detail else self.code
+
+
+def _extension(name: str) -> str:
+    return PurePosixPath(name.replace("\\", "/")).suffix.lower()
+
+
+def archive_kind(name: str, data: bytes) -> str | None:
+    """Magic bytes first, since liaisons rename files; the extension only when magic says nothing."""
+    extension = _extension(name)
+    if extension in _ZIP_DOCUMENTS:
+        return None
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return extension[1:] if extension in ARCHIVE_EXTENSIONS else None
+
+
+def read_archive(data: bytes, name: str, limits: Limits = Limits()) -> tuple[Member, ...]:
+    """Unpack ``data`` (attachment ``name``) in memory; members of nested archives are flattened in."""
+    kind = archive_kind(name, data)
+    if kind is None:
+        raise ArchiveError(ARCHIVE_UNSUPPORTED, name)
+    budget = _Budget(limits, len(data))
+    return tuple(_unpack(kind, data, name, "", 0, budget))
+
+
+class _Budget:
+    """Running totals shared by an archive and every archive nested in it."""
+
+    def __init__(self, limits: Limits, packed_size: int) -> None:
+        self.limits = limits
+        self._packed = max(packed_size, 1)
+        self._members = 0
+        self._total = 0
+
+    def admit(self, entries: int) -> None:
+        if self._members + entries > self.limits.max_members:
+            raise ArchiveError(ARCHIVE_TOO_MANY_MEMBERS, str(self.limits.max_members))
+
+    def count(self, entries: int) -> None:
+        self.admit(entries)
+        self._members += entries
+
+    def expect(self, declared: int) -> None:
+        """Refuse before unpacking what the headers already admit would break the limits."""
+        self._check(self._total + declared)
+
+    def charge(self, produced: int) -> None:
+        self._total += produced
+        self._check(self._total)
+
+    def _check(self, total: int) -> None:
+        if total > self.limits.max_total_bytes:
+            raise ArchiveError(ARCHIVE_TOO_LARGE, str(self.limits.max_total_bytes))
+        if total > _RATIO_FLOOR and total / self._packed > self.limits.max_ratio:
+            raise ArchiveError(ARCHIVE_BOMB, f"{self.limits.max_ratio:g}")
+
+
+_Reader = Callable[[bytes, str, str, _Budget], list[Member]]
+
+_ENCRYPTED_ERRORS = (SevenZipPasswordRequired, rarfile.PasswordRequired, rarfile.RarWrongPassword)
+# Valid archives we cannot read: unknown compression methods, split volumes, no rar tool.
+_UNSUPPORTED_ERRORS = (
+    NotImplementedError,
+    UnsupportedCompressionMethodError,
+    rarfile.NeedFirstVolume,
+    rarfile.RarCannotExec,
+)
+
+
+def _unpack(
+    kind: str, data: bytes, label: str, prefix: str, depth: int, budget: _Budget
+) -> list[Member]:
+    """The single boundary where library exceptions become ArchiveError."""
+    try:
+        members = _READERS[kind](data, label, prefix, budget)
+    except ArchiveError:
+        raise
+    except MemoryError as exc:
+        raise ArchiveError(ARCHIVE_TOO_LARGE, str(budget.limits.max_total_bytes)) from exc
+    except _ENCRYPTED_ERRORS as exc:
+        raise ArchiveError(ARCHIVE_ENCRYPTED, label) from exc
+    except _UNSUPPORTED_ERRORS as exc:
+        raise ArchiveError(ARCHIVE_UNSUPPORTED, label) from exc
+    except Exception as exc:  # zlib.error, EOFError, struct.error, BadZipFile, Bad7zFile, ...
+        raise ArchiveError(ARCHIVE_CORRUPT, label) from exc
+    result: list[Member] = []
+    for member in members:
+        inner = archive_kind(member.path, member.data)
+        if inner is None:
+            result.append(member)
+        elif depth >= budget.limits.max_depth:
+            raise ArchiveError(ARCHIVE_NESTED_TOO_DEEP, member.path)
+        else:
+            result.extend(_unpack(inner, member.data, member.path, member.path + "/", depth + 1, budget))
+    return result
+
+
+def _clean_path(name: str, prefix: str) -> str:
+    """Normalise to '/'-separated relative form, refusing anything that could leave a directory.
+
+    Backslashes count as separators because Windows tools write them and Windows
+    extractors honour them.
+    """
+    unified = name.replace("\\", "/")
+    if "\0" in unified or unified.startswith("/") or _DRIVE.match(unified):
+        raise ArchiveError(ARCHIVE_UNSAFE_PATH, prefix + name)
+    parts = [part for part in unified.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise ArchiveError(ARCHIVE_UNSAFE_PATH, prefix + name)
+    return "/".join(parts)
+
+
+def _is_junk(path: str) -> bool:
+    """Finder, Explorer and Word droppings: never content, often confusing to the checks."""
+    parts = path.split("/")
+    base = parts[-1]
+    return (
+        not path
+        or "__MACOSX" in parts
+        or base.lower() in _JUNK_FILES
+        or base.startswith(("~$", "._"))
+    )
+
+
+def _decode_legacy(raw: bytes) -> str:
+    """Unflagged names: UTF-8 if they are valid UTF-8 (some tools forget the flag), else GB18030."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", "replace")
+
+
+# --- zip ---------------------------------------------------------------------------------
+
+
+def _unicode_path(extra: bytes, raw_name: bytes) -> str | None:
+    """Info-ZIP Unicode Path (0x7075), trusted only while its CRC still matches the raw name."""
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, pos)
+        body = extra[pos + 4 : pos + 4 + size]
+        if tag == _ZIP_UNICODE_PATH and len(body) >= 5 and body[0] == 1:
+            if struct.unpack_from("<L", body, 1)[0] == zlib.crc32(raw_name):
+                try:
+                    return body[5:].decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+        pos += 4 + size
+    return None
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """The name as the writer meant it; orig_filename keeps any NUL for _clean_path to refuse."""
+    if info.flag_bits & _ZIP_UTF8:
+        return info.orig_filename
+    raw = info.orig_filename.encode("cp437")  # zipfile decoded the raw bytes as cp437
+    return _unicode_path(info.extra, raw) or _decode_legacy(raw)
+
+
+def _zip_directory_entries(data: bytes) -> int:
+    """Central-directory records, counted before zipfile builds an object for each one."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
+    if end < 0 or end + 22 > len(data):
+        return 0  # not a zip zipfile can open; it will say so
+    stop = end
+    size = struct.unpack_from("<L", data, end + 12)[0]
+    if data[end - 20 : end - 16] == b"PK\x06\x07":  # zip64: its end record sits before the locator
+        stop = end - 20 - 56
+        if stop >= 0 and data[stop : stop + 4] == b"PK\x06\x06":
+            size = struct.unpack_from("<Q", data, stop + 40)[0]
+    return data.count(b"PK\x01\x02", max(0, stop - size), max(0, stop))
+
+
+def _refuse_overlaps(data: bytes, infos: list[zipfile.ZipInfo], prefix: str) -> None:
+    """Entries sharing compressed bytes amplify a small file without any ratio per entry.
+
+    CPython refuses them only from 3.11.8/3.12.2 (CVE-2024-0450); this runs on 3.11.7.
+    """
+    spans = []
+    for info in infos:
+        start = info.header_offset
+        if data[start : start + 4] != b"PK\x03\x04":
+            raise ArchiveError(ARCHIVE_CORRUPT, prefix + _zip_name(info))
+        name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
+        spans.append((start, start + 30 + name_len + extra_len + info.compress_size, info))
+    spans.sort(key=lambda span: span[0])
+    previous_end = 0
+    for start, end, info in spans:
+        if start < previous_end:
+            raise ArchiveError(ARCHIVE_CORRUPT, prefix + _zip_name(info))
+        previous_end = end
+
+
+def _read_zip(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
+    budget.admit(_zip_directory_entries(data))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        budget.count(len(infos))
+        _refuse_overlaps(data, infos, prefix)
+        wanted: list[tuple[str, zipfile.ZipInfo]] = []
+        for info in infos:
+            name = _zip_name(info)
+            path = _clean_path(name, prefix)
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise ArchiveError(ARCHIVE_UNSAFE_PATH, prefix + path)
+            directory = info.is_dir() or name.endswith("\\") or bool(info.external_attr & _DOS_DIRECTORY)
+            if directory or _is_junk(path):
+                continue
+            if info.flag_bits & _ZIP_ENCRYPTED:
+                raise ArchiveError(ARCHIVE_ENCRYPTED, prefix + path)
+            wanted.append((path, info))
+        members = []
+        for path, info in wanted:
+            with archive.open(info) as stream:
+                members.append(Member(prefix + path, _drain(stream.read, budget)))
+    return members
+
+
+def _drain(read: Callable[[int], bytes], budget: _Budget) -> bytes:
+    """Charge every chunk as it appears: declared sizes lie (cpython #83522)."""
+    chunks = []
+    while chunk := read(_CHUNK):
+        budget.charge(len(chunk))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# --- 7z ----------------------------------------------------------------------------------
+
+
+class _Sink(Py7zIO):
+    """In-memory output for one 7z member that charges the budget as py7zr writes."""
+
+    def __init__(self, name: str, budget: _Budget) -> None:
+        self.name = name
+        self._budget = budget
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def write(self, s: bytes | bytearray) -> int:
+        self._budget.charge(len(s))
+        self._chunks.append(bytes(s))
+        self._size += len(s)
+        return len(s)
+
+    def read(self, size: int | None = None) -> bytes:
+        return b"".join(self._chunks)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+    def size(self) -> int:
+        return self._size
+
+
+class _SinkFactory(WriterFactory):
+    def __init__(self, budget: _Budget) -> None:
+        self._budget = budget
+        self.sinks: list[_Sink] = []
+
+    def create(self, filename: str) -> Py7zIO:
+        sink = _Sink(filename, self._budget)
+        self.sinks.append(sink)
+        return sink
+
+
+def _read_7z(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
+    with py7zr.SevenZipFile(io.BytesIO(data)) as archive:
+        if archive.needs_password():
+            raise ArchiveError(ARCHIVE_ENCRYPTED, label)
+        files = list(archive.files)
+        budget.count(len(files))
+        declared = 0
+        for entry in files:
+            path = _clean_path(entry.filename, prefix)
+            if entry.is_symlink or entry.is_junction:
+                raise ArchiveError(ARCHIVE_UNSAFE_PATH, prefix + path)
+            if not entry.is_directory:
+                declared += entry.uncompressed or 0
+        # py7zr hands over output in blocks of up to 128 MB, so the charge in _Sink can
+        # come late; the declared sizes it decodes to are the bound that holds in time.
+        budget.expect(declared)
+        factory = _SinkFactory(budget)
+        archive.extractall(factory=factory)
+    members = []
+    for sink in factory.sinks:
+        path = _clean_path(sink.name, prefix)
+        if not _is_junk(path):
+            members.append(Member(prefix + path, sink.read()))
+    return members
+
+
+# --- rar ---------------------------------------------------------------------------------
+
+
+def _rar_name(info: rarfile.RarInfo) -> str:
+    """RAR 4 names without the Unicode flag are in the writer's OEM code page, GBK here."""
+    if isinstance(info, rarfile.Rar3Info) and not info.flags & rarfile.RAR_FILE_UNICODE:
+        return _decode_legacy(info.orig_filename)
+    return info.filename
+
+
+def _read_rar(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
+    # errors="strict": the default silently lists only the entries before the damage.
+    with rarfile.RarFile(io.BytesIO(data), errors="strict") as archive:
+        if archive.needs_password():
+            raise ArchiveError(ARCHIVE_ENCRYPTED, label)
+        infos = archive.infolist()
+        budget.count(len(infos))
+        wanted: list[tuple[str, rarfile.RarInfo]] = []
+        for info in infos:
+            path = _clean_path(_rar_name(info), prefix)
+            if info.is_symlink():
+                raise ArchiveError(ARCHIVE_UNSAFE_PATH, prefix + path)
+            if info.is_dir() or _is_junk(path):
+                continue
+            wanted.append((path, info))
+        budget.expect(sum(info.file_size or 0 for _, info in wanted))
+        members = []
+        for path, info in wanted:
+            with archive.open(info) as stream:
+                members.append(Member(prefix + path, _drain(stream.read, budget)))
+    return members
+
+
+_READERS: dict[str, _Reader] = {"zip": _read_zip, "7z": _read_7z, "rar": _read_rar}
