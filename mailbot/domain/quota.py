@@ -2,7 +2,8 @@
 
 The notice (三(一)1) asks every unit for at least 1 item a week and 4 a month. A week with fewer than 3
 working days (2026's Spring Festival week; National Day weeks in most years, though 2026's keep 3 each)
-owes nothing by default, and the office can waive any other week by hand. Reminders go out while a working day is still left.
+owes nothing by default, and the office can waive any other week by hand. Reminders go out while a
+working day is still left.
 """
 
 from __future__ import annotations
