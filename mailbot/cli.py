@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import signal
 import sys
 import unicodedata
 from dataclasses import replace
@@ -47,6 +48,27 @@ def cmd_poll(args: argparse.Namespace) -> int:
         return EX_TEMPFAIL
     log.info("poll finished: %d message(s) processed, %d reply(ies) sent", len(report.outcomes), report.sent)
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mailbot.daemon import Daemon
+
+    app = build(load_config(args.config))
+    daemon = Daemon(app)
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("received %s: finishing the message in hand, then stopping", signal.Signals(signum).name)
+        daemon.stop.set()
+        daemon.mail_arrived.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        with exclusive(app.config.storage_dir() / "poll.lock"):
+            return daemon.run()
+    except Busy:
+        log.error("another mailbot process is already serving this mailbox")
+        return EX_TEMPFAIL
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -118,6 +140,7 @@ def parser() -> argparse.ArgumentParser:
     poll = sub.add_parser("poll", help="one ingest pass: fetch, process, reply")
     poll.add_argument("--once", action="store_true", required=True, help="run one pass and exit")
     poll.set_defaults(func=cmd_poll)
+    sub.add_parser("run", help="the daemon: IDLE/poll, reply, run scheduled jobs").set_defaults(func=cmd_run)
     sub.add_parser("check", help="validate the config and log in to the mailbox and SMTP").set_defaults(func=cmd_check)
     demo = sub.add_parser("demo", help="process a sample week of mail locally, no server needed")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where the demo writes (recreated)")

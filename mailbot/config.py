@@ -56,6 +56,7 @@ class SmtpConfig:
     timeout_seconds: int = 60
     directory: str = ""
     max_attempts: int = 8
+    retry_seconds: int = 60
 
     def password(self) -> str:
         return _secret(self.password_env, self.password_file, "smtp")

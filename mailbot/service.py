@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from threading import Event
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -69,14 +70,20 @@ class Source(Protocol):
     def listing(self) -> tuple[int, list[str]]: ...
     def fetch(self, uid: str) -> bytes: ...
     def file(self, uid: str, folder: str) -> None: ...
+    def wait(self, seconds: float, stop: Event) -> None: ...
 
 
 class Transport(Protocol):
     def send(self, sender: str, recipients: list[str], raw: bytes) -> None: ...
+    def close(self) -> None: ...
 
 
 class TemporaryFailure(Exception):
-    """Try again later (connection refused, 4xx)."""
+    """The server deferred this message (4xx): try it again later."""
+
+
+class ConnectionFailure(Exception):
+    """The server cannot be reached or refused the login: nothing is wrong with the messages."""
 
 
 class PermanentFailure(Exception):
@@ -279,39 +286,55 @@ class Desk:
     # -- outbox ---------------------------------------------------------------------------------
 
     def drain_outbox(self, transport: Transport) -> int:
-        """Send what is due, oldest first; mark each sent only after the server accepted it."""
-        sent = 0
-        while True:
-            with Session(self.engine) as s:
-                row = s.exec(select(Outbox).where(Outbox.state == "pending", Outbox.next_attempt_at <= utcnow())
-                             .order_by(Outbox.id).limit(1)).first()  # type: ignore[arg-type]
-                if row is None:
+        """Send what is due, oldest first; mark each sent only after the server accepted it.
+
+        ConnectionFailure propagates with every row untouched: an SMTP outage does not use up
+        any message's attempts, and the queue keeps its order for when the server is back.
+        """
+        sent, last_id = 0, 0
+        try:
+            while True:
+                sent_now, last_id = self._send_next(transport, last_id)
+                if last_id == 0:
                     return sent
-                try:
-                    transport.send(row.sender, row.recipients.split(","), row.raw)
-                except TemporaryFailure as exc:
-                    row.attempts += 1
-                    row.last_error = str(exc)[:500]
-                    if row.attempts >= self.config.smtp.max_attempts:
-                        row.state = "failed"
-                        log.error("reply %s to %s failed for good after %d attempts: %s", row.id,
-                                  row.recipients, row.attempts, row.last_error)
-                    else:
-                        row.next_attempt_at = utcnow() + timedelta(seconds=min(3600, 30 * 2 ** row.attempts))
-                        log.warning("reply %s to %s deferred (attempt %d): %s", row.id, row.recipients,
-                                    row.attempts, row.last_error)
-                    s.add(row)
-                    s.commit()
-                    return sent  # the server is unwell: stop this round, keep the order
-                except PermanentFailure as exc:
-                    row.state, row.last_error, row.attempts = "failed", str(exc)[:500], row.attempts + 1
-                    log.error("reply %s to %s refused: %s", row.id, row.recipients, row.last_error)
+                sent += sent_now
+        finally:
+            transport.close()
+
+    def _send_next(self, transport: Transport, after: int) -> tuple[int, int]:
+        """Send the next due row after id `after`; returns (1 if sent else 0, its id or 0 if none)."""
+        with Session(self.engine) as s:
+            row = s.exec(select(Outbox).where(Outbox.state == "pending", Outbox.next_attempt_at <= utcnow(),
+                                              Outbox.id > after)  # type: ignore[operator]
+                         .order_by(Outbox.id).limit(1)).first()  # type: ignore[arg-type]
+            if row is None:
+                return 0, 0
+            assert row.id is not None
+            sent = 0
+            try:
+                transport.send(row.sender, row.recipients.split(","), row.raw)
+            except TemporaryFailure as exc:
+                row.attempts += 1
+                row.last_error = str(exc)[:500]
+                if row.attempts >= self.config.smtp.max_attempts:
+                    row.state = "failed"
+                    log.error("reply %s to %s failed for good after %d attempts: %s", row.id,
+                              row.recipients, row.attempts, row.last_error)
                 else:
-                    row.state, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
-                    sent += 1
-                    log.info("reply %s sent kind=%s to=%s", row.id, row.kind, row.recipients)
-                s.add(row)
-                s.commit()
+                    delay = min(3600, self.config.smtp.retry_seconds * 2 ** (row.attempts - 1))
+                    row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+                    log.warning("reply %s to %s deferred (attempt %d): %s", row.id, row.recipients,
+                                row.attempts, row.last_error)
+            except PermanentFailure as exc:
+                row.state, row.last_error, row.attempts = "failed", str(exc)[:500], row.attempts + 1
+                log.error("reply %s to %s refused: %s", row.id, row.recipients, row.last_error)
+            else:
+                row.state, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
+                sent = 1
+                log.info("reply %s sent kind=%s to=%s", row.id, row.kind, row.recipients)
+            s.add(row)
+            s.commit()
+            return sent, row.id
 
 
 def _fmt(points: float) -> str:
@@ -324,28 +347,37 @@ class PassReport:
     sent: int
 
 
+def ingest_pass(source: Source, desk: Desk, stop: Event | None = None) -> list[tuple[str, Outcome]]:
+    """Every message in the open folder gets a verdict and is filed; `stop` is checked between messages."""
+    results: list[tuple[str, Outcome]] = []
+    uidvalidity, uids = source.listing()
+    for uid in uids:
+        if stop is not None and stop.is_set():
+            break
+        ref = MailRef(source.key, source.folder, uidvalidity, uid)
+        known = desk.state(ref)
+        if known is not None and known.state == "filed":
+            continue  # filed earlier but the move was not seen yet: nothing more to do
+        if known is None or known.state == "stored":
+            outcome = desk.ingest(ref, source.fetch(uid))
+        else:
+            outcome = Outcome(known.verdict, tuple(known.reasons.split()))
+        source.file(uid, desk.folder_for(outcome.verdict))
+        desk.mark_filed(ref)
+        results.append((uid, outcome))
+    return results
+
+
 def poll_once(source: Source, desk: Desk, transport: Transport) -> PassReport:
-    """One full pass: every message in the folder gets a verdict and is filed; then replies go out."""
-    results = list(_ingest_all(source, desk))
-    sent = desk.drain_outbox(transport)
-    return PassReport(tuple(results), sent)
-
-
-def _ingest_all(source: Source, desk: Desk) -> Iterator[tuple[str, Outcome]]:
+    """One full pass for `mailbot poll --once`: ingest everything, then send what is due."""
     source.open()
     try:
-        uidvalidity, uids = source.listing()
-        for uid in uids:
-            ref = MailRef(source.key, source.folder, uidvalidity, uid)
-            known = desk.state(ref)
-            if known is not None and known.state == "filed":
-                continue  # filed earlier but the move was not seen yet: nothing more to do
-            if known is None or known.state == "stored":
-                outcome = desk.ingest(ref, source.fetch(uid))
-            else:
-                outcome = Outcome(known.verdict, tuple(known.reasons.split()))
-            source.file(uid, desk.folder_for(outcome.verdict))
-            desk.mark_filed(ref)
-            yield uid, outcome
+        results = ingest_pass(source, desk)
     finally:
         source.close()
+    try:
+        sent = desk.drain_outbox(transport)
+    except ConnectionFailure as exc:
+        log.warning("SMTP unreachable, replies stay queued for the next run: %s", exc)
+        sent = 0
+    return PassReport(tuple(results), sent)

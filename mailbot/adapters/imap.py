@@ -12,7 +12,10 @@
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
+import time
+from threading import Event
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -21,8 +24,24 @@ import mailbot
 from mailbot.config import MailboxConfig
 
 log = logging.getLogger("mailbot.imap")
+IDLE_RENEW_SECONDS = 25 * 60
 ID_REQUIRED_HOSTS = ("163.com", "126.com", "yeah.net", "188.com")
 CLIENT_ID = {"name": "mailbot", "version": mailbot.__version__, "vendor": "mailbot", "os": "linux"}
+
+
+def _closed(client: IMAPClient) -> bool:
+    """imapclient's idle_check swallows EOF and returns nothing: peek to tell silence from a hang-up."""
+    sock = client.socket()
+    timeout = sock.gettimeout()
+    sock.settimeout(0)  # with a timeout set, Python waits for data before recv, MSG_DONTWAIT or not
+    try:  # the plain-socket recv, so that TLS sockets can be peeked too
+        return socket.socket.recv(sock, 1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(timeout)
 
 
 class ImapSource:
@@ -114,6 +133,28 @@ class ImapSource:
             client.uid_expunge([int(uid)])
         else:
             log.warning("server lacks MOVE and UIDPLUS: UID %s flagged \\Deleted, left for the next EXPUNGE", uid)
+
+    def wait(self, seconds: float, stop: Event) -> None:
+        """Until new mail, `seconds`, or stop: IDLE where offered (re-issued well inside the
+        29-minute limit of RFC 2177), else a plain sleep before the next poll."""
+        client = self.client
+        if not (self.config.idle and client.has_capability("IDLE")):
+            stop.wait(seconds)
+            return
+        deadline = time.monotonic() + min(seconds, IDLE_RENEW_SECONDS)
+        client.idle()
+        try:
+            while not stop.is_set() and time.monotonic() < deadline:
+                responses = client.idle_check(timeout=1)
+                if any(r and r[0] == b"BYE" for r in responses) or (not responses and _closed(client)):
+                    raise ConnectionError("IMAP server closed the connection during IDLE")
+                if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                    break
+        except ConnectionError:
+            client.shutdown()
+            self._client = None
+            raise
+        client.idle_done()
 
     def check(self) -> None:
         client = self.connect()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import mailbox
+import time
 from pathlib import Path
+from threading import Event
 
 
 class MaildirSource:
@@ -30,6 +32,13 @@ class MaildirSource:
 
     def fetch(self, uid: str) -> bytes:
         return self._inbox().get_bytes(uid)
+
+    def wait(self, seconds: float, stop: Event) -> None:
+        """Local delivery is cheap to watch: look at new/ every second."""
+        deadline = time.monotonic() + seconds
+        while not stop.wait(1) and time.monotonic() < deadline:
+            if any((self.path / "new").iterdir()):
+                return
 
     def file(self, uid: str, folder: str) -> None:
         box = self._inbox()

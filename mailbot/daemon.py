@@ -1,0 +1,126 @@
+"""`mailbot run`: the long-running process systemd supervises.
+
+Three loops share one stop flag: ingest (IDLE or poll, then a pass), the outbox (sends whatever is
+due, backs off while SMTP is unreachable) and the scheduler (reminders and digests). Each outage is
+logged once when it starts and once when it ends, never once per retry.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from imapclient.exceptions import IMAPClientError
+from sqlalchemy.exc import OperationalError
+
+from mailbot.bootstrap import App
+from mailbot.service import ConnectionFailure, ingest_pass
+
+log = logging.getLogger("mailbot")
+OUTBOX_SECONDS = 5.0
+BACKOFF_CAP_SECONDS = 300.0
+# What a lost connection or an unwell server looks like; anything else is a bug and is logged in full.
+TRANSIENT = (OSError, IMAPClientError, imaplib.IMAP4.error, OperationalError, ConnectionFailure)
+
+
+class Backoff:
+    """Capped exponential delays: 2 s, 4 s, ... 5 min (QQ mail blocks reconnects measured in seconds)."""
+
+    def __init__(self, initial: float = 2.0, cap: float = BACKOFF_CAP_SECONDS) -> None:
+        self.initial, self.cap, self.current = initial, cap, initial
+
+    def next(self) -> float:
+        delay, self.current = self.current, min(self.cap, self.current * 2)
+        return delay
+
+    def reset(self) -> None:
+        self.current = self.initial
+
+
+class Outage:
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.since: float | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            if isinstance(exc, TRANSIENT):
+                log.error("%s unavailable: %s: %s (retrying with backoff)", self.what, type(exc).__name__, exc)
+            else:
+                log.exception("%s failed unexpectedly (retrying with backoff)", self.what)
+
+    def recovered(self) -> None:
+        if self.since is not None:
+            log.info("%s available again after %.0f s", self.what, time.monotonic() - self.since)
+            self.since = None
+
+
+class Daemon:
+    def __init__(self, app: App, jobs: Callable[[App, threading.Event], object] | None = None) -> None:
+        self.app = app
+        self.stop = threading.Event()
+        self.mail_arrived = threading.Event()
+        self.jobs = jobs
+
+    def run(self) -> int:
+        outbox = threading.Thread(target=self._outbox_loop, name="outbox", daemon=True)
+        outbox.start()
+        scheduler = self.jobs(self.app, self.stop) if self.jobs else None
+        log.info("mailbot running: mailbox %s, folder %s", self.app.source.key, self.app.source.folder)
+        try:
+            self._ingest_loop()
+        finally:
+            self.stop.set()
+            self.mail_arrived.set()
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)  # type: ignore[attr-defined]
+            outbox.join(timeout=60)
+        log.info("mailbot stopped")
+        return 0
+
+    def _ingest_loop(self) -> None:
+        source, desk = self.app.source, self.app.desk
+        outage, backoff = Outage(f"mailbox {source.key}"), Backoff()
+        poll = float(self.app.config.mailbox.poll_seconds)
+        while not self.stop.is_set():
+            try:
+                source.open()
+                try:
+                    outage.recovered()
+                    backoff.reset()
+                    while not self.stop.is_set():
+                        if ingest_pass(source, desk, self.stop):
+                            self.mail_arrived.set()
+                        source.wait(poll, self.stop)
+                finally:
+                    _quietly(source.close)
+            except Exception as exc:  # the top-level loop: nothing may end the daemon but a stop
+                outage.failed(exc)
+                self.stop.wait(backoff.next())
+
+    def _outbox_loop(self) -> None:
+        outage, backoff = Outage("SMTP server"), Backoff()
+        delay = OUTBOX_SECONDS
+        while not self.stop.is_set():
+            try:
+                self.app.desk.drain_outbox(self.app.transport)
+                outage.recovered()
+                backoff.reset()
+                delay = OUTBOX_SECONDS
+            except Exception as exc:  # the top-level loop of this thread
+                outage.failed(exc)
+                delay = backoff.next()
+            self.mail_arrived.wait(delay)
+            self.mail_arrived.clear()
+        _quietly(lambda: self.app.desk.drain_outbox(self.app.transport))  # last round before exit
+
+
+def _quietly(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except Exception:  # closing or a last flush on the way out: the error was logged where it began
+        log.debug("ignored error during shutdown", exc_info=True)
