@@ -9,12 +9,13 @@ import signal
 import sys
 import unicodedata
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from mailbot.bootstrap import build
 from mailbot.config import ConfigError, MailboxConfig, SmtpConfig, DatabaseConfig, StorageConfig, load_config
 from mailbot.lock import Busy, exclusive
-from mailbot.service import poll_once
+from mailbot.service import ConnectionFailure, poll_once
 
 log = logging.getLogger("mailbot")
 EX_TEMPFAIL = 75
@@ -51,10 +52,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from mailbot import schedule
     from mailbot.daemon import Daemon
 
     app = build(load_config(args.config))
-    daemon = Daemon(app)
+    daemon = Daemon(app, schedule.start)
 
     def stop(signum: int, _frame: object) -> None:
         log.info("received %s: finishing the message in hand, then stopping", signal.Signals(signum).name)
@@ -69,6 +71,61 @@ def cmd_run(args: argparse.Namespace) -> int:
     except Busy:
         log.error("another mailbot process is already serving this mailbox")
         return EX_TEMPFAIL
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from mailbot import reminders
+    from mailbot.schedule import local_today
+
+    app = build(load_config(args.config))
+    day = args.date or local_today(app)
+    plans = reminders.plan(app.config, app.engine, day, scheduled=False)
+    if args.dry_run:
+        for p in plans:
+            gaps = "; ".join(f"{g.period.label}: {g.submitted}/{g.due}" for g in p.gaps)
+            print(f"{p.unit}  ->  {', '.join(p.recipients)}  ({gaps})")
+        print(f"{len(plans)} reminder(s) would be sent for {day.isoformat()} (dry run: nothing sent or recorded)")
+        return 0
+    queued = reminders.send(app.config, app.engine, app.desk.renderer, plans)
+    try:
+        sent = app.desk.drain_outbox(app.transport)
+    except ConnectionFailure as exc:
+        log.warning("SMTP unreachable; reminders stay queued for the daemon: %s", exc)
+        sent = 0
+    print(f"{queued} reminder(s) queued for {day.isoformat()}, {sent} email(s) sent")
+    return 0
+
+
+def cmd_units_list(args: argparse.Namespace) -> int:
+    from mailbot.adapters.db import registry_rows
+
+    app = build(load_config(args.config))
+    rows = [("单位（科室）", "类别", "宣传员", "邮箱", "电话", "微信号", "状态", "收录")]
+    rows += registry_rows(app.engine)
+    print_table(rows, (26, 8, 8, 30, 14, 12, 6, 6))
+    return 0
+
+
+def cmd_units_import(args: argparse.Namespace) -> int:
+    from mailbot.adapters.db import sync_units
+    from mailbot.adapters.spreadsheet import SpreadsheetError, read_rows
+    from mailbot.domain.registry import parse_registry
+
+    app = build(load_config(args.config))
+    try:
+        result = parse_registry(read_rows(args.file))
+    except SpreadsheetError as exc:
+        print(f"无法读取 {args.file}：{exc}")
+        return 1
+    for problem in result.problems:
+        print(problem.message)
+    if result.problems and not args.force:
+        print(f"发现 {len(result.problems)} 处问题，未导入任何内容。请修改表格后重新导入，或加 --force 跳过有问题的行。")
+        return 1
+    added, retired = sync_units(app.engine, result.units, source="import")
+    people = sum(len(u.liaisons) for u in result.units)
+    print(f"已导入 {len(result.units)} 个单位、{people} 名宣传员（新增 {added}，停用 {retired}）。")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -141,6 +198,17 @@ def parser() -> argparse.ArgumentParser:
     poll.add_argument("--once", action="store_true", required=True, help="run one pass and exit")
     poll.set_defaults(func=cmd_poll)
     sub.add_parser("run", help="the daemon: IDLE/poll, reply, run scheduled jobs").set_defaults(func=cmd_run)
+    remind = sub.add_parser("remind", help="send the quota reminders due for a date's week (and month end)")
+    remind.add_argument("--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    remind.add_argument("--dry-run", action="store_true", help="print who would be reminded; send nothing")
+    remind.set_defaults(func=cmd_remind)
+    units = sub.add_parser("units", help="the registry of units and liaisons (annex 4)")
+    units_sub = units.add_subparsers(dest="units_command", required=True)
+    units_sub.add_parser("list", help="every unit with its liaisons").set_defaults(func=cmd_units_list)
+    imp = units_sub.add_parser("import", help="import an annex-4 table (.xlsx or .csv)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--force", action="store_true", help="import the good rows even if some rows have problems")
+    imp.set_defaults(func=cmd_units_import)
     sub.add_parser("check", help="validate the config and log in to the mailbox and SMTP").set_defaults(func=cmd_check)
     demo = sub.add_parser("demo", help="process a sample week of mail locally, no server needed")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where the demo writes (recreated)")

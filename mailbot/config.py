@@ -8,7 +8,9 @@ files) that hold them.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from datetime import date
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -103,6 +105,36 @@ class ChecksConfig:
 
 
 @dataclass(frozen=True)
+class QuotaKind:
+    kind: str
+    weekly: int
+    monthly: int
+
+
+@dataclass(frozen=True)
+class QuotasConfig:
+    weekly: int = 1
+    monthly: int = 4
+    relax_short_weeks: bool = True
+    min_workdays_for_weekly: int = 3
+    relaxed_weeks: tuple[str, ...] = ()
+    monthly_reminder_days: int = 3
+    kinds: tuple[QuotaKind, ...] = ()
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    holidays: tuple[str, ...] = ()
+    workdays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    enabled: bool = True
+    reminder_time: str = "09:00"
+
+
+@dataclass(frozen=True)
 class Liaison:
     name: str
     email: str
@@ -128,6 +160,9 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     checks: ChecksConfig = field(default_factory=ChecksConfig)
+    quotas: QuotasConfig = field(default_factory=QuotasConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     units: tuple[Unit, ...] = ()
     timezone: str = "Asia/Shanghai"
     base_dir: Path = Path(".")
@@ -216,6 +251,22 @@ def _units(raw: Any) -> tuple[Unit, ...]:
     return tuple(units)
 
 
+def _quota_kinds(raw: Any) -> tuple[QuotaKind, ...]:
+    """[quotas.kinds."科室"] weekly = 1, monthly = 4: other quotas for one kind of unit."""
+    if not isinstance(raw, dict):
+        raise ConfigError("[quotas.kinds] must be a table of unit kinds")
+    kinds = []
+    for kind, value in raw.items():
+        if not isinstance(value, dict) or set(value) - {"weekly", "monthly"}:
+            raise ConfigError(f"[quotas.kinds.{kind}] takes only weekly and monthly")
+        rule = QuotasConfig()
+        weekly, monthly = value.get("weekly", rule.weekly), value.get("monthly", rule.monthly)
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (weekly, monthly)):
+            raise ConfigError(f"[quotas.kinds.{kind}] weekly and monthly must be whole numbers >= 0")
+        kinds.append(QuotaKind(str(kind), weekly, monthly))
+    return tuple(kinds)
+
+
 SECTIONS: dict[str, type] = {
     "mailbox": MailboxConfig,
     "smtp": SmtpConfig,
@@ -225,6 +276,9 @@ SECTIONS: dict[str, type] = {
     "limits": LimitsConfig,
     "scoring": ScoringConfig,
     "checks": ChecksConfig,
+    "quotas": QuotasConfig,
+    "calendar": CalendarConfig,
+    "schedule": ScheduleConfig,
 }
 
 
@@ -232,7 +286,10 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> Config:
     unknown = sorted(set(data) - set(SECTIONS) - {"units", "timezone"})
     if unknown:
         raise ConfigError(f"unknown section(s): {', '.join(unknown)}")
-    parts = {name: _section(cls, data.get(name, {}), name) for name, cls in SECTIONS.items()}
+    sections = {name: dict(data.get(name, {})) for name in SECTIONS}
+    kinds = _quota_kinds(sections["quotas"].pop("kinds", {}))
+    parts = {name: _section(cls, sections[name], name) for name, cls in SECTIONS.items()}
+    parts["quotas"] = replace(parts["quotas"], kinds=kinds)
     config = Config(**parts, units=_units(data.get("units", [])),
                     timezone=str(data.get("timezone", "Asia/Shanghai")), base_dir=base_dir)
     validate(config)
@@ -260,6 +317,16 @@ def validate(config: Config) -> None:
         raise ConfigError("[smtp] from_address must be an email address")
     if mb.poll_seconds < 5:
         raise ConfigError("[mailbox] poll_seconds must be at least 5 (providers throttle faster polling)")
+    for day in (*config.calendar.holidays, *config.calendar.workdays):
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise ConfigError(f"[calendar] {day!r} is not a date like 2027-01-01") from None
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.schedule.reminder_time):
+        raise ConfigError(f"[schedule] reminder_time must be HH:MM, not {config.schedule.reminder_time!r}")
+    for week in config.quotas.relaxed_weeks:
+        if not re.fullmatch(r"\d{4}-W\d{2}", week):
+            raise ConfigError(f"[quotas] relaxed_weeks: {week!r} is not an ISO week like 2026-W41")
     url = config.database.url
     if not (url.startswith("sqlite:") or url.startswith("postgresql")):
         raise ConfigError("[database] url must be a sqlite:/// or postgresql+psycopg:// URL")

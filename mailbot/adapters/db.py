@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
@@ -35,6 +35,7 @@ class Liaison(SQLModel, table=True):
     phone: str = ""
     wechat: str = ""
     active: bool = True
+    source: str = "config"  # config | import: each source retires only its own entries
     since: datetime = Field(default_factory=utcnow)
 
 
@@ -115,6 +116,20 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+class Reminder(SQLModel, table=True):
+    """One row per unit, kind and period: the key that makes every reminder go out once."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "kind", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    kind: str  # weekly | monthly
+    period: str  # 2026-W48 | 2026-11
+    submitted: int
+    due: int
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -134,30 +149,58 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def sync_units(engine: Engine, units: tuple[UnitConfig, ...]) -> None:
-    """config.toml is the registry: add new units and liaisons, retire addresses no longer listed.
+def sync_units(engine: Engine, units: tuple[UnitConfig, ...], *, source: str = "config") -> tuple[int, int]:
+    """Make the registry match `units` for one source (config.toml, or an imported annex-4 table).
 
-    Retired liaisons stay in the table (inactive), so history of who submitted what is kept.
+    Liaisons the source no longer lists are made inactive, never deleted, so the history of who
+    submitted what is kept; an import only touches the units its file names. Returns (added, retired).
     """
+    added = retired = 0
     with Session(engine) as session:
         listed: set[tuple[int, str]] = set()
+        touched: set[int] = set()
         for cfg in units:
             unit = session.exec(select(Unit).where(Unit.name == cfg.name)).first()
             if unit is None:
                 unit = Unit(name=cfg.name)
-            unit.kind, unit.aliases = cfg.kind, "\n".join(cfg.aliases)
+            unit.kind = cfg.kind
+            if cfg.aliases or source == "config":
+                unit.aliases = "\n".join(cfg.aliases)
             session.add(unit)
             session.flush()
             assert unit.id is not None
+            touched.add(unit.id)
             for person in cfg.liaisons:
                 row = session.exec(select(Liaison).where(Liaison.unit_id == unit.id,
                                                          Liaison.email == person.email)).first()
+                if row is None or not row.active:
+                    added += 1
                 row = row or Liaison(unit_id=unit.id, email=person.email)
-                row.name, row.phone, row.wechat, row.active = person.name, person.phone, person.wechat, True
+                row.name, row.phone, row.wechat, row.active, row.source = (
+                    person.name, person.phone, person.wechat, True, source)
                 session.add(row)
                 listed.add((unit.id, person.email))
-        for row in session.exec(select(Liaison).where(Liaison.active == True)):  # noqa: E712
-            if (row.unit_id, row.email) not in listed:
+        for row in session.exec(select(Liaison).where(Liaison.active == True,  # noqa: E712
+                                                      Liaison.source == source)):
+            if (row.unit_id, row.email) not in listed and (source == "config" or row.unit_id in touched):
                 row.active = False
+                retired += 1
                 session.add(row)
         session.commit()
+    return added, retired
+
+
+def registry_rows(engine: Engine) -> list[tuple[str, ...]]:
+    """The registry as the office reads it: one row per liaison, retired ones marked, items counted."""
+    with Session(engine) as s:
+        counts = dict(s.exec(select(Item.unit_id, func.count()).group_by(Item.unit_id)).all())
+        rows: list[tuple[str, ...]] = []
+        for unit in s.exec(select(Unit).order_by(Unit.id)):
+            people = s.exec(select(Liaison).where(Liaison.unit_id == unit.id)
+                            .order_by(Liaison.active.desc(), Liaison.id)).all()  # type: ignore[attr-defined]
+            for i, p in enumerate(people or [None]):
+                first = i == 0
+                rows.append((unit.name if first else "", unit.kind if first else "",
+                             p.name if p else "-", p.email if p else "-", p.phone if p else "", p.wechat if p else "",
+                             ("在用" if p.active else "停用") if p else "", str(counts.get(unit.id, 0)) if first else ""))
+        return rows
