@@ -23,45 +23,45 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class MailboxConfig:
-    kind: Literal["imap", "maildir"] = "imap"
+class ServerLogin:
+    """How to reach and log in to a mail server; the password itself comes from env or file."""
+
     host: str = ""
-    port: int = 993
+    port: int = 0
     security: str = "ssl"
     username: str = ""
-    password_env: str = "MAILBOT_IMAP_PASSWORD"
+    password_env: str = ""
     password_file: str = ""
+    timeout_seconds: int = 60
+
+    def password(self) -> str:
+        return _secret(self.password_env, self.password_file, type(self).__name__)
+
+
+@dataclass(frozen=True)
+class MailboxConfig(ServerLogin):
+    kind: Literal["imap", "maildir"] = "imap"
+    port: int = 993
+    password_env: str = "MAILBOT_IMAP_PASSWORD"
     folder: str = "INBOX"
     processed_folder: str = "mailbot/processed"
     rejected_folder: str = "mailbot/rejected"
     held_folder: str = "mailbot/held"
     poll_seconds: int = 60
     idle: bool = True
-    timeout_seconds: int = 60
     path: str = ""
-
-    def password(self) -> str:
-        return _secret(self.password_env, self.password_file, "mailbox")
 
 
 @dataclass(frozen=True)
-class SmtpConfig:
+class SmtpConfig(ServerLogin):
     kind: Literal["smtp", "directory"] = "smtp"
-    host: str = ""
     port: int = 465
-    security: str = "ssl"
-    username: str = ""
     password_env: str = "MAILBOT_SMTP_PASSWORD"
-    password_file: str = ""
     from_address: str = ""
     from_name: str = "应急管理局信息报送"
-    timeout_seconds: int = 60
     directory: str = ""
     max_attempts: int = 8
     retry_seconds: int = 60
-
-    def password(self) -> str:
-        return _secret(self.password_env, self.password_file, "smtp")
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def _secret(env: str, path: str, what: str) -> str:
         try:
             return Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(f"[{what}] password_file {path!r} cannot be read: {exc.strerror}") from None
+            raise ConfigError(f"{what}: password_file {path!r} cannot be read: {exc.strerror}") from None
     if env and env in os.environ:
         return os.environ[env]
     creds = os.environ.get("CREDENTIALS_DIRECTORY")
