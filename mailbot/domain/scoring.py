@@ -1,8 +1,27 @@
-"""Points an item earns on arrival (seed 000 section 三); adoption and deductions come later."""
+"""Points for the bulletin (seed 000 section 三), as a ledger of dated entries the office can audit.
+
+Every figure in a bulletin is a sum of ledger entries, so any total can be explained line by line
+("报送 0.3 分 ÷ 2 人", "省级采用 3 分"). The engine works on plain values the caller reads from its database:
+no I/O here, so the rules can be checked by hand in tests.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
+from typing import Literal, TypeVar, overload
+
+from mailbot.domain.calendar import Period
+
+KINDS = ("routine", "research", "experience")
+LEVELS = ("city", "province", "national")
+STATUSES = ("received", "approved", "returned")
+MAX_GRADE = 3
+
+_KIND_NOTE = {"routine": "报送", "research": "报送调研", "experience": "报送经验"}
+_LEVEL_NOTE = {"city": "市级采用", "province": "省级采用", "national": "国家级采用"}
 
 
 @dataclass(frozen=True)
@@ -10,6 +29,13 @@ class PointTable:
     routine: float = 0.3
     research: float = 1.0
     experience: float = 1.0
+    adopted_city: float = 1.0
+    adopted_province: float = 3.0
+    adopted_national: float = 5.0
+
+    def adoption(self, level: str) -> float:
+        return {"city": self.adopted_city, "province": self.adopted_province,
+                "national": self.adopted_national}[level]
 
 
 def submission_points(kind: str, table: PointTable) -> float:
@@ -23,3 +49,187 @@ def split_evenly(points: float, people: int) -> tuple[float, ...]:
     cents = round(points * 10000)
     base, extra = divmod(cents, people)
     return tuple((base + (1 if i < extra else 0)) / 10000 for i in range(people))
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """An item as the ledger needs it; a returned item (终审退回) earns nothing, adoptions included."""
+
+    item_id: int
+    unit_id: int  # the submitting unit, credited when the item names no drafter
+    kind: str  # routine | research | experience
+    received: date  # local date of arrival
+    drafters: tuple[tuple[str, int], ...]  # (name, unit id credited for that drafter)
+    status: str = "received"  # received | approved | returned
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"item {self.item_id}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.status not in STATUSES:
+            raise ValueError(f"item {self.item_id}: status {self.status!r} is not one of {', '.join(STATUSES)}")
+        object.__setattr__(self, "drafters", tuple(tuple(d) for d in self.drafters))
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """采用: each level counts once per item, so an adoption recorded twice is not paid twice."""
+
+    item_id: int
+    level: str  # city | province | national
+    on: date
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"item {self.item_id}: adoption level {self.level!r} is not one of {', '.join(LEVELS)}")
+
+
+@dataclass(frozen=True)
+class SolicitationGrade:
+    """约稿 answered by an item, graded 0..3 by the office; received after the deadline it scores 0."""
+
+    item_id: int
+    grade: int
+    deadline: date
+
+    def __post_init__(self) -> None:
+        if isinstance(self.grade, bool) or not isinstance(self.grade, int) or not 0 <= self.grade <= MAX_GRADE:
+            raise ValueError(f"item {self.item_id}: solicitation grade must be 0, 1, 2 or 3, not {self.grade!r}")
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """扣分 by the office, against a unit and optionally one of its people."""
+
+    unit_id: int
+    points: float  # positive number to subtract
+    on: date
+    reason: str
+    person: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.points > 0:
+            raise ValueError(f"deduction for unit {self.unit_id} must be a positive number, not {self.points!r}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the points ledger."""
+
+    on: date
+    unit_id: int
+    person: str | None
+    points: float
+    source: str  # submission | adoption | solicitation | deduction
+    item_id: int | None
+    note: str
+
+
+def ledger(items: Iterable[ScoredItem], adoptions: Iterable[Adoption], grades: Iterable[SolicitationGrade],
+           deductions: Iterable[Deduction], table: PointTable) -> list[Entry]:
+    """All entries, sorted by date; pass every item adoptions or grades refer to, whatever its date.
+
+    A submission, an adoption and a solicitation grade are separate entries that add up: the grade scores the
+    answer to the 约稿 on top of the receipt's submission points, and adoption is paid at every level reached.
+    """
+    by_id: dict[int, ScoredItem] = {}
+    for item in items:
+        if item.item_id in by_id:
+            raise ValueError(f"item {item.item_id} is listed twice")
+        by_id[item.item_id] = item
+
+    entries: list[Entry] = []
+    for item in by_id.values():
+        points = submission_points(item.kind, table)
+        entries += _credit(item, item.received, points, "submission", f"{_KIND_NOTE[item.kind]} {_fmt(points)} 分")
+
+    first_adoption: dict[tuple[int, str], Adoption] = {}
+    for adoption in adoptions:
+        _known(by_id, adoption.item_id, "adoption")
+        key = (adoption.item_id, adoption.level)
+        if key not in first_adoption or adoption.on < first_adoption[key].on:
+            first_adoption[key] = adoption
+    for adoption in first_adoption.values():
+        points = table.adoption(adoption.level)
+        entries += _credit(by_id[adoption.item_id], adoption.on, points, "adoption",
+                           f"{_LEVEL_NOTE[adoption.level]} {_fmt(points)} 分")
+
+    graded: set[int] = set()
+    for grade in grades:
+        item = _known(by_id, grade.item_id, "solicitation grade")
+        if grade.item_id in graded:
+            raise ValueError(f"item {grade.item_id} has two solicitation grades")
+        graded.add(grade.item_id)
+        late = item.received > grade.deadline
+        points = 0 if late else grade.grade
+        note = f"约稿逾期 {points} 分" if late else f"约稿评 {points} 分"
+        entries += _credit(item, item.received, float(points), "solicitation", note)
+
+    for deduction in deductions:
+        entries.append(Entry(deduction.on, deduction.unit_id, deduction.person, -deduction.points, "deduction",
+                             None, f"扣分：{deduction.reason}"))
+    entries.sort(key=lambda e: e.on)
+    return entries
+
+
+def _known(by_id: Mapping[int, ScoredItem], item_id: int, what: str) -> ScoredItem:
+    """An orphan adoption or grade means the caller left its item out; failing beats a silently wrong bulletin."""
+    if item_id not in by_id:
+        raise ValueError(f"{what} refers to item {item_id}, which was not passed to ledger()")
+    return by_id[item_id]
+
+
+def _credit(item: ScoredItem, on: date, points: float, source: str, note: str) -> list[Entry]:
+    """Split between the drafters and their units (三(一)2); no drafter credits the submitting unit."""
+    if item.status == "returned":
+        return []
+    if not item.drafters:
+        return [Entry(on, item.unit_id, None, points, source, item.item_id, note)]
+    people = len(item.drafters)
+    suffix = f" ÷ {people} 人" if people > 1 else ""
+    return [Entry(on, unit_id, name, share, source, item.item_id, note + suffix)
+            for (name, unit_id), share in zip(item.drafters, split_evenly(points, people), strict=True)]
+
+
+@overload
+def totals(entries: Iterable[Entry], period: Period, key: Literal["unit"]) -> dict[int, float]: ...
+@overload
+def totals(entries: Iterable[Entry], period: Period, key: Literal["person"]) -> dict[tuple[str, int], float]: ...
+
+
+def totals(entries: Iterable[Entry], period: Period,
+           key: Literal["unit", "person"]) -> dict[int, float] | dict[tuple[str, int], float]:
+    """Points per unit or per (person, unit) for entries dated in the period, rounded to 4 decimals.
+
+    Entries without a person (items with no drafter, unit-level deductions) count for units only; units or
+    people with no entry in the period are absent, so the caller adds the zeros it wants to rank.
+    """
+    sums: dict[Hashable, list[float]] = {}
+    for entry in entries:
+        if not period.contains(entry.on):
+            continue
+        if key == "unit":
+            sums.setdefault(entry.unit_id, []).append(entry.points)
+        elif entry.person is not None:
+            sums.setdefault((entry.person, entry.unit_id), []).append(entry.points)
+    return {k: _round(math.fsum(v)) for k, v in sums.items()}  # type: ignore[return-value]
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def rank(points: Mapping[K, float]) -> dict[K, int]:
+    """Standard competition ranking (1, 2, 2, 4), highest first, as bulletins print it; ties keep input order."""
+    ordered = sorted(points, key=lambda k: -points[k])
+    ranks: dict[K, int] = {}
+    for position, k in enumerate(ordered, start=1):
+        tied = position > 1 and points[ordered[position - 2]] == points[k]
+        ranks[k] = ranks[ordered[position - 2]] if tied else position
+    return ranks
+
+
+def _round(value: float) -> float:
+    return round(value, 4) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _fmt(points: float) -> str:
+    return f"{points:g}"
