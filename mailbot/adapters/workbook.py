@@ -1,0 +1,191 @@
+"""The Excel attachment of a digest or bulletin: one sheet per table, ready to print on A4 as is.
+
+The office prints and files these tables, and re-sorts them in Excel: so numbers stay numbers
+(points formatted to 2 decimals, not turned into text), every sheet repeats its title and header
+rows on each printed page, and columns are sized for Chinese text (a CJK character is about two
+Latin characters wide).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from io import BytesIO
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as XlCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from mailbot.domain.report import Report
+
+POINTS_FORMAT = "0.00"
+HEADER_ROW = 2  # row 1 is the report's title
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+_FONT = "宋体"  # what the office's printers and Excel templates expect; Excel substitutes if missing
+_MIN_WIDTH, _MAX_WIDTH = 6, 48
+
+Value = str | int | float
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    points: bool = False  # a float shown with 2 decimals
+    wrap: bool = False  # long free text (titles, reasons): wrap instead of widening the column
+    summed: bool = False  # added up in the 合计 row of the unit table
+
+
+def build_xlsx(report: Report) -> bytes:
+    """The workbook attached to the email: 单位汇总, 个人得分, 信息明细, 退回记录."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    _unit_sheet(wb, report)
+    _people_sheet(wb, report)
+    _items_sheet(wb, report)
+    _rejections_sheet(wb, report)
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _unit_sheet(wb: Workbook, report: Report) -> None:
+    columns = [Column("排名"), Column("处室（单位）"), Column("类别"), Column("收到（封）", summed=True),
+               Column("收录（条）", summed=True), Column("退回（封）", summed=True), Column("市级采用", summed=True),
+               Column("省级采用", summed=True), Column("国家级采用", summed=True),
+               Column("得分", points=True, summed=True), Column("应报（条）", summed=True), Column("完成任务")]
+    if report.shows_ytd:
+        columns += [Column("本年累计收录", summed=True), Column("本年累计得分", points=True, summed=True)]
+    rows: list[list[Value]] = []
+    for u in report.units:
+        row: list[Value] = [u.rank, u.unit, u.kind, u.received, u.accepted, u.rejected, u.adopted_city,
+                            u.adopted_province, u.adopted_national, u.points, u.quota_due,
+                            "✓" if u.quota_met else "✗"]
+        if report.shows_ytd:
+            row += [u.ytd_accepted, u.ytd_points]
+        rows.append(row)
+    ws = _sheet(wb, "单位汇总", report.title, columns, rows)
+    if rows:
+        _total_row(ws, columns, rows)
+
+
+def _people_sheet(wb: Workbook, report: Report) -> None:
+    columns = [Column("序号"), Column("姓名"), Column("处室（单位）"), Column("篇数"), Column("得分", points=True)]
+    if report.shows_ytd:
+        columns.append(Column("本年累计得分", points=True))
+    rows: list[list[Value]] = []
+    for index, p in enumerate(report.people, 1):
+        row: list[Value] = [index, p.name, p.unit, p.items, p.points]
+        if report.shows_ytd:
+            row.append(p.ytd_points)
+        rows.append(row)
+    _sheet(wb, "个人得分", report.title, columns, rows)
+
+
+def _items_sheet(wb: Workbook, report: Report) -> None:
+    columns = [Column("信息编号"), Column("标题", wrap=True), Column("报送单位"), Column("撰稿人", wrap=True),
+               Column("收到时间"), Column("得分", points=True), Column("状态")]
+    rows: list[list[Value]] = [[i.number, i.title, i.unit, i.drafters, i.received_at, i.points, i.status]
+                               for i in report.items]
+    _sheet(wb, "信息明细", report.title, columns, rows)
+
+
+def _rejections_sheet(wb: Workbook, report: Report) -> None:
+    columns = [Column("序号"), Column("处室（单位）"), Column("发件人"), Column("主题", wrap=True),
+               Column("收到时间"), Column("退回原因", wrap=True)]
+    rows: list[list[Value]] = [[index, x.unit, x.sender, x.subject, x.received_at, _reasons(x.reasons)]
+                               for index, x in enumerate(report.rejections, 1)]
+    _sheet(wb, "退回记录", report.title, columns, rows)
+
+
+def _reasons(reasons: Sequence[str]) -> str:
+    if len(reasons) == 1:
+        return reasons[0]
+    return "\n".join(f"{n}. {reason}" for n, reason in enumerate(reasons, 1))
+
+
+def _sheet(wb: Workbook, name: str, title: str, columns: Sequence[Column],
+           rows: Sequence[Sequence[Value]]) -> Worksheet:
+    ws = wb.create_sheet(name)
+    last = get_column_letter(len(columns))
+    ws.append([title])
+    ws.merge_cells(f"A1:{last}1")
+    ws["A1"].font = Font(name=_FONT, bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[1].height = 28
+
+    ws.append([c.header for c in columns])
+    for cell in ws[HEADER_ROW]:
+        cell.font = Font(name=_FONT, bold=True)
+        cell.fill = _HEADER_FILL
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+    for values in rows:
+        ws.append(list(values))
+        for cell, column in zip(ws[ws.max_row], columns, strict=True):
+            _body_style(cell, column)
+
+    for index, column in enumerate(columns, 1):
+        cells = [column.header, *(row[index - 1] for row in rows)]
+        ws.column_dimensions[get_column_letter(index)].width = _width(cells, column)
+
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    ws.print_title_rows = f"1:{HEADER_ROW}"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as needed
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    return ws
+
+
+def _body_style(cell: XlCell, column: Column) -> None:
+    """Short codes (✓, 状态) centred, names and text left, numbers right as Excel does by default."""
+    cell.font = Font(name=_FONT)
+    cell.border = _BORDER
+    if isinstance(cell.value, str) and cell.value.startswith("="):
+        cell.data_type = "s"  # a sender's subject "=HYPERLINK(...)" stays text, never a formula
+    if column.points:
+        cell.number_format = POINTS_FORMAT
+    if isinstance(cell.value, str):
+        horizontal = "left" if column.wrap or _display_width(cell.value) > 4 else "center"
+        cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=column.wrap)
+    else:
+        cell.alignment = Alignment(vertical="center")
+
+
+def _total_row(ws: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence[Value]]) -> None:
+    """合计 under the unit names: sums as values, not formulas, so webmail previews show them too."""
+    totals: list[Value] = []
+    for index, column in enumerate(columns):
+        numbers = [row[index] for row in rows if isinstance(row[index], int | float)]
+        totals.append(round(sum(numbers), 4) if column.summed else "")
+    totals[1] = "合计"
+    ws.append(totals)
+    for cell, column in zip(ws[ws.max_row], columns, strict=True):
+        _body_style(cell, column)
+        cell.font = Font(name=_FONT, bold=True)
+        cell.fill = _TOTAL_FILL
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _width(cells: Sequence[Value], column: Column) -> float:
+    """Column width in Excel's units (about one Latin character), from the widest line in the column."""
+    widest = 0
+    for value in cells:
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        widest = max(widest, *(_display_width(line) for line in shown.splitlines() or [""]))
+    limit = _MAX_WIDTH if column.wrap else _MAX_WIDTH + 12
+    return float(min(max(round(widest * 1.1) + 2, _MIN_WIDTH), limit))  # CJK in 宋体 is a little over 2 units

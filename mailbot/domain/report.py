@@ -1,0 +1,177 @@
+"""What a weekly digest or an office bulletin (通报) says, as plain data the templates, workbook and chart share.
+
+The caller fills a `Report` from the database; everything here is pure so the three renderings can be
+tested from a hand-built report and always agree on ranks, praise and figures. Seed 003 第十一条 asks for
+报送数量、采用数量、累计积分 in each bulletin; the yearly one also carries the figures a 政府信息公开
+年度报告 quotes (seed 004: 信息总数、日均发布量).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from mailbot.domain.calendar import parse_period
+
+KINDS = ("weekly", "monthly", "quarterly", "yearly")
+_PERIOD_KIND = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
+_PERIOD_WORD = {"weekly": "本周", "monthly": "本月", "quarterly": "本季度", "yearly": "本年度"}
+_QUARTERS = "一二三四"
+# Points are split to 1/10000 between drafters (scoring.split_evenly); compare at that precision so
+# float noise (0.1 + 0.2) never breaks a tie.
+_POINT_DIGITS = 4
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    unit: str
+    kind: str
+    received: int  # emails from the unit that got a verdict (receipts + rejections + duplicates)
+    accepted: int  # items recorded
+    rejected: int
+    adopted_city: int
+    adopted_province: int
+    adopted_national: int
+    points: float
+    rank: int
+    quota_due: int
+    quota_met: bool
+    ytd_points: float
+    ytd_accepted: int
+
+
+@dataclass(frozen=True)
+class PersonLine:
+    name: str
+    unit: str
+    items: int
+    points: float
+    ytd_points: float
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    number: str  # 2026-0137
+    title: str
+    unit: str
+    drafters: str  # "张三、李四"
+    received_at: str  # local time, already formatted: "11月24日 14:05"
+    points: float
+    status: str  # 已收录 / 已终审 / 已退回 / 重复
+
+
+@dataclass(frozen=True)
+class RejectionLine:
+    unit: str
+    sender: str
+    subject: str
+    received_at: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HeldLine:
+    sender: str
+    subject: str
+    received_at: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Totals:
+    received: int
+    accepted: int
+    rejected: int
+    adopted: int
+    published: int  # approved in final review (终审通过): the annual report's "published" figure
+    daily_average: float  # accepted / calendar days of the period
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str  # weekly | monthly | quarterly | yearly
+    period_label: str  # 2026-W48 | 2026-11 | 2026-Q4 | 2026
+    title: str
+    range_text: str
+    office_name: str
+    units: tuple[UnitLine, ...]  # sorted by rank
+    people: tuple[PersonLine, ...]  # sorted by points, highest first
+    items: tuple[ItemLine, ...]
+    rejections: tuple[RejectionLine, ...]
+    held: tuple[HeldLine, ...]
+    silent_units: tuple[str, ...]
+    missed_quota: tuple[str, ...]
+    top_units: tuple[str, ...]  # praised (表扬); see top_units()
+    totals: Totals
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"report kind {self.kind!r} is not one of {', '.join(KINDS)}")
+
+    @property
+    def period_word(self) -> str:
+        """本周 / 本月 / 本季度 / 本年度, for sentences like "本月共收录信息 12 条"."""
+        return _PERIOD_WORD[self.kind]
+
+    @property
+    def shows_ytd(self) -> bool:
+        """Year-to-date columns repeat the period's own figures in a yearly report, so it leaves them out."""
+        return self.kind != "yearly"
+
+    def items_by_unit(self) -> tuple[tuple[str, tuple[ItemLine, ...]], ...]:
+        """Items grouped in the units' rank order (as in the unit table); units not listed come last."""
+        order = {u.unit: i for i, u in enumerate(self.units)}
+        groups: dict[str, list[ItemLine]] = {}
+        for item in self.items:
+            groups.setdefault(item.unit, []).append(item)
+        names = sorted(groups, key=lambda name: (order.get(name, len(order)), name))
+        return tuple((name, tuple(groups[name])) for name in names)
+
+
+def fmt_points(points: float) -> str:
+    """Points as the bulletin prints them: always 2 decimals, so columns line up."""
+    return f"{points:.2f}"
+
+
+def competition_ranks(points: Sequence[float]) -> tuple[int, ...]:
+    """Ranks for points in the given order, ties sharing a rank and the next rank skipped (1, 2, 2, 4)."""
+    keys = [round(p, _POINT_DIGITS) for p in points]
+    return tuple(1 + sum(other > key for other in keys) for key in keys)
+
+
+def top_units(units: Sequence[UnitLine], places: int = 3) -> tuple[str, ...]:
+    """Units praised in a bulletin: the top `places` ranks by points, a tie on the last place included,
+    units without points never; highest first."""
+    scoring = [u for u in units if round(u.points, _POINT_DIGITS) > 0]
+    ranks = competition_ranks([u.points for u in scoring])
+    ranked = sorted(zip(ranks, scoring, strict=True), key=lambda pair: pair[0])
+    return tuple(u.unit for rank, u in ranked if rank <= places)
+
+
+def title_for(kind: str, period_label: str) -> str:
+    """The document title the office uses, e.g. "2026年11月政务信息报送情况通报"."""
+    if kind not in KINDS:
+        raise ValueError(f"report kind {kind!r} is not one of {', '.join(KINDS)}")
+    period = parse_period(period_label)
+    if period.kind != _PERIOD_KIND[kind]:
+        raise ValueError(f"a {kind} report needs a {_PERIOD_KIND[kind]} period, got {period_label!r}")
+    year, _, number = period.label.partition("-")
+    if kind == "weekly":
+        return f"{year}年第{int(number[1:])}周政务信息报送周报"
+    if kind == "monthly":
+        return f"{year}年{int(number)}月政务信息报送情况通报"
+    if kind == "quarterly":
+        return f"{year}年第{_QUARTERS[int(number[1:]) - 1]}季度政务信息报送情况通报"
+    return f"{year}年度政务信息报送情况通报"
+
+
+def range_text(start: date, end: date) -> str:
+    """"2026年11月23日至11月29日"; the end's year is repeated only when it differs (ISO weeks across New Year)."""
+    if end < start:
+        raise ValueError(f"period ends ({end}) before it starts ({start})")
+    first = f"{start.year}年{start.month}月{start.day}日"
+    if end == start:
+        return first
+    last = f"{end.month}月{end.day}日" if end.year == start.year else f"{end.year}年{end.month}月{end.day}日"
+    return f"{first}至{last}"
