@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import shutil
 import signal
@@ -12,7 +13,14 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from mailbot.bootstrap import build
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from mailbot import office
+from mailbot.bootstrap import App, build
+from mailbot.domain.calendar import parse_period
+from mailbot.schedule import local_today
 from mailbot.config import ConfigError, MailboxConfig, SmtpConfig, DatabaseConfig, StorageConfig, load_config
 from mailbot.lock import Busy, exclusive
 from mailbot.service import ConnectionFailure, poll_once
@@ -75,7 +83,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_remind(args: argparse.Namespace) -> int:
     from mailbot import reminders
-    from mailbot.schedule import local_today
 
     app = build(load_config(args.config))
     day = args.date or local_today(app)
@@ -125,6 +132,91 @@ def cmd_units_import(args: argparse.Namespace) -> int:
     added, retired = sync_units(app.engine, result.units, source="import")
     people = sum(len(u.liaisons) for u in result.units)
     print(f"已导入 {len(result.units)} 个单位、{people} 名宣传员（新增 {added}，停用 {retired}）。")
+    return 0
+
+
+def _actor(args: argparse.Namespace) -> str:
+    return args.by or f"cli:{getpass.getuser()}"
+
+
+def _office_action(args: argparse.Namespace, action: Callable[[Session, App], office.Done]) -> int:
+    app = build(load_config(args.config))
+    with Session(app.engine) as session:
+        try:
+            done = action(session, app)
+        except office.OfficeError as exc:
+            print(f"未执行：{exc}")
+            return 1
+        session.commit()
+    if done.notify and done.item_id is not None:
+        app.desk.notify_unit(done.item_id, done.notify)
+        try:
+            app.desk.drain_outbox(app.transport)
+        except ConnectionFailure as exc:
+            log.warning("SMTP unreachable; the notice to the unit stays queued: %s", exc)
+    print(done.summary)
+    return 0
+
+
+def cmd_items(args: argparse.Namespace) -> int:
+    from mailbot.queries import list_items
+
+    app = build(load_config(args.config))
+    rows = list_items(app.engine, app.config.timezone, unit=args.unit, status=args.status, search=args.search,
+                      period=parse_period(args.period) if args.period else None)
+    table = [("编号", "收到时间", "单位", "标题", "状态", "报送分", "采用")]
+    table += [(r.number, r.received, r.unit, r.title, r.status, r.points, r.adopted) for r in rows]
+    print_table(table, (10, 16, 20, 44, 8, 6, 12))
+    print(f"共 {len(rows)} 条")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from mailbot.queries import item_detail
+
+    app = build(load_config(args.config))
+    lines = item_detail(app.engine, args.item, app.config.timezone)
+    if not lines:
+        print(f"没有编号为 {args.item} 的信息。")
+        return 1
+    for label, value in lines:
+        print(f"{_cell(label, 10)}{value}")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    decision = {"approve": "approved", "return": "returned"}[args.decision]
+    return _office_action(args, lambda s, app: office.review(s, args.item, decision, args.reason or "",
+                                                          _actor(args)))
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    return _office_action(args, lambda s, app: office.adopt(s, args.item, args.level, args.publication,
+                                                         args.date or local_today(app), _actor(args)))
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    return _office_action(args, lambda s, app: office.grade(s, args.item, args.grade, _actor(args)))
+
+
+def cmd_deduct(args: argparse.Namespace) -> int:
+    return _office_action(args, lambda s, app: office.deduct(s, args.unit, args.points, args.reason,
+                                                          args.date or local_today(app), _actor(args),
+                                                          args.person or ""))
+
+
+def cmd_solicit(args: argparse.Namespace) -> int:
+    app = build(load_config(args.config))
+    units = [u.strip() for u in (args.units or "").split(",") if u.strip()]
+    with Session(app.engine) as session:
+        try:
+            row = office.solicit(session, args.topic, args.deadline, units, _actor(args))
+        except office.OfficeError as exc:
+            print(f"未执行：{exc}")
+            return 1
+        session.commit()
+        print(f"约稿 #{row.id}《{row.topic}》已登记，截止 {row.deadline}，"
+              f"{'、'.join(units) if units else '全部单位'}。报送时请在邮件主题中写“【约稿】{row.topic}”。")
     return 0
 
 
@@ -209,6 +301,44 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--force", action="store_true", help="import the good rows even if some rows have problems")
     imp.set_defaults(func=cmd_units_import)
+    items = sub.add_parser("items", help="list recorded items (filter by unit, period, status, title)")
+    items.add_argument("--unit", help="part of a unit's name")
+    items.add_argument("--period", help="2026-W48, 2026-11, 2026-Q4 or 2026")
+    items.add_argument("--status", choices=("received", "approved", "returned"))
+    items.add_argument("--search", help="text in the title")
+    items.set_defaults(func=cmd_items)
+    show = sub.add_parser("show", help="everything recorded about one item")
+    show.add_argument("item", help="item number, e.g. 2026-0137")
+    show.set_defaults(func=cmd_show)
+    by = argparse.ArgumentParser(add_help=False)
+    by.add_argument("--by", help="who takes the action (default: cli:<login name>)")
+    review = sub.add_parser("review", parents=[by], help="final review (终审): approve or return an item")
+    review.add_argument("item")
+    review.add_argument("decision", choices=("approve", "return"))
+    review.add_argument("--reason", help="required when returning")
+    review.set_defaults(func=cmd_review)
+    adopt = sub.add_parser("adopt", parents=[by], help="record an adoption (采用)")
+    adopt.add_argument("item")
+    adopt.add_argument("--level", required=True, choices=("city", "province", "national"))
+    adopt.add_argument("--publication", default="", help="e.g. 《盘锦信息》第12期")
+    adopt.add_argument("--date", type=date.fromisoformat, help="adoption date (default: today)")
+    adopt.set_defaults(func=cmd_adopt)
+    solicit = sub.add_parser("solicit", parents=[by], help="register a solicitation (约稿)")
+    solicit.add_argument("topic")
+    solicit.add_argument("--deadline", required=True, type=date.fromisoformat)
+    solicit.add_argument("--units", help="comma-separated unit names (default: all units)")
+    solicit.set_defaults(func=cmd_solicit)
+    grade = sub.add_parser("grade", parents=[by], help="grade a solicited item 0-3")
+    grade.add_argument("item")
+    grade.add_argument("grade", type=int, choices=(0, 1, 2, 3))
+    grade.set_defaults(func=cmd_grade)
+    deduct = sub.add_parser("deduct", parents=[by], help="deduct points from a unit (扣分)")
+    deduct.add_argument("unit")
+    deduct.add_argument("points", type=float)
+    deduct.add_argument("--reason", required=True)
+    deduct.add_argument("--person")
+    deduct.add_argument("--date", type=date.fromisoformat)
+    deduct.set_defaults(func=cmd_deduct)
     sub.add_parser("check", help="validate the config and log in to the mailbox and SMTP").set_defaults(func=cmd_check)
     demo = sub.add_parser("demo", help="process a sample week of mail locally, no server needed")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where the demo writes (recreated)")

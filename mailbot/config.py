@@ -97,6 +97,9 @@ class ScoringConfig:
     routine: float = 0.3
     research: float = 1.0
     experience: float = 1.0
+    adopted_city: float = 1.0
+    adopted_province: float = 3.0
+    adopted_national: float = 5.0
 
 
 @dataclass(frozen=True)

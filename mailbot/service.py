@@ -21,17 +21,32 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from mailbot.adapters.db import Author, Item, Liaison, Message, Outbox, StoredFile, Unit, utcnow
+from mailbot import office
+from mailbot.adapters.db import (
+    Adoption,
+    Author,
+    Item,
+    Liaison,
+    Message,
+    Outbox,
+    Review,
+    Solicitation,
+    StoredFile,
+    Unit,
+    utcnow,
+)
 from mailbot.adapters.render import Renderer
 from mailbot.adapters.storage import Storage
 from mailbot.compose import Envelope, compose, new_message_id, reply_subject
 from mailbot.config import Config
 from mailbot.domain.archive import Limits
-from mailbot.domain.checks import Facts, Reason, Rules, Verdict, evaluate
+from mailbot.domain.checks import Facts, Reason, Rules, Verdict, evaluate, reason
+from mailbot.domain.commands import LEVEL_NAMES, CommandError, command_line, looks_like_command, parse_command
 from mailbot.domain.loops import loop_reason
-from mailbot.domain.mime import ParsedMail, parse_message
+from mailbot.domain.mime import ParsedMail, message_ids, parse_message
 from mailbot.domain.scoring import PointTable, split_evenly, submission_points
 from mailbot.domain.submission import Submission, content_hash, item_kind, unpack
+from mailbot.domain.solicitations import match_solicitation, names_solicitation
 from mailbot.domain.units import match_unit
 
 log = logging.getLogger("mailbot")
@@ -40,6 +55,8 @@ KIND_LABELS = {"routine": "常规信息", "research": "调研类信息", "experi
 HELD_WHY = {
     "unknown_sender": "发件人不是已登记的信息宣传员",
     "rate_limited": "该发件人一小时内来信过多，暂停自动回复",
+    "reply_to_notice": "发件人回复了系统发出的邮件（没有附件），可能有问题需要人工答复",
+    "command_refused": "发件人不在 [office] admins 名单中，却发送了办公室指令，已拒绝执行",
 }
 
 
@@ -104,8 +121,7 @@ class Desk:
                              max_ratio=lim.max_compression_ratio)
         self.rules = Rules(require_photos=config.checks.require_photos, min_photo_side=lim.min_photo_side,
                            min_research_chars=lim.min_research_chars, max_message_bytes=lim.max_message_bytes)
-        self.points = PointTable(routine=config.scoring.routine, research=config.scoring.research,
-                                 experience=config.scoring.experience)
+        self.points = point_table(config)
 
     def folder_for(self, verdict: str) -> str:
         mb = self.config.mailbox
@@ -174,6 +190,16 @@ class Desk:
         loop = loop_reason(mail, own_addresses={self.config.smtp.from_address, self.config.mailbox.username})
         if loop:
             return Outcome("ignored", (loop,))
+        replied = self._replied_item(s, mail)
+        if mail.sender in {a.lower() for a in self.config.office.admins} and (
+                looks_like_command(mail.text) or (replied is not None and not mail.attachments)):
+            return self._command(s, row, mail, replied[0] if replied else None)
+        if replied is not None and not mail.attachments:
+            why = "command_refused" if looks_like_command(mail.text) else "reply_to_notice"
+            if why == "command_refused":
+                log.warning("refused an office command from %s (not in [office] admins)", mail.sender)
+            self._hold(s, row, mail, why)
+            return Outcome("held", (why,))
         liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, Liaison.active == True)  # noqa: E712
                          ).first()
         if liaison is None:
@@ -204,7 +230,9 @@ class Desk:
                 "title": ms.title, "original_number": original.number,
                 "original_received_at": self._local(original.received_at)})
             return Outcome("duplicate", (f"item_{original.number}",), original.number, unit.name)
-        item = self._record_item(s, row, unit, liaison, sub, kind, digest)
+        solicitation_id, warnings = self._solicitation(s, mail, ms.title, verdict)
+        item = self._record_item(s, row, unit, liaison, sub, kind, digest, solicitation_id)
+        context["warnings"] = warnings
         authors = s.exec(select(Author).where(Author.item_id == item.id)).all()
         unit_names = {u.id: u.name for u in s.exec(select(Unit))}
         self._reply(s, row, mail, "receipt", context | {
@@ -213,7 +241,85 @@ class Desk:
                          for a in authors],
             "first_reviewer": item.first_reviewer, "second_reviewer": item.second_reviewer,
             "photo_count": item.photo_count, "body_chars": item.body_chars, "points": _fmt(item.points)})
-        return Outcome("receipt", tuple(w.code for w in verdict.warnings), item.number, unit.name)
+        return Outcome("receipt", tuple(w.code for w in warnings), item.number, unit.name)
+
+    def _solicitation(self, s: Session, mail: ParsedMail, title: str, verdict: Verdict
+                      ) -> tuple[int | None, list[Reason]]:
+        """A subject naming 约稿 answers the matching open request; an unknown one gets a warning."""
+        warnings = list(verdict.warnings)
+        if not names_solicitation(mail.subject):
+            return None, warnings
+        topics = [(r.id, r.topic) for r in s.exec(select(Solicitation).order_by(Solicitation.id)) if r.id]
+        found = match_solicitation(mail.subject, title, topics)
+        if found is None:
+            listed = "、".join(f"《{t}》" for _i, t in topics[-5:]) or "目前没有约稿"
+            warnings.append(reason("solicitation_unknown", listed, self.rules))
+        return found, warnings
+
+    def _replied_item(self, s: Session, mail: ParsedMail) -> tuple[str | None] | None:
+        """When the mail answers something we sent: (the item number it was about, or None)."""
+        ids = (*mail.references, *message_ids(mail.headers.get("in-reply-to", "")))
+        if not ids:
+            return None
+        sent = s.exec(select(Outbox).where(Outbox.message_id.in_(ids))).first()  # type: ignore[attr-defined]
+        if sent is None:
+            return None
+        origin = s.get(Message, sent.message_pk) if sent.message_pk else None
+        item = s.get(Item, origin.item_id) if origin is not None and origin.item_id else None
+        return (item.number if item else None,)
+
+    def _command(self, s: Session, row: Message, mail: ParsedMail, replied_number: str | None) -> Outcome:
+        context: dict[str, object] = {"office_name": self.config.office.name,
+                                      "command_line": command_line(mail.text)}
+        try:
+            done = office.apply(s, parse_command(mail.text), replied_number, mail.sender,
+                                utcnow().astimezone(self.tz).date())
+        except (CommandError, office.OfficeError) as exc:
+            self._enqueue(s, row.id, "command", "office/command", (mail.sender,), reply_subject(mail.subject),
+                          context | {"ok": False, "error": str(exc)}, in_reply_to=mail.message_id,
+                          references=mail.references)
+            log.info("office command from %s not carried out: %s", mail.sender, str(exc).splitlines()[0])
+            return Outcome("command_failed", ("command_failed",))
+        self._enqueue(s, row.id, "command", "office/command", (mail.sender,), reply_subject(mail.subject),
+                      context | {"ok": True, "summary": done.summary}, in_reply_to=mail.message_id,
+                      references=mail.references)
+        if done.notify and done.item_id is not None:
+            self._notify(s, row.id, done.item_id, done.notify)
+        log.info("office command from %s: %s", mail.sender, done.summary)
+        return Outcome("command", (parse_command(mail.text).verb,))
+
+    def notify_unit(self, item_id: int, event: str) -> None:
+        """For actions taken on the command line: the same notice the email commands send."""
+        with Session(self.engine) as s:
+            self._notify(s, None, item_id, event)
+            s.commit()
+
+    def _notify(self, s: Session, message_pk: int | None, item_id: int, event: str) -> None:
+        """Tell the submitting unit that its item was adopted or returned in final review."""
+        item = s.get(Item, item_id)
+        assert item is not None
+        unit = s.get(Unit, item.unit_id)
+        people = s.exec(select(Liaison).where(Liaison.unit_id == item.unit_id, Liaison.active == True)).all()  # noqa: E712
+        if unit is None or not people:
+            return
+        context: dict[str, object] = {
+            "office_name": self.config.office.name, "liaison_name": "、".join(p.name for p in people if p.name),
+            "unit_name": unit.name, "number": item.number, "title": item.title, "event": event}
+        if event == "adopted":
+            adoption = s.exec(select(Adoption).where(Adoption.item_id == item_id).order_by(Adoption.id.desc())  # type: ignore[union-attr]
+                              ).first()
+            assert adoption is not None
+            context |= {"level_name": LEVEL_NAMES[adoption.level], "publication": adoption.publication,
+                        "points": _fmt(self.points.adoption(adoption.level))}
+            subject = f"【采用】信息 {item.number} 已被{LEVEL_NAMES[adoption.level]}采用"
+        else:
+            review = s.exec(select(Review).where(Review.item_id == item_id).order_by(Review.id.desc())  # type: ignore[union-attr]
+                            ).first()
+            assert review is not None
+            context |= {"reason": review.reason}
+            subject = f"【终审退回】信息 {item.number}《{item.title}》"
+        self._enqueue(s, message_pk, f"notice_{event}", "reply/notice", tuple(p.email for p in people), subject,
+                      context, auto="auto-generated")
 
     def _record_files(self, s: Session, row: Message, sub: Submission) -> None:
         assert row.id is not None
@@ -222,7 +328,7 @@ class Desk:
             s.add(StoredFile(message_pk=row.id, path=f.path[:1000], kind=f.kind, sha256=digest, size=len(f.data)))
 
     def _record_item(self, s: Session, row: Message, unit: Unit, liaison: Liaison, sub: Submission,
-                     kind: str, digest: str) -> Item:
+                     kind: str, digest: str, solicitation_id: int | None) -> Item:
         ms = sub.manuscript
         assert ms is not None and unit.id is not None
         now = utcnow()
@@ -233,7 +339,7 @@ class Desk:
                     title=ms.title, kind=kind, body_chars=ms.body_chars,
                     photo_count=len([p for p in sub.photos if not p.problem]),
                     first_reviewer=ms.footer.first_reviewer or "", second_reviewer=ms.footer.second_reviewer or "",
-                    points=points, content_hash=digest, received_at=now)
+                    points=points, content_hash=digest, received_at=now, solicitation_id=solicitation_id)
         s.add(item)
         s.flush()
         assert item.id is not None
@@ -259,7 +365,7 @@ class Desk:
                 "problems": list(verdict.problems), "warnings": list(verdict.warnings)}
 
     def _reply(self, s: Session, row: Message, mail: ParsedMail, kind: str, context: dict[str, object]) -> None:
-        self._enqueue(s, row, kind, f"reply/{kind}", (mail.sender,), reply_subject(mail.subject), context,
+        self._enqueue(s, row.id, kind, f"reply/{kind}", (mail.sender,), reply_subject(mail.subject), context,
                       in_reply_to=mail.message_id, references=mail.references)
 
     def _hold(self, s: Session, row: Message, mail: ParsedMail, why: str) -> None:
@@ -269,10 +375,10 @@ class Desk:
         context = {"office_name": office.name, "sender": mail.sender, "sender_name": mail.sender_name,
                    "subject": mail.subject or "(无主题)", "received_at": self._local(utcnow()),
                    "why": HELD_WHY[why], "message_ref": f"{row.folder}/{row.uid} sha256:{row.sha256[:12]}"}
-        self._enqueue(s, row, "held_notice", "office/held", office.recipients,
+        self._enqueue(s, row.id, "held_notice", "office/held", office.recipients,
                       f"【来信暂存】{mail.sender}：{mail.subject or '(无主题)'}", context, auto="auto-generated")
 
-    def _enqueue(self, s: Session, row: Message, kind: str, template: str, to: tuple[str, ...], subject: str,
+    def _enqueue(self, s: Session, message_pk: int | None, kind: str, template: str, to: tuple[str, ...], subject: str,
                  context: dict[str, object], *, in_reply_to: str = "", references: tuple[str, ...] = (),
                  auto: str = "auto-replied") -> None:
         smtp = self.config.smtp
@@ -280,7 +386,7 @@ class Desk:
         msgid = new_message_id(smtp.from_address)
         env = Envelope(smtp.from_address, smtp.from_name, to, subject, in_reply_to, references, auto)
         raw = compose(env, text, html, msgid, datetime.now(UTC)).as_bytes()
-        s.add(Outbox(message_pk=row.id, kind=kind, sender=smtp.from_address, recipients=",".join(to),
+        s.add(Outbox(message_pk=message_pk, kind=kind, sender=smtp.from_address, recipients=",".join(to),
                      subject=subject, message_id=msgid, raw=raw))
 
     # -- outbox ---------------------------------------------------------------------------------
@@ -335,6 +441,13 @@ class Desk:
             s.add(row)
             s.commit()
             return sent, row.id
+
+
+def point_table(config: Config) -> PointTable:
+    sc = config.scoring
+    return PointTable(routine=sc.routine, research=sc.research, experience=sc.experience,
+                      adopted_city=sc.adopted_city, adopted_province=sc.adopted_province,
+                      adopted_national=sc.adopted_national)
 
 
 def _fmt(points: float) -> str:

@@ -7,7 +7,7 @@ written in the same transaction as its message's verdict (transactional outbox).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, func
 from sqlalchemy.engine import Engine
@@ -77,8 +77,58 @@ class Item(SQLModel, table=True):
     second_reviewer: str = ""
     points: float = 0.0
     content_hash: str = Field(unique=True, index=True)
-    status: str = "received"
+    status: str = "received"  # received | approved | returned (终审)
     received_at: datetime = Field(default_factory=utcnow, index=True)
+    solicitation_id: int | None = Field(default=None, foreign_key="solicitation.id", index=True)
+    grade: int | None = None  # 约稿 0..3, set by the office
+
+
+class Review(SQLModel, table=True):
+    """终审: the office approves an item or returns it with a reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    decision: str  # approved | returned
+    reason: str = ""
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Adoption(SQLModel, table=True):
+    """采用: an item published by the city, the province or the nation."""
+
+    __table_args__ = (UniqueConstraint("item_id", "level"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    level: str  # city | province | national
+    publication: str = ""
+    on: date
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Solicitation(SQLModel, table=True):
+    """约稿: a topic the office asks units to write on by a deadline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str
+    units: str = ""  # unit names, one per line; empty = every unit
+    deadline: date
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Deduction(SQLModel, table=True):
+    """扣分 with its reason, for a unit (and a person, when the office names one)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    person: str = ""
+    points: float
+    reason: str
+    on: date
+    by: str
+    at: datetime = Field(default_factory=utcnow)
 
 
 class Author(SQLModel, table=True):

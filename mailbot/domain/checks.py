@@ -48,6 +48,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "photo_too_small": ("照片“{detail}”尺寸过小，像是缩略图。", "请发送原图（长边不小于 {min_side} 像素）。"),
     "research_too_short": ("调研/经验类信息正文为 {detail} 字，不足 {min_chars} 字。",
                            "请补充内容至 {min_chars} 字以上；如是常规信息，请去掉主题中的【调研】【经验】字样。"),
+    "solicitation_unknown": ("主题中写了“约稿”，但没有找到对应的约稿任务（{detail}）。",
+                             "本稿已按常规信息登记；如是约稿，请在主题中写明约稿题目，例如“【约稿】题目”。"),
     "missing_drafter_unit": ("撰稿人“{detail}”未注明单位（科室）。", "可按“撰稿人：单位（科室）姓名”格式注明，本次按发件单位计分。"),
 }
 

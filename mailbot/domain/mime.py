@@ -145,7 +145,7 @@ def _address(value: str) -> tuple[str, str]:
     return decode_header_value(name), addr.strip().lower()
 
 
-def _ids(value: str) -> tuple[str, ...]:
+def message_ids(value: str) -> tuple[str, ...]:
     return tuple(re.findall(r"<[^<>\s]+>", value or ""))
 
 
@@ -172,14 +172,14 @@ def parse_message(raw: bytes) -> ParsedMail:
         date = email.utils.parsedate_to_datetime(headers["date"]) if headers.get("date") else None
     except (TypeError, ValueError, IndexError):
         date = None
-    message_id = _ids(headers.get("message-id", ""))
+    message_id = message_ids(headers.get("message-id", ""))
     return ParsedMail(
         message_id=message_id[0] if message_id else "",
         sender=sender,
         sender_name=sender_name,
         subject=headers.get("subject", ""),
         date=date,
-        references=_ids(headers.get("references", "")) or _ids(headers.get("in-reply-to", "")),
+        references=message_ids(headers.get("references", "")) or message_ids(headers.get("in-reply-to", "")),
         headers=headers,
         content_type=msg.get_content_type(),
         text="\n".join(plain) if plain else "\n".join(html),

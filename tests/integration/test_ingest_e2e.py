@@ -51,6 +51,7 @@ dir = "storage"
 [office]
 name = "市应急管理局办公室"
 recipients = ["office@example.com"]
+admins = ["chief@example.com"]
 [schedule]
 enabled = false  # reminders would depend on the hour the tests run
 {units}""", encoding="utf-8")

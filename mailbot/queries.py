@@ -1,0 +1,90 @@
+"""Read-only views of the records for the office's commands (`items`, `show`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from mailbot.adapters.db import Adoption, Author, Item, Liaison, Message, Review, Solicitation, StoredFile, Unit
+from mailbot.domain.calendar import Period, period_bounds
+from mailbot.domain.commands import LEVEL_NAMES
+
+STATUS_NAMES = {"received": "已收录", "approved": "终审通过", "returned": "终审退回"}
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    number: str
+    received: str
+    unit: str
+    title: str
+    status: str
+    points: str
+    adopted: str
+
+
+def _local(moment: object, tz: str) -> str:
+    from datetime import UTC, datetime
+
+    assert isinstance(moment, datetime)
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(ZoneInfo(tz))
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def list_items(engine: Engine, tz: str, *, unit: str | None = None, period: Period | None = None,
+               status: str | None = None, search: str | None = None) -> list[ItemRow]:
+    with Session(engine) as s:
+        query = select(Item, Unit).join(Unit, col(Item.unit_id) == col(Unit.id)).order_by(col(Item.year), col(Item.seq))
+        if unit:
+            query = query.where(col(Unit.name).contains(unit))
+        if period:
+            start, end = period_bounds(period, tz)
+            query = query.where(col(Item.received_at) >= start, col(Item.received_at) < end)
+        if status:
+            query = query.where(Item.status == status)
+        if search:
+            query = query.where(col(Item.title).contains(search))
+        adoptions: dict[int, list[str]] = {}
+        for a in s.exec(select(Adoption)):
+            adoptions.setdefault(a.item_id, []).append(LEVEL_NAMES[a.level])
+        return [ItemRow(item.number, _local(item.received_at, tz), u.name, item.title,
+                        STATUS_NAMES.get(item.status, item.status), f"{item.points:g}",
+                        "、".join(adoptions.get(item.id or 0, [])))
+                for item, u in s.exec(query)]
+
+
+def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
+    """Everything recorded about one item, as label/value lines."""
+    with Session(engine) as s:
+        item = s.exec(select(Item).where(Item.number == number)).first()
+        if item is None:
+            return []
+        unit = s.get(Unit, item.unit_id)
+        liaison = s.get(Liaison, item.liaison_id) if item.liaison_id else None
+        message = s.exec(select(Message).where(Message.item_id == item.id).order_by(col(Message.id))).first()
+        lines = [("信息编号", item.number), ("标题", item.title), ("报送单位", unit.name if unit else "?"),
+                 ("报送人", f"{liaison.name} <{liaison.email}>" if liaison else "-"),
+                 ("收到时间", _local(item.received_at, tz)), ("类别", item.kind),
+                 ("状态", STATUS_NAMES.get(item.status, item.status)), ("报送分", f"{item.points:g}"),
+                 ("正文字数", str(item.body_chars)), ("照片", f"{item.photo_count} 张"),
+                 ("初审人", item.first_reviewer), ("复审人", item.second_reviewer)]
+        for a in s.exec(select(Author).where(Author.item_id == item.id)):
+            written = s.get(Unit, a.unit_id)
+            lines.append(("撰稿人", f"{a.name}（{a.unit_text or '-'}，计入{written.name if written else '?'}，"
+                                  f"{a.share:g} 分）"))
+        if item.solicitation_id:
+            sol = s.get(Solicitation, item.solicitation_id)
+            grade = "未评分" if item.grade is None else f"{item.grade} 分"
+            lines.append(("约稿", f"《{sol.topic if sol else '?'}》截止 {sol.deadline if sol else '?'}，{grade}"))
+        for r in s.exec(select(Review).where(Review.item_id == item.id)):
+            lines.append(("终审", f"{STATUS_NAMES[r.decision]} {r.reason} —— {r.by}，{_local(r.at, tz)}"))
+        for ad in s.exec(select(Adoption).where(Adoption.item_id == item.id)):
+            lines.append(("采用", f"{LEVEL_NAMES[ad.level]} {ad.publication} {ad.on} —— {ad.by}"))
+        if message is not None:
+            lines.append(("原始邮件", f"{message.raw_path}（{message.sender}，主题：{message.subject}）"))
+            for f in s.exec(select(StoredFile).where(StoredFile.message_pk == message.id)):
+                lines.append(("附件", f"{f.path}（{f.kind}，{f.size} 字节）"))
+        return lines
