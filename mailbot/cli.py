@@ -220,6 +220,38 @@ def cmd_solicit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    from mailbot import digests
+
+    app = build(load_config(args.config))
+    if args.period:
+        period = parse_period(args.period)
+        if period.kind != digests.PERIOD_KIND[args.kind]:
+            print(f"--period {args.period} is not a {digests.PERIOD_KIND[args.kind]} (e.g. "
+                  f"{digests.last_complete(args.kind, local_today(app)).label})")
+            return 2
+    else:
+        period = digests.last_complete(args.kind, local_today(app))
+    print(f"building {args.kind} digest for {period.label} ...", file=sys.stderr)
+    rendered = digests.render(app.config, app.engine, app.desk.renderer, args.kind, period)
+    if args.out:
+        for path in digests.write_files(rendered, args.out):
+            print(path)
+        return 0
+    if args.dry_run:
+        print(f"Subject: {rendered.subject}\nTo: {', '.join(app.config.office.recipients)}\n")
+        print(rendered.text)
+        return 0
+    if digests.enqueue(app.config, app.engine, rendered, again=True) is None:
+        return 1
+    try:
+        app.desk.drain_outbox(app.transport)
+    except ConnectionFailure as exc:
+        log.warning("SMTP unreachable; the digest stays queued for the daemon: %s", exc)
+    print(f"{rendered.report.title} sent to {', '.join(app.config.office.recipients)}")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
@@ -339,6 +371,12 @@ def parser() -> argparse.ArgumentParser:
     deduct.add_argument("--person")
     deduct.add_argument("--date", type=date.fromisoformat)
     deduct.set_defaults(func=cmd_deduct)
+    digest = sub.add_parser("digest", help="the weekly digest or the monthly/quarterly/yearly bulletin")
+    digest.add_argument("kind", choices=("weekly", "monthly", "quarterly", "yearly"))
+    digest.add_argument("--period", help="2026-W48, 2026-11, 2026-Q4 or 2026 (default: the last complete one)")
+    digest.add_argument("--dry-run", action="store_true", help="print the text version; send nothing")
+    digest.add_argument("--out", type=Path, help="write .html, .txt, .xlsx and .png here instead of sending")
+    digest.set_defaults(func=cmd_digest)
     sub.add_parser("check", help="validate the config and log in to the mailbox and SMTP").set_defaults(func=cmd_check)
     demo = sub.add_parser("demo", help="process a sample week of mail locally, no server needed")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where the demo writes (recreated)")

@@ -42,7 +42,11 @@ def new_message_id(from_address: str) -> str:
     return make_msgid(domain=from_address.rsplit("@", 1)[-1] or "mailbot.local")
 
 
-def compose(env: Envelope, text: str, html: str, message_id: str, date: object) -> EmailMessage:
+def compose(env: Envelope, text: str, html: str, message_id: str, date: object, *,
+            inline: tuple[tuple[str, bytes, str], ...] = (),
+            attachments: tuple[tuple[str, bytes, str], ...] = ()) -> EmailMessage:
+    """`inline` parts (cid, bytes, type) are shown inside the HTML; `attachments` (file name, bytes,
+    type) travel as files, their names RFC 2231-encoded."""
     msg = EmailMessage(policy=SMTP)
     local, _, domain = env.from_address.partition("@")
     msg["From"] = Address(display_name=clean_header_text(env.from_name, 60), username=local, domain=domain)
@@ -58,4 +62,12 @@ def compose(env: Envelope, text: str, html: str, message_id: str, date: object) 
     msg["Precedence"] = "auto_reply" if env.auto_submitted == "auto-replied" else "bulk"
     msg.set_content(text, charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    if inline:
+        html_part = msg.get_payload()[1]  # type: ignore[index]
+        for cid, data, mime in inline:
+            maintype, subtype = mime.split("/", 1)
+            html_part.add_related(data, maintype, subtype, cid=f"<{cid}>", disposition="inline")
+    for filename, data, mime in attachments:
+        maintype, subtype = mime.split("/", 1)
+        msg.add_attachment(data, maintype, subtype, filename=filename)
     return msg

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from mailbot import reminders
+from mailbot import digests, reminders
 from mailbot.bootstrap import App
 
 log = logging.getLogger("mailbot")
@@ -25,13 +25,17 @@ def local_today(app: App) -> date:
 
 
 def daily(app: App, stop: Event) -> None:
-    """Reminders due today; the outbox thread sends them."""
+    """Reminders and digests due today; the outbox thread sends them."""
     if stop.is_set():
         return
     day = local_today(app)
     plans = reminders.plan(app.config, app.engine, day, scheduled=True)
     queued = reminders.send(app.config, app.engine, app.desk.renderer, plans)
-    log.info("daily jobs for %s: %d reminder(s) queued", day.isoformat(), queued)
+    sent = 0
+    for kind, period in digests.due_digests(app.config, app.engine, day):
+        rendered = digests.render(app.config, app.engine, app.desk.renderer, kind, period)
+        sent += digests.enqueue(app.config, app.engine, rendered) is not None
+    log.info("daily jobs for %s: %d reminder(s), %d digest(s) queued", day.isoformat(), queued, sent)
 
 
 def start(app: App, stop: Event) -> BackgroundScheduler | None:

@@ -218,6 +218,7 @@ class Desk:
         verdict = evaluate(Facts(sub, kind, len(raw), mail.text), self.rules)
         context = self._context(mail, liaison, unit, verdict)
         if not verdict.accepted:
+            row.problems = "\n".join(p.message for p in verdict.problems)
             self._reply(s, row, mail, "rejection", context)
             return Outcome("rejection", tuple(p.code for p in verdict.problems), unit=unit.name)
         ms = sub.manuscript

@@ -56,6 +56,7 @@ class Message(SQLModel, table=True):
     state: str = "stored"  # stored -> recorded -> filed
     verdict: str = ""  # receipt | rejection | duplicate | held | ignored | seen_before
     reasons: str = ""  # space-separated check codes
+    problems: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # as told, one a line
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     liaison_id: int | None = Field(default=None, foreign_key="liaison.id")
     item_id: int | None = Field(default=None, foreign_key="item.id")
@@ -176,6 +177,17 @@ class Reminder(SQLModel, table=True):
     period: str  # 2026-W48 | 2026-11
     submitted: int
     due: int
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DigestRun(SQLModel, table=True):
+    """One row per digest kind and period: the key that makes each digest go out once."""
+
+    __table_args__ = (UniqueConstraint("kind", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # weekly | monthly | quarterly | yearly
+    period: str
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
     created_at: datetime = Field(default_factory=utcnow)
 

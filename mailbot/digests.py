@@ -1,0 +1,281 @@
+"""Weekly digest and monthly / quarterly / yearly bulletins: from the records to an email.
+
+Counts come from SQL aggregates over indexed columns; points come from the scoring ledger, which
+is built from the items, adoptions, grades and deductions on record, so every figure in a bulletin
+can be traced to rows in the database. Each scheduled digest is recorded under (kind, period) in
+the same transaction as its outbox row: it goes out exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mailbot.adapters import db
+from mailbot.adapters.chart import bar_chart
+from mailbot.adapters.db import Author, DigestRun, Item, Message, Outbox, Unit
+from mailbot.adapters.render import Renderer
+from mailbot.adapters.workbook import build_xlsx
+from mailbot.compose import Envelope, compose, new_message_id
+from mailbot.config import Config
+from mailbot.domain import scoring
+from mailbot.domain.calendar import (
+    Period,
+    WorkCalendar,
+    local_day_bounds,
+    month_of,
+    period_bounds,
+    quarter_of,
+    utc_to_local_date,
+    week_of,
+    year_of,
+)
+from mailbot.domain.quota import monthly_due, weekly_due
+from mailbot.domain.report import (
+    HeldLine,
+    ItemLine,
+    PersonLine,
+    RejectionLine,
+    Report,
+    Totals,
+    UnitLine,
+    competition_ranks,
+    range_text,
+    title_for,
+    top_units,
+)
+from mailbot.reminders import quota_policy, work_calendar
+from mailbot.service import HELD_WHY, point_table
+
+log = logging.getLogger("mailbot")
+KINDS = {"weekly": week_of, "monthly": month_of, "quarterly": quarter_of, "yearly": year_of}
+PERIOD_KIND = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
+STATUS = {"received": "已收录", "approved": "已终审", "returned": "已退回"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def load_ledger(s: Session, config: Config, start: date, end: date) -> list[scoring.Entry]:
+    """Ledger entries dated start..end: items received in the window plus those adopted in it."""
+    tz = config.timezone
+    lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
+    adoptions = s.exec(select(db.Adoption).where(db.Adoption.on >= start, db.Adoption.on <= end)).all()
+    deductions = s.exec(select(db.Deduction).where(db.Deduction.on >= start, db.Deduction.on <= end)).all()
+    wanted = select(Item).where(((col(Item.received_at) >= lo) & (col(Item.received_at) < hi))
+                                | col(Item.id).in_([a.item_id for a in adoptions]))
+    items = {i.id: i for i in s.exec(wanted) if i.id is not None}
+    drafters: dict[int, list[tuple[str, int]]] = {}
+    for a in s.exec(select(Author).where(col(Author.item_id).in_(list(items))).order_by(col(Author.id))):
+        drafters.setdefault(a.item_id, []).append((a.name, a.unit_id))
+    scored = [scoring.ScoredItem(i, item.unit_id, item.kind, utc_to_local_date(item.received_at, tz),
+                                 tuple(drafters.get(i, ())), item.status) for i, item in items.items()]
+    grades = []
+    for item in items.values():
+        if item.solicitation_id is not None and item.grade is not None and item.id is not None:
+            sol = s.get(db.Solicitation, item.solicitation_id)
+            assert sol is not None
+            grades.append(scoring.SolicitationGrade(item.id, item.grade, sol.deadline))
+    return scoring.ledger(
+        scored,
+        [scoring.Adoption(a.item_id, a.level, a.on) for a in adoptions],
+        grades,
+        [scoring.Deduction(d.unit_id, d.points, d.on, d.reason, d.person or None) for d in deductions],
+        point_table(config),
+    )
+
+
+def _due(config: Config, calendar: WorkCalendar, unit_kind: str, period: Period) -> int:
+    policy = quota_policy(config)
+    if period.kind == "week":
+        return weekly_due(policy, unit_kind, period, calendar)
+    months, day = 0, period.start
+    while day <= period.end:
+        months += monthly_due(policy, unit_kind, month_of(day), calendar)
+        day = (month_of(day).end + timedelta(days=1))
+    return months
+
+
+def build_report(config: Config, engine: Engine, kind: str, period: Period) -> Report:
+    tz = ZoneInfo(config.timezone)
+    lo, hi = period_bounds(period, config.timezone)
+    ytd = Period("year", str(period.end.year), date(period.end.year, 1, 1), period.end)
+    calendar = work_calendar(config)
+    with Session(engine) as s:
+        units = [u for u in s.exec(select(Unit).order_by(col(Unit.id))) if u.id is not None]
+        names = {u.id: u.name for u in units}
+        in_period = (col(Message.received_at) >= lo) & (col(Message.received_at) < hi)
+        verdicts = Counter[tuple[int, str]]()
+        for unit_id, verdict, n in s.exec(select(Message.unit_id, Message.verdict, func.count())
+                                          .where(in_period, col(Message.unit_id).is_not(None))
+                                          .group_by(col(Message.unit_id), col(Message.verdict))):
+            verdicts[(unit_id, verdict)] = n
+        accepted = dict(s.exec(select(Item.unit_id, func.count()).where(
+            col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != "returned")
+            .group_by(col(Item.unit_id))).all())
+        ytd_lo, _ = period_bounds(ytd, config.timezone)
+        ytd_accepted = dict(s.exec(select(Item.unit_id, func.count()).where(
+            col(Item.received_at) >= ytd_lo, col(Item.received_at) < hi, Item.status != "returned")
+            .group_by(col(Item.unit_id))).all())
+        adopted = Counter[tuple[int, str]]()
+        for unit_id, level, n in s.exec(select(Item.unit_id, db.Adoption.level, func.count())
+                                         .join(Item, col(Item.id) == col(db.Adoption.item_id))
+                                         .where(db.Adoption.on >= period.start, db.Adoption.on <= period.end)
+                                         .group_by(col(Item.unit_id), col(db.Adoption.level))):
+            adopted[(unit_id, level)] = n
+        entries = load_ledger(s, config, ytd.start, period.end)
+        points = scoring.totals(entries, period, "unit")
+        ytd_points = scoring.totals(entries, ytd, "unit")
+        ranked = sorted(units, key=lambda u: (-points.get(u.id, 0.0), u.id))
+        ranks = competition_ranks([points.get(u.id, 0.0) for u in ranked])
+        lines = []
+        for u, r in zip(ranked, ranks, strict=True):
+            due = _due(config, calendar, u.kind, period)
+            got = accepted.get(u.id, 0)
+            received = sum(verdicts[(u.id, v)] for v in ("receipt", "rejection", "duplicate"))
+            lines.append(UnitLine(u.name, u.kind, received, got, verdicts[(u.id, "rejection")],
+                                  adopted[(u.id, "city")], adopted[(u.id, "province")], adopted[(u.id, "national")],
+                                  points.get(u.id, 0.0), r, due, got >= due, ytd_points.get(u.id, 0.0),
+                                  ytd_accepted.get(u.id, 0)))
+        person_points = scoring.totals(entries, period, "person")
+        person_ytd = scoring.totals(entries, ytd, "person")
+        person_items = Counter((a.name, a.unit_id) for a in s.exec(
+            select(Author).join(Item, col(Item.id) == col(Author.item_id))
+            .where(col(Item.received_at) >= lo, col(Item.received_at) < hi)))
+        people = sorted((PersonLine(name, names.get(uid, "?"), person_items[(name, uid)], pts,
+                                    person_ytd.get((name, uid), 0.0))
+                         for (name, uid), pts in person_points.items()), key=lambda p: (-p.points, p.unit, p.name))
+        items: list[ItemLine] = []
+        if kind == "weekly":
+            for item in s.exec(select(Item).where(col(Item.received_at) >= lo, col(Item.received_at) < hi)
+                               .order_by(col(Item.seq))):
+                who = "、".join(a.name for a in s.exec(select(Author).where(Author.item_id == item.id)))
+                items.append(ItemLine(item.number, item.title, names.get(item.unit_id, "?"), who,
+                                      _local(item.received_at, tz), item.points, STATUS.get(item.status, item.status)))
+        messages = s.exec(select(Message).where(in_period, col(Message.verdict).in_(("rejection", "held")))
+                          .order_by(col(Message.id))).all()
+        rejections = tuple(RejectionLine(names.get(m.unit_id or 0, "-"), m.sender, m.subject,
+                                         _local(m.received_at, tz), tuple(m.problems.splitlines()))
+                           for m in messages if m.verdict == "rejection")
+        held = tuple(HeldLine(m.sender, m.subject, _local(m.received_at, tz), HELD_WHY.get(m.reasons, m.reasons))
+                     for m in messages if m.verdict == "held")
+        received_total = sum(n for (_, v), n in verdicts.items() if v in ("receipt", "rejection", "duplicate"))
+        published = s.exec(select(func.count()).select_from(Item).where(
+            col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status == "approved")).one()
+    days = (period.end - period.start).days + 1
+    accepted_total = sum(accepted.values())
+    return Report(
+        kind=kind, period_label=period.label, title=title_for(kind, period.label),
+        range_text=range_text(period.start, period.end), office_name=config.office.name,
+        units=tuple(lines), people=tuple(people), items=tuple(items), rejections=rejections, held=held,
+        silent_units=tuple(line.unit for line in lines if line.received == 0),
+        missed_quota=tuple(line.unit for line in lines if not line.quota_met),
+        top_units=top_units(lines),
+        totals=Totals(received_total, accepted_total, sum(line.rejected for line in lines),
+                      sum(adopted.values()), published, round(accepted_total / days, 2)),
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    report: Report
+    subject: str
+    text: str
+    html: str
+    xlsx: bytes
+    chart: bytes
+
+    @property
+    def stem(self) -> str:
+        return f"{self.report.period_label}-{self.report.kind}"
+
+
+def render(config: Config, engine: Engine, renderer: Renderer, kind: str, period: Period) -> Rendered:
+    report = build_report(config, engine, kind, period)
+    template = "digest/weekly" if kind == "weekly" else "digest/bulletin"
+    text, html = renderer.pair(template, {"report": report, "chart_cid": "chart"})
+    return Rendered(report, f"【{config.office.name}】{report.title}", text, html, build_xlsx(report),
+                    bar_chart(report))
+
+
+def write_files(rendered: Rendered, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {f"{rendered.stem}.txt": rendered.text.encode("utf-8"),
+             f"{rendered.stem}.html": rendered.html.replace("cid:chart", f"{rendered.stem}.png").encode("utf-8"),
+             f"{rendered.stem}.xlsx": rendered.xlsx, f"{rendered.stem}.png": rendered.chart}
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    return [out / name for name in files]
+
+
+def enqueue(config: Config, engine: Engine, rendered: Rendered, *, again: bool = False) -> int | None:
+    """Queue the digest for the office, once per kind and period; `again` sends a repeat on request."""
+    smtp, office = config.smtp, config.office
+    if not office.recipients:
+        log.warning("no [office] recipients configured: %s not sent", rendered.report.title)
+        return None
+    msgid = new_message_id(smtp.from_address)
+    msg = compose(Envelope(smtp.from_address, smtp.from_name, office.recipients, rendered.subject,
+                           auto_submitted="auto-generated"), rendered.text, rendered.html, msgid, datetime.now(UTC),
+                  inline=(("chart", rendered.chart, "image/png"),),
+                  attachments=((f"{rendered.report.title}.xlsx", rendered.xlsx, XLSX),))
+    with Session(engine) as s:
+        row = Outbox(kind=f"digest_{rendered.report.kind}", sender=smtp.from_address,
+                     recipients=",".join(office.recipients), subject=rendered.subject, message_id=msgid,
+                     raw=msg.as_bytes())
+        s.add(row)
+        s.flush()
+        sent_before = s.exec(select(DigestRun).where(DigestRun.kind == rendered.report.kind,
+                                                     DigestRun.period == rendered.report.period_label)).first()
+        if sent_before is not None and not again:
+            s.rollback()
+            return None
+        if sent_before is None:
+            s.add(DigestRun(kind=rendered.report.kind, period=rendered.report.period_label, outbox_id=row.id))
+        try:
+            s.commit()
+        except IntegrityError:  # sent meanwhile by another run
+            s.rollback()
+            return None
+        log.info("%s queued for %s", rendered.report.title, ",".join(office.recipients))
+        return row.id
+
+
+def last_complete(kind: str, today: date) -> Period:
+    period_of = KINDS[kind]
+    return period_of(period_of(today).start - timedelta(days=1))
+
+
+def due_digests(config: Config, engine: Engine, today: date) -> list[tuple[str, Period]]:
+    """Complete periods whose digest is due: from the first working day after the period ends,
+    never for periods that ended before the mailbox's first message (a new installation)."""
+    calendar = work_calendar(config)
+    with Session(engine) as s:
+        first = s.exec(select(func.min(Message.received_at))).one()
+        done = {(r.kind, r.period) for r in s.exec(select(DigestRun))}
+    if first is None:
+        return []
+    first_day = utc_to_local_date(first, config.timezone)
+    due = []
+    for kind in KINDS:
+        previous = last_complete(kind, today)
+        if previous.end < first_day or (kind, previous.label) in done:
+            continue
+        day = previous.end + timedelta(days=1)
+        while not calendar.is_workday(day):
+            day += timedelta(days=1)
+        if today >= day:
+            due.append((kind, previous))
+    return due
