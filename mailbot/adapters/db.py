@@ -207,7 +207,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    from mailbot.adapters.schema import upgrade  # the migrations import this module's tables
+
+    upgrade(engine)
     return engine
 
 
