@@ -1,0 +1,359 @@
+"""Website and WeChat columns (seed 000 annexes 1 and 2): who owes what in which cycle, and which column a
+submission names.
+
+Section 一(二)3 makes the responsible units update each column "分别" (each on its own) on the cycle of the
+annexes, so accounting is per column, responsible unit and cycle. 三(二)2 scores an item in a column +0.3
+(+0.5 for policy documents and their interpretations) and deducts as much per item missing when the cycle
+closes; 三(二)3 scores yearly columns and the research/experience pieces 1 point, -1 per missing piece at
+year end. "即时更新" columns (on_change) have no cycle: they are never overdue, reminded or deducted.
+
+Cycles are calendar periods in the bureau's local dates. Two need a convention the annexes leave open:
+
+* fortnightly ("每两周1条"): fixed blocks of two ISO weeks, W01-W02, W03-W04, ... of the ISO year, labelled
+  "2026-W01-W02"; in a 53-week year W53 is a block of its own ("2026-W53"), so blocks never straddle years
+  and a block never depends on when the column was created;
+* half-yearly: H1 is January-June, H2 July-December ("2026-H1").
+
+With a WorkCalendar, a cycle without a single working day (a Sunday for a daily column, the Spring
+Festival week) owes nothing: nobody is at work to send the item.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os.path
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from mailbot.domain.calendar import Period, WorkCalendar, month_of, quarter_of, week_of, year_of
+
+CYCLES = ("daily", "weekly", "fortnightly", "monthly", "quarterly", "half_yearly", "yearly", "on_change")
+CHANNELS = ("website", "wechat")
+EVERY_UNIT = "*"
+PIECE_KINDS = ("research", "experience")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # 动态要闻
+    channel: str  # website | wechat
+    cycle: str  # one of CYCLES
+    per_cycle: int  # items each responsible unit owes per cycle
+    units: tuple[str, ...]  # responsible units as the annex writes them; ("*",) = every unit
+    points: float  # per item received
+    penalty: float  # per item missing at cycle end
+    photos: bool  # items need photos (news-like columns)
+    aliases: tuple[str, ...] = ()
+    content: str = ""  # 更新内容 as the annex describes it, for receipts and the column health table
+
+
+_REQUIRED = ("name", "channel", "cycle", "units", "points", "penalty", "photos")
+_OPTIONAL = ("per_cycle", "aliases", "content")
+
+
+def parse_columns(raw: list[dict]) -> tuple[Column, ...]:
+    """The [[columns]] tables of the configuration; a mistake names the column and the key, and two columns
+    answering to the same name or alias are refused, since a subject naming it could not be filed."""
+    if not isinstance(raw, list):
+        raise ValueError("[[columns]] must be an array of tables")
+    columns: list[Column] = []
+    owner: dict[str, str] = {}
+    for i, entry in enumerate(raw, 1):
+        column = _parse_column(i, entry)
+        for spelling in (column.name, *column.aliases):
+            key = _norm(spelling)
+            if key in owner and owner[key] != column.name:
+                raise ValueError(f"column {column.name!r}: {spelling!r} is already a name or alias of "
+                                 f"column {owner[key]!r}")
+            owner[key] = column.name
+        columns.append(column)
+    return tuple(columns)
+
+
+def _parse_column(i: int, entry: object) -> Column:
+    if not isinstance(entry, dict):
+        raise ValueError(f"[[columns]] entry {i} must be a table")
+    name = entry.get("name")
+    if not isinstance(name, str) or not _norm(name):
+        raise ValueError(f"[[columns]] entry {i} needs a name")
+    where = f"column {name!r} (entry {i})"
+    unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s): {', '.join(unknown)}")
+    absent = [key for key in _REQUIRED if key not in entry]
+    if absent:
+        raise ValueError(f"{where}: missing key(s): {', '.join(absent)}")
+    if entry["channel"] not in CHANNELS:
+        raise ValueError(f"{where}: channel must be one of {', '.join(CHANNELS)}, not {entry['channel']!r}")
+    if entry["cycle"] not in CYCLES:
+        raise ValueError(f"{where}: cycle must be one of {', '.join(CYCLES)}, not {entry['cycle']!r}")
+    per_cycle = entry.get("per_cycle", 1)
+    if isinstance(per_cycle, bool) or not isinstance(per_cycle, int) or per_cycle < 1:
+        raise ValueError(f"{where}: per_cycle must be a whole number >= 1, not {per_cycle!r}")
+    units = _strings(entry["units"], where, "units")
+    if not units:
+        raise ValueError(f"{where}: units must name at least one responsible unit")
+    if EVERY_UNIT in units and len(units) > 1:
+        raise ValueError(f"{where}: units = [\"*\"] means every unit and cannot be combined with names")
+    points, penalty = (_amount(entry[key], where, key) for key in ("points", "penalty"))
+    if not isinstance(entry["photos"], bool):
+        raise ValueError(f"{where}: photos must be true or false, not {entry['photos']!r}")
+    content = entry.get("content", "")
+    if not isinstance(content, str):
+        raise ValueError(f"{where}: content must be a string")
+    return Column(name=name.strip(), channel=entry["channel"], cycle=entry["cycle"], per_cycle=per_cycle,
+                  units=units, points=points, penalty=penalty, photos=entry["photos"],
+                  aliases=_strings(entry.get("aliases", []), where, "aliases"), content=content)
+
+
+def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"{where}: {key} must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _amount(value: object, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"{where}: {key} must be a number >= 0, not {value!r}")
+    return float(value)
+
+
+# ---- cycles -------------------------------------------------------------------------------------------
+
+
+def day_of(day: date) -> Period:
+    return Period("day", day.isoformat(), day, day)
+
+
+def fortnight_of(day: date) -> Period:
+    """Fixed blocks of ISO weeks W01-W02, W03-W04, ...; W53 stands alone rather than borrowing next
+    year's W01, so every block belongs to one ISO year."""
+    year, week, _weekday = day.isocalendar()
+    first = week - (week - 1) % 2  # odd weeks open a block; W53 is odd, so it opens one
+    start = date.fromisocalendar(year, first, 1)
+    if first == 53:
+        return Period("fortnight", f"{year}-W53", start, start + timedelta(days=6))
+    return Period("fortnight", f"{year}-W{first:02d}-W{first + 1:02d}", start, start + timedelta(days=13))
+
+
+def half_of(day: date) -> Period:
+    if day.month <= 6:
+        return Period("half", f"{day.year}-H1", date(day.year, 1, 1), date(day.year, 6, 30))
+    return Period("half", f"{day.year}-H2", date(day.year, 7, 1), date(day.year, 12, 31))
+
+
+_CYCLE_OF = {"daily": day_of, "weekly": week_of, "fortnightly": fortnight_of, "monthly": month_of,
+             "quarterly": quarter_of, "half_yearly": half_of, "yearly": year_of}
+
+
+def cycle_of(column: Column, day: date) -> Period | None:
+    """The cycle containing `day`; None for on_change columns, which have none."""
+    period_of = _CYCLE_OF.get(column.cycle)
+    return period_of(day) if period_of else None
+
+
+def cycles_between(column: Column, start: date, end: date, calendar: WorkCalendar | None = None) -> list[Period]:
+    """Every cycle overlapping [start, end], oldest first; [] for on_change. With a calendar, cycles
+    without a working day are left out (they owe nothing)."""
+    cycles: list[Period] = []
+    cycle = cycle_of(column, start) if start <= end else None
+    while cycle is not None and cycle.start <= end:
+        if calendar is None or calendar.workdays(cycle):
+            cycles.append(cycle)
+        cycle = cycle_of(column, cycle.end + timedelta(days=1))
+    return cycles
+
+
+# ---- accounting ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleStatus:
+    column: str
+    unit: str
+    cycle: Period
+    due: int
+    received: int
+    missing: int  # max(0, due - received)
+    closed: bool  # the cycle has ended (as of `today`)
+
+
+def responsible(column: Column, units: Sequence[str]) -> tuple[str, ...]:
+    """The column's units, "*" standing for every unit in `units`."""
+    return tuple(units) if column.units == (EVERY_UNIT,) else column.units
+
+
+def cycle_accounting(column: Column, units: Sequence[str], received: Mapping[tuple[str, str], int],
+                     cycles: Sequence[Period], today: date) -> list[CycleStatus]:
+    """Due, received and missing per responsible unit and cycle; `received` is keyed by (unit, cycle label),
+    absent = 0. A cycle of another kind than the column's is refused: its label would never match."""
+    if column.cycle == "on_change":
+        return []
+    statuses = []
+    for cycle in cycles:
+        if cycle_of(column, cycle.start) != cycle:
+            raise ValueError(f"column {column.name!r} is {column.cycle}: {cycle.kind} {cycle.label} is not one "
+                             "of its cycles")
+        for unit in responsible(column, units):
+            got = received.get((unit, cycle.label), 0)
+            statuses.append(CycleStatus(column.name, unit, cycle, column.per_cycle, got,
+                                        max(0, column.per_cycle - got), cycle.end < today))
+    return statuses
+
+
+def deductions(statuses: Sequence[CycleStatus], column: Column) -> list[tuple[str, str, float]]:
+    """(unit, cycle label, -penalty x missing) for closed cycles with items missing. (unit, cycle label) is
+    the key the ledger should keep, so a cycle accounted twice is still deducted once."""
+    if column.cycle == "on_change":
+        return []
+    seen: set[tuple[str, str]] = set()
+    result = []
+    for status in statuses:
+        if status.column != column.name:
+            raise ValueError(f"status of column {status.column!r} passed with column {column.name!r}")
+        key = (status.unit, status.cycle.label)
+        if status.closed and status.missing > 0 and key not in seen:
+            seen.add(key)
+            result.append((status.unit, status.cycle.label, -round(column.penalty * status.missing, 4)))
+    return result
+
+
+def due_soon(column: Column, units: Sequence[str], received: Mapping[tuple[str, str], int], today: date,
+             calendar: WorkCalendar, days_before: int = 1) -> list[CycleStatus]:
+    """Whom to remind today: units still short in the current cycle when at most `days_before` working days
+    of it are left after today (so the last day itself is included). Nothing on non-working days or for
+    on_change columns; the caller keeps one reminder per unit and cycle if it runs this every day."""
+    if days_before < 0:
+        raise ValueError(f"days_before must be >= 0, not {days_before}")
+    cycle = cycle_of(column, today)
+    if cycle is None or not calendar.is_workday(today):
+        return []
+    left = sum(1 for day in calendar.workdays(cycle) if day > today)
+    if left > days_before:
+        return []
+    return [s for s in cycle_accounting(column, units, received, [cycle], today) if s.missing > 0]
+
+
+# ---- research and experience pieces (一(二)2, 三(二)3) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnnualPiece:
+    unit: str
+    kind: str  # research | experience
+    year: int
+    received: int  # pieces of that kind this year
+    missing: int  # 1 if the year has ended (as of `today`) with none received, else 0
+
+
+def annual_pieces(units: Sequence[str], received: Mapping[tuple[str, str, int], int], year: int,
+                  today: date) -> list[AnnualPiece]:
+    """One research and one experience piece per unit and year; sending them in different halves is allowed,
+    and either half will do, so nothing is owed before the year ends. `received` is keyed by
+    (unit, kind, year), absent = 0."""
+    ended = today > date(year, 12, 31)
+    pieces = []
+    for unit in units:
+        for kind in PIECE_KINDS:
+            got = received.get((unit, kind, year), 0)
+            pieces.append(AnnualPiece(unit, kind, year, got, int(ended and got == 0)))
+    return pieces
+
+
+def annual_deductions(pieces: Sequence[AnnualPiece], penalty: float = 1.0, *,
+                      year_closed: bool) -> list[tuple[str, str, float]]:
+    """(unit, kind, -penalty) per missing piece, only once the office has closed the year, so a piece of
+    last year arriving in early January can still be counted before anyone is deducted."""
+    if not year_closed:
+        return []
+    return [(p.unit, p.kind, -round(penalty * p.missing, 4)) for p in pieces if p.missing > 0]
+
+
+# ---- naming the column ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    column: Column | None
+    exact: bool  # False for an alias or a near miss (动态新闻 -> 动态要闻), and when nothing matched
+    written: str  # what the liaison wrote
+
+
+MIN_RATIO = 0.6  # difflib ratio for a near miss: 文件解读类 -> 文件解读 is 0.89, 部门会议 vs 部门文件 0.5
+MIN_LEAD = 0.1  # the best near miss must beat the runner-up by this much, or the name is ambiguous
+MIN_AFFIX = 2  # leading or trailing characters shared with a name when no ratio is high enough
+
+_DROP = re.compile(r"[\s“”‘’\"'「」『』《》【】\[\]〔〕。，,；;：:！!、]")
+
+
+def _norm(text: str) -> str:
+    return _DROP.sub("", unicodedata.normalize("NFKC", text))
+
+
+def match_column(text: str, columns: Sequence[Column]) -> ColumnMatch:
+    """Name first (exact), then aliases, then the closest name or alias: a ratio of at least MIN_RATIO with
+    a clear lead, else the longest prefix or suffix shared with a column name (not an alias: 工作简报 is not
+    工作动态) if only one column has it. Two columns equally close give no column: filing under the wrong
+    one would misplace points and deductions."""
+    key = _norm(text)
+    none = ColumnMatch(None, False, text)
+    if not key:
+        return none
+    for column in columns:
+        if _norm(column.name) == key:
+            return ColumnMatch(column, True, text)
+    for column in columns:
+        if key in (_norm(a) for a in column.aliases):
+            return ColumnMatch(column, False, text)
+
+    ratios = sorted(((max(difflib.SequenceMatcher(None, key, s).ratio() for s in _spellings(c)), i)
+                     for i, c in enumerate(columns)), reverse=True)
+    close = [(r, i) for r, i in ratios if r >= MIN_RATIO]
+    if close:
+        if len(close) == 1 or close[0][0] - close[1][0] >= MIN_LEAD:
+            return ColumnMatch(columns[close[0][1]], False, text)
+        return none
+    affixes = [(_affix(key, _norm(c.name)), c) for c in columns]
+    longest = max((n for n, _c in affixes), default=0)
+    best = [c for n, c in affixes if n == longest >= MIN_AFFIX]
+    return ColumnMatch(best[0], False, text) if len(best) == 1 else none
+
+
+def _spellings(column: Column) -> list[str]:
+    return [_norm(s) for s in (column.name, *column.aliases)]
+
+
+def _affix(a: str, b: str) -> int:
+    """Characters shared at the start or at the end, whichever is longer."""
+    return max(len(os.path.commonprefix([a, b])), len(os.path.commonprefix([a[::-1], b[::-1]])))
+
+
+_LABELLED = re.compile(r"栏目(?:名称)?\s*[:：]\s*([^\s,，;；。、】\]|｜]+)")
+_LINE = re.compile(r"\s*(?:所属|报送|投稿)?栏目(?:名称)?\s*[:：]\s*(.+?)\s*")
+_BRACKET = re.compile(r"[【\[]\s*([^】\]]+?)\s*[】\]]")
+# Bracketed tags that mark something else than a column: the kind of piece (调研, 经验, 约稿), routine
+# markers, office replies, a unit's name (ending in 局, 科, 队 ...) or an issue number or date.
+_NOT_COLUMN = re.compile(r".*(?:调研|经验|约稿).*|常规(?:信息)?|(?:政务)?信息|报送|补报|更正|紧急|急件|重要|转发|回复"
+                         r"|采用|终审退回|.*(?:局|部|科|队|中心|办|室|区|县|市|委|站)|[\d\s年月日号期第.\-/]+")
+FIRST_LINES = 5  # a 栏目 line is looked for among the manuscript's first non-empty paragraphs
+MAX_TAG = 12  # a longer bracketed text is a title or an emphasis, not a column name
+
+
+def column_from(subject: str, paragraphs: Sequence[str], columns: Sequence[Column]) -> ColumnMatch | None:
+    """The column a submission names: "栏目：xx" or a bracketed tag (【xx】, [xx]) in the subject, else a
+    "栏目：xx" line among the manuscript's first lines. None when nothing names a column (routine
+    information); a named but unknown column comes back with column None, for a warning in the receipt."""
+    labelled = _LABELLED.search(subject)
+    if labelled:
+        return match_column(labelled.group(1), columns)
+    for tag in _BRACKET.findall(subject):
+        if len(_norm(tag)) <= MAX_TAG and not _NOT_COLUMN.fullmatch(_norm(tag)):
+            return match_column(tag, columns)
+    for line in [p for p in paragraphs if p.strip()][:FIRST_LINES]:
+        named = _LINE.fullmatch(line)
+        if named:
+            return match_column(named.group(1), columns)
+    return None
