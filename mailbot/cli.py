@@ -22,7 +22,7 @@ from mailbot.bootstrap import App, build
 from mailbot.domain.calendar import parse_period
 from mailbot.schedule import local_today
 from mailbot.config import ConfigError, MailboxConfig, SmtpConfig, DatabaseConfig, StorageConfig, load_config
-from mailbot.lock import Busy, exclusive
+from mailbot.leader import Leadership
 from mailbot.service import ConnectionFailure, poll_once
 
 log = logging.getLogger("mailbot")
@@ -49,12 +49,14 @@ def print_table(rows: list[tuple[str, ...]], widths: tuple[int, ...]) -> None:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     app = build(load_config(args.config))
-    try:
-        with exclusive(app.config.storage_dir() / "poll.lock"):
-            report = poll_once(app.source, app.desk, app.transport)
-    except Busy:
-        log.error("another mailbot process is polling this mailbox; nothing done")
+    leadership = Leadership(app.engine, app.source.key, app.config.storage_dir())
+    if not leadership.try_acquire():
+        log.error("another mailbot process is serving this mailbox; nothing done")
         return EX_TEMPFAIL
+    try:
+        report = poll_once(app.source, app.desk, app.transport)
+    finally:
+        leadership.release()
     log.info("poll finished: %d message(s) processed, %d reply(ies) sent", len(report.outcomes), report.sent)
     return 0
 
@@ -73,12 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    try:
-        with exclusive(app.config.storage_dir() / "poll.lock"):
-            return daemon.run()
-    except Busy:
-        log.error("another mailbot process is already serving this mailbox")
-        return EX_TEMPFAIL
+    return daemon.run()
 
 
 def cmd_remind(args: argparse.Namespace) -> int:

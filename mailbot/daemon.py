@@ -17,10 +17,12 @@ from imapclient.exceptions import IMAPClientError
 from sqlalchemy.exc import OperationalError
 
 from mailbot.bootstrap import App
+from mailbot.leader import Leadership
 from mailbot.service import ConnectionFailure, ingest_pass
 
 log = logging.getLogger("mailbot")
 OUTBOX_SECONDS = 5.0
+STANDBY_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 300.0
 # What a lost connection or an unwell server looks like; anything else is a bug and is logged in full.
 TRANSIENT = (OSError, IMAPClientError, imaplib.IMAP4.error, OperationalError, ConnectionFailure)
@@ -62,37 +64,58 @@ class Outage:
 class Daemon:
     def __init__(self, app: App, jobs: Callable[[App, threading.Event], object] | None = None) -> None:
         self.app = app
+        self.leadership = Leadership(app.engine, app.source.key, app.config.storage_dir())
         self.stop = threading.Event()
         self.mail_arrived = threading.Event()
         self.jobs = jobs
 
     def run(self) -> int:
+        """Every instance sends the outbox; only the leader polls the mailbox and runs the jobs."""
         outbox = threading.Thread(target=self._outbox_loop, name="outbox", daemon=True)
         outbox.start()
-        scheduler = self.jobs(self.app, self.stop) if self.jobs else None
-        log.info("mailbot running: mailbox %s, folder %s", self.app.source.key, self.app.source.folder)
+        poll = float(self.app.config.mailbox.poll_seconds)
+        standby_logged = False
         try:
-            self._ingest_loop()
+            while not self.stop.is_set():
+                if not self.leadership.try_acquire():
+                    if not standby_logged:
+                        log.info("standby: another mailbot serves mailbox %s; taking over if it stops",
+                                 self.app.source.key)
+                        standby_logged = True
+                    self.stop.wait(min(poll, STANDBY_SECONDS))
+                    continue
+                standby_logged = False
+                log.info("mailbot running: mailbox %s, folder %s", self.app.source.key, self.app.source.folder)
+                scheduler = self.jobs(self.app, self.stop) if self.jobs else None
+                try:
+                    self._ingest_loop()
+                finally:
+                    if scheduler is not None:
+                        scheduler.shutdown(wait=True)  # type: ignore[attr-defined]
+                if not self.stop.is_set():
+                    self.leadership.release()
         finally:
             self.stop.set()
             self.mail_arrived.set()
-            if scheduler is not None:
-                scheduler.shutdown(wait=True)  # type: ignore[attr-defined]
             outbox.join(timeout=60)
+            if self.leadership.held:  # the outbox thread has stopped: one last round, as the leader
+                _quietly(lambda: self.app.desk.drain_outbox(self.app.transport))
+            self.leadership.release()
         log.info("mailbot stopped")
         return 0
 
     def _ingest_loop(self) -> None:
+        """Until stopped or no longer the leader (checked at least every poll interval)."""
         source, desk = self.app.source, self.app.desk
         outage, backoff = Outage(f"mailbox {source.key}"), Backoff()
         poll = float(self.app.config.mailbox.poll_seconds)
-        while not self.stop.is_set():
+        while not self.stop.is_set() and self.leadership.alive():
             try:
                 source.open()
                 try:
                     outage.recovered()
                     backoff.reset()
-                    while not self.stop.is_set():
+                    while not self.stop.is_set() and self.leadership.alive():
                         if ingest_pass(source, desk, self.stop):
                             self.mail_arrived.set()
                         source.wait(poll, self.stop)
@@ -101,13 +124,17 @@ class Daemon:
             except Exception as exc:  # the top-level loop: nothing may end the daemon but a stop
                 outage.failed(exc)
                 self.stop.wait(backoff.next())
+        if not self.stop.is_set():
+            log.error("lost the leadership of mailbox %s (database connection gone); standing by", source.key)
 
     def _outbox_loop(self) -> None:
         outage, backoff = Outage("SMTP server"), Backoff()
         delay = OUTBOX_SECONDS
+        shared = self.app.engine.dialect.name == "postgresql"  # SKIP LOCKED lets every instance send
         while not self.stop.is_set():
             try:
-                self.app.desk.drain_outbox(self.app.transport)
+                if shared or self.leadership.held:
+                    self.app.desk.drain_outbox(self.app.transport)
                 outage.recovered()
                 backoff.reset()
                 delay = OUTBOX_SECONDS
@@ -116,7 +143,6 @@ class Daemon:
                 delay = backoff.next()
             self.mail_arrived.wait(delay)
             self.mail_arrived.clear()
-        _quietly(lambda: self.app.desk.drain_outbox(self.app.transport))  # last round before exit
 
 
 def _quietly(action: Callable[[], object]) -> None:

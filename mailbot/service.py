@@ -164,8 +164,9 @@ class Desk:
     def ingest(self, ref: MailRef, raw: bytes) -> Outcome:
         pk = self.store_raw(ref, raw)
         with Session(self.engine) as s:
-            row = s.get(Message, pk)
-            assert row is not None
+            # Row-locked: should two processes ever hold the same message, the second waits here and
+            # then finds it recorded.
+            row = s.exec(select(Message).where(Message.id == pk).with_for_update()).one()
             if row.state != "stored":
                 return Outcome(row.verdict, tuple(row.reasons.split()))
             mail = parse_message(raw)
@@ -411,9 +412,10 @@ class Desk:
     def _send_next(self, transport: Transport, after: int) -> tuple[int, int]:
         """Send the next due row after id `after`; returns (1 if sent else 0, its id or 0 if none)."""
         with Session(self.engine) as s:
+            # SKIP LOCKED: several instances drain one outbox, each row is sent by one of them.
             row = s.exec(select(Outbox).where(Outbox.state == "pending", Outbox.next_attempt_at <= utcnow(),
                                               Outbox.id > after)  # type: ignore[operator]
-                         .order_by(Outbox.id).limit(1)).first()  # type: ignore[arg-type]
+                         .order_by(Outbox.id).limit(1).with_for_update(skip_locked=True)).first()  # type: ignore[arg-type]
             if row is None:
                 return 0, 0
             assert row.id is not None

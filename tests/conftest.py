@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import DovecotServer, SmtpSink, find_dovecot
+from tests.servers import DovecotServer, SmtpSink, drop_test_databases, find_dovecot, postgres_reachable
 
 
 def _require_dovecot() -> None:
@@ -44,3 +44,12 @@ def smtp_sink() -> Iterator[SmtpSink]:
     """A fresh SMTP sink per test; starting one takes ~2 ms."""
     with SmtpSink() as sink:
         yield sink
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_pass() -> Iterator[None]:
+    """With MAILBOT_TEST_DB=postgresql every test database is a fresh PostgreSQL database."""
+    if os.environ.get("MAILBOT_TEST_DB") == "postgresql" and not postgres_reachable():
+        pytest.exit("MAILBOT_TEST_DB=postgresql but PostgreSQL is not reachable (MAILBOT_TEST_POSTGRES)", 2)
+    yield
+    drop_test_databases()

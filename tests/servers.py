@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import uuid
 import time
 from dataclasses import asdict, dataclass
 from email import message_from_bytes, policy
@@ -446,3 +447,44 @@ class SmtpSink:
             self._handler.messages.clear()
             self._handler.failures.clear()
             self._handler.rejected = 0
+
+
+POSTGRES_ADMIN_URL = os.environ.get("MAILBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_created_databases: list[str] = []
+
+
+def postgres_reachable() -> bool:
+    from sqlalchemy import create_engine, text
+
+    try:
+        with create_engine(POSTGRES_ADMIN_URL).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any driver or network error means "not here"
+        return False
+
+
+def database_url(tmp_path: Path) -> str:
+    """A fresh, empty database for one test: SQLite in tmp_path, or with MAILBOT_TEST_DB=postgresql a new
+    PostgreSQL database (dropped by drop_test_databases at the end of the session)."""
+    if os.environ.get("MAILBOT_TEST_DB", "sqlite") != "postgresql":
+        return f"sqlite:///{tmp_path / 'mailbot.db'}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"mailbot_test_{uuid.uuid4().hex[:12]}"
+    with create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+    _created_databases.append(name)
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_test_databases() -> None:
+    from sqlalchemy import create_engine, text
+
+    if not _created_databases:
+        return
+    with create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT").connect() as conn:
+        for name in _created_databases:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _created_databases.clear()

@@ -19,7 +19,7 @@ from mailbot.samples.corpus import STORIES, Sample, week_of_mail
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
-from tests.servers import DovecotServer, SmtpSink
+from tests.servers import DovecotServer, SmtpSink, database_url
 
 REPO = Path(__file__).resolve().parents[2]
 FROM = "pjyjjbgs@163.com"
@@ -45,7 +45,7 @@ security = "none"
 from_address = "{FROM}"
 from_name = "盘锦市应急管理局信息报送"
 [database]
-url = "sqlite:///db/mailbot.db"
+url = "{database_url(tmp_path)}"
 [storage]
 dir = "storage"
 [office]

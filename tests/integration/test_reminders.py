@@ -17,7 +17,7 @@ from mailbot.adapters.db import Item, Liaison, Reminder, Unit
 from mailbot.bootstrap import App, build
 from mailbot.cli import main
 from mailbot.config import load_config
-from tests.servers import SmtpSink
+from tests.servers import SmtpSink, database_url
 
 REPO = Path(__file__).resolve().parents[2]
 UNITS = """
@@ -48,7 +48,7 @@ port = {smtp.port}
 security = "none"
 from_address = "pjyjjbgs@163.com"
 [database]
-url = "sqlite:///mailbot.db"
+url = "{database_url(tmp_path)}"
 [storage]
 dir = "storage"
 {extra}
