@@ -249,6 +249,43 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from mailbot.adapters import schema
+    from mailbot.adapters.db import make_engine
+
+    config = load_config(args.config)
+    engine = make_engine(config.database_url(), migrate=False)
+    before = schema.current(engine)
+    schema.upgrade(engine)
+    print(f"database schema: {before or 'empty'} -> {schema.current(engine)} (head {schema.head()})")
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from mailbot.adapters.copy import CopyError, copy_database
+    from mailbot.adapters.db import make_engine
+
+    config = load_config(args.config)
+    source = make_engine(config.database_url())
+    target = make_engine(args.to)
+    shown: dict[str, int] = {}
+
+    def progress(table: str, done: int, total: int) -> None:
+        step = max(1, total // 20)
+        if done == total or done - shown.get(table, 0) >= step:
+            shown[table] = done
+            print(f"  {table}: {done}/{total}", file=sys.stderr)
+
+    try:
+        counts = copy_database(source, target, progress)
+    except CopyError as exc:
+        print(f"copy failed: {exc}")
+        return 1
+    print(f"copied {sum(counts.values())} rows in {len(counts)} tables to "
+          f"{target.url.render_as_string(hide_password=True)}; point [database] url at it and restart mailbot")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
@@ -374,6 +411,13 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("--dry-run", action="store_true", help="print the text version; send nothing")
     digest.add_argument("--out", type=Path, help="write .html, .txt, .xlsx and .png here instead of sending")
     digest.set_defaults(func=cmd_digest)
+    dbp = sub.add_parser("db", help="database maintenance")
+    db_sub = dbp.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="migrate the schema to this version (also done at start-up)"
+                      ).set_defaults(func=cmd_db_upgrade)
+    copy = db_sub.add_parser("copy", help="copy every record into another (empty) database, e.g. PostgreSQL")
+    copy.add_argument("--to", required=True, help="target URL, e.g. postgresql+psycopg://mailbot@host/mailbot")
+    copy.set_defaults(func=cmd_db_copy)
     sub.add_parser("check", help="validate the config and log in to the mailbox and SMTP").set_defaults(func=cmd_check)
     demo = sub.add_parser("demo", help="process a sample week of mail locally, no server needed")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where the demo writes (recreated)")

@@ -201,15 +201,16 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, migrate: bool = True) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    from mailbot.adapters.schema import upgrade  # the migrations import this module's tables
+    if migrate:
+        from mailbot.adapters.schema import upgrade  # the migrations import this module's tables
 
-    upgrade(engine)
+        upgrade(engine)
     return engine
 
 
