@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from mailbot.domain.columns import Column, parse_columns
+
 SECURITY = ("ssl", "starttls", "none")
 
 
@@ -167,6 +169,7 @@ class Config:
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     units: tuple[Unit, ...] = ()
+    columns: tuple[Column, ...] = ()
     timezone: str = "Asia/Shanghai"
     base_dir: Path = Path(".")
 
@@ -286,14 +289,18 @@ SECTIONS: dict[str, type] = {
 
 
 def parse_config(data: dict[str, Any], base_dir: Path) -> Config:
-    unknown = sorted(set(data) - set(SECTIONS) - {"units", "timezone"})
+    unknown = sorted(set(data) - set(SECTIONS) - {"units", "columns", "timezone"})
     if unknown:
         raise ConfigError(f"unknown section(s): {', '.join(unknown)}")
     sections = {name: dict(data.get(name, {})) for name in SECTIONS}
     kinds = _quota_kinds(sections["quotas"].pop("kinds", {}))
     parts = {name: _section(cls, sections[name], name) for name, cls in SECTIONS.items()}
     parts["quotas"] = replace(parts["quotas"], kinds=kinds)
-    config = Config(**parts, units=_units(data.get("units", [])),
+    try:
+        columns = parse_columns(data.get("columns", []))
+    except ValueError as exc:
+        raise ConfigError(f"[[columns]] {exc}") from None
+    config = Config(**parts, units=_units(data.get("units", [])), columns=columns,
                     timezone=str(data.get("timezone", "Asia/Shanghai")), base_dir=base_dir)
     validate(config)
     return config

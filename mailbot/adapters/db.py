@@ -82,6 +82,7 @@ class Item(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, index=True)
     solicitation_id: int | None = Field(default=None, foreign_key="solicitation.id", index=True)
     grade: int | None = None  # 约稿 0..3, set by the office
+    column_name: str | None = Field(default=None, index=True)  # 栏目 the item was filed under, if any
 
 
 class Review(SQLModel, table=True):

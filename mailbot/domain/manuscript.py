@@ -31,6 +31,9 @@ _MAX_ENTRIES = 2_000
 _MAX_XML_PART = 32 * 1024 * 1024
 _MAX_OTHER_PART = 64 * 1024 * 1024
 _MAX_TOTAL = 256 * 1024 * 1024
+# Walking the XML costs ~35 µs a paragraph, and 400,000 empty paragraphs deflate to 80 KB:
+# a manuscript is a few hundred paragraphs, a long report with tables a few thousand.
+_MAX_BLOCKS = 50_000
 _WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _OFFICE_DOCUMENT_REL = "/officeDocument"
 
@@ -248,6 +251,12 @@ class _Walker:
         self._boxes = 0
         self._style_looks: dict[str | None, tuple[bool, bool, bool]] = {}
         self._run_style_bold: dict[str, bool | None] = {}
+        self._blocks = 0
+
+    def _count_block(self) -> None:
+        self._blocks += 1
+        if self._blocks > _MAX_BLOCKS:
+            raise ManuscriptError("manuscript_corrupt", f"more than {_MAX_BLOCKS} paragraphs and cells")
 
     def block(self, container: etree._Element, box: int | None) -> None:
         for child in container:
@@ -276,6 +285,7 @@ class _Walker:
         return tuple(found.items())
 
     def _paragraph(self, paragraph: etree._Element, box: int | None) -> None:
+        self._count_block()
         pieces: list[str] = []
         boxes: list[etree._Element] = []
         self._inline(paragraph, pieces, boxes)
@@ -324,8 +334,10 @@ class _Walker:
         cell stays several lines.
         """
         for row in _children(table, f"{_W}tr"):
+            self._count_block()
             cells: list[list[_Line]] = []
             for cell in _children(row, f"{_W}tc"):
+                self._count_block()
                 start = len(self.lines)
                 self.block(cell, box)
                 cell_lines = [line for line in self.lines[start:] if line.text]

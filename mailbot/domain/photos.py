@@ -12,6 +12,23 @@ PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", "
 _FORMATS = ["JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "MPO"]
 # Well above any camera (a 100 MP frame is 1e8 px) and below Pillow's own bomb limit.
 MAX_PIXELS = 120_000_000
+# Decoding a 64 MP PNG takes over a second, and a 30 MB message can carry a hundred of them:
+# one message may decode this many pixels in full; later photos are checked by verify() only.
+DECODE_BUDGET = 200_000_000
+_SCALED = frozenset({"JPEG", "MPO"})  # decoded at 1/8 scale: every byte read, 1/64 of the pixels
+
+
+class DecodeBudget:
+    """The pixels one message may still decode in full (see DECODE_BUDGET)."""
+
+    def __init__(self, pixels: int = DECODE_BUDGET) -> None:
+        self.left = pixels
+
+    def take(self, pixels: int) -> bool:
+        if pixels > self.left:
+            return False
+        self.left -= pixels
+        return True
 
 
 @dataclass(frozen=True)
@@ -24,8 +41,11 @@ class Photo:
     problem: str | None = None  # photo_broken | photo_bomb | photo_unsupported | None
 
 
-def inspect_photo(name: str, data: bytes) -> Photo:
-    """Open, verify and measure; any decoding failure is a verdict, never an exception."""
+def inspect_photo(name: str, data: bytes, budget: DecodeBudget | None = None) -> Photo:
+    """Open, verify and measure; any decoding failure is a verdict, never an exception.
+
+    Without a ``budget`` every photo is decoded; with one, only while it lasts.
+    """
     if name.lower().endswith(".heic"):
         return Photo(name=name, size=len(data), problem="photo_unsupported")
     try:
@@ -36,8 +56,12 @@ def inspect_photo(name: str, data: bytes) -> Photo:
                 if width * height > MAX_PIXELS:
                     return Photo(name, width, height, fmt, len(data), "photo_bomb")
                 img.verify()
-            with Image.open(io.BytesIO(data), formats=_FORMATS) as img:
-                img.load()  # verify() misses truncated pixel data
+            cost = width * height // (64 if fmt in _SCALED else 1)
+            if budget is None or budget.take(cost):
+                with Image.open(io.BytesIO(data), formats=_FORMATS) as img:
+                    if fmt in _SCALED:
+                        img.draft(None, (max(1, width // 8), max(1, height // 8)))
+                    img.load()  # verify() misses truncated pixel data (in JPEG; PNG's checks it)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return Photo(name=name, size=len(data), problem="photo_bomb")
     except Exception:  # Pillow raises many types (OSError, SyntaxError, ValueError, struct.error ...)

@@ -22,3 +22,32 @@ def match_unit(written: str | None, units: Iterable[tuple[int, Iterable[str]]]) 
             if n and (n in text or text.split("（", 1)[0] == n) and (best is None or len(n) > best[0]):
                 best = (len(n), unit_id)
     return best[1] if best else None
+
+
+GROUPS = {"各科室": "科室", "局机关各科室": "科室", "各县(区)应急管理局": "县区", "各县（区）应急管理局": "县区",
+          "各县区应急管理局": "县区"}
+
+
+def resolve_units(written: Iterable[str], units: Iterable[tuple[int, str, str, Iterable[str]]]
+                  ) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Responsible units as the annexes write them -> registered unit ids, and the names not found.
+
+    "*" is every unit; "各科室" every unit of kind 科室; otherwise a name or alias, exact first.
+    """
+    table = [(uid, name, kind, [name, *aliases]) for uid, name, kind, aliases in units]
+    found: list[int] = []
+    missing: list[str] = []
+    for text in written:
+        if text == "*":
+            found.extend(uid for uid, *_ in table)
+            continue
+        if text in GROUPS:
+            found.extend(uid for uid, _n, kind, _a in table if kind == GROUPS[text])
+            continue
+        exact = [uid for uid, _n, _k, names in table if _norm(text) in {_norm(n) for n in names if n}]
+        uid = exact[0] if exact else match_unit(text, [(u, names) for u, _n, _k, names in table])
+        if uid is None:
+            missing.append(text)
+        else:
+            found.append(uid)
+    return tuple(dict.fromkeys(found)), tuple(missing)
