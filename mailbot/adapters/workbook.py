@@ -27,6 +27,8 @@ _THIN = Side(style="thin", color="999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+_ALERT_FILL = PatternFill("solid", fgColor="FDF0EF")  # the tint of overdue rows in the email's tables
+_ALERT_COLOUR = "C62828"
 _FONT = "宋体"  # what the office's printers and Excel templates expect; Excel substitutes if missing
 _MIN_WIDTH, _MAX_WIDTH = 6, 48
 
@@ -42,10 +44,13 @@ class Column:
 
 
 def build_xlsx(report: Report) -> bytes:
-    """The workbook attached to the email: 单位汇总, 个人得分, 信息明细, 退回记录."""
+    """The workbook attached to the email: 单位汇总, 栏目更新 (when columns are configured), 个人得分, 信息明细,
+    退回记录."""
     wb = Workbook()
     wb.remove(wb.active)
     _unit_sheet(wb, report)
+    if report.columns:
+        _columns_sheet(wb, report)
     _people_sheet(wb, report)
     _items_sheet(wb, report)
     _rejections_sheet(wb, report)
@@ -58,20 +63,39 @@ def _unit_sheet(wb: Workbook, report: Report) -> None:
     columns = [Column("排名"), Column("处室（单位）"), Column("类别"), Column("收到（封）", summed=True),
                Column("收录（条）", summed=True), Column("退回（封）", summed=True), Column("市级采用", summed=True),
                Column("省级采用", summed=True), Column("国家级采用", summed=True),
-               Column("得分", points=True, summed=True), Column("应报（条）", summed=True), Column("完成任务")]
+               Column("得分", points=True, summed=True), Column("栏目得分", points=True, summed=True),
+               Column("扣分", points=True, summed=True), Column("应报（条）", summed=True), Column("完成任务")]
     if report.shows_ytd:
         columns += [Column("本年累计收录", summed=True), Column("本年累计得分", points=True, summed=True)]
     rows: list[list[Value]] = []
     for u in report.units:
         row: list[Value] = [u.rank, u.unit, u.kind, u.received, u.accepted, u.rejected, u.adopted_city,
-                            u.adopted_province, u.adopted_national, u.points, u.quota_due,
-                            "✓" if u.quota_met else "✗"]
+                            u.adopted_province, u.adopted_national, u.points, u.column_points, u.deductions,
+                            u.quota_due, "✓" if u.quota_met else "✗"]
         if report.shows_ytd:
             row += [u.ytd_accepted, u.ytd_points]
         rows.append(row)
     ws = _sheet(wb, "单位汇总", report.title, columns, rows)
     if rows:
         _total_row(ws, columns, rows)
+
+
+def _columns_sheet(wb: Workbook, report: Report) -> None:
+    """Column health: who owes which column; overdue rows tinted and their status in red, as in the email."""
+    columns = [Column("序号"), Column("栏目"), Column("渠道"), Column("更新周期"), Column("责任单位", wrap=True),
+               Column("最近更新"), Column("本期（条）"), Column("缺报（条）"), Column("状态"),
+               Column("逾期单位", wrap=True)]
+    rows: list[list[Value]] = [[index, c.name, c.channel, c.cycle, c.units, c.last_update, c.received, c.missing,
+                                c.status, "、".join(c.overdue)]
+                               for index, c in enumerate(report.columns, 1)]
+    ws = _sheet(wb, "栏目更新", report.title, columns, rows)
+    status = [c.header for c in columns].index("状态")
+    for row, line in zip(ws.iter_rows(min_row=HEADER_ROW + 1), report.columns, strict=True):
+        if line.status != "逾期":
+            continue
+        for cell in row:
+            cell.fill = _ALERT_FILL
+        row[status].font = Font(name=_FONT, bold=True, color=_ALERT_COLOUR)
 
 
 def _people_sheet(wb: Workbook, report: Report) -> None:

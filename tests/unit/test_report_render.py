@@ -18,6 +18,7 @@ from mailbot.adapters.chart import WIDTH, bar_chart
 from mailbot.adapters.render import Renderer
 from mailbot.adapters.workbook import POINTS_FORMAT, build_xlsx
 from mailbot.domain.report import (
+    ColumnLine,
     HeldLine,
     ItemLine,
     PersonLine,
@@ -71,13 +72,37 @@ HELD = (HeldLine("stranger@qq.com", "投稿", "11月27日 08:30", "发件人未�
 TOTALS = Totals(received=26, accepted=21, rejected=3, adopted=7, published=9, daily_average=3.0)
 
 
-def make_report(kind: str = "weekly", label: str = "2026-W48", units: tuple[UnitLine, ...] = UNITS) -> Report:
+COLUMNS = (
+    ColumnLine("动态要闻", "网站", "每周", "应急指挥中心、安全生产基础处、危险化学品安全监督管理处", "11月20日",
+               received=1, missing=2, overdue=("安全生产基础处", "危险化学品安全监督管理处"), status="逾期"),
+    ColumnLine("政策文件及解读", "网站", "每月", "政策法规处", "11月26日", received=2, missing=0, overdue=(),
+               status="正常"),
+    ColumnLine("应急科普", "微信公众号", "每两周", "金坛区应急管理局", "11月24日", received=1, missing=0,
+               overdue=(), status="正常"),
+    ColumnLine("通知公告", "网站", "即时更新", "应急指挥中心", "—", received=0, missing=0, overdue=(),
+               status="即时更新"),
+    ColumnLine("县区动态", "微信公众号", "每月", "溧阳市应急管理局、金坛区应急管理局", "10月30日", received=0,
+               missing=1, overdue=("金坛区应急管理局",), status="逾期"),
+)
+# column points and deductions (negative) per unit, both already counted in `points`
+COLUMN_SCORES = {"应急指挥中心": (0.6, 0.0), "安全生产基础处": (0.3, -0.3), "危险化学品安全监督管理处": (0.0, -0.6),
+                 "金坛区应急管理局": (0.5, -0.3)}
+
+
+def make_report(kind: str = "weekly", label: str = "2026-W48", units: tuple[UnitLine, ...] = UNITS,
+                columns: tuple[ColumnLine, ...] = ()) -> Report:
     return Report(kind=kind, period_label=label, title=title_for(kind, label),
                   range_text=range_text(date(2026, 11, 23), date(2026, 11, 29)), office_name=OFFICE,
                   units=units, people=PEOPLE, items=ITEMS, rejections=REJECTIONS, held=HELD,
                   silent_units=("政策法规处", "常州国家高新区（新北区）应急管理局"),
                   missed_quota=tuple(u.unit for u in units if not u.quota_met), top_units=top_units(units),
-                  totals=TOTALS)
+                  totals=TOTALS, columns=columns)
+
+
+def with_columns(kind: str = "weekly", label: str = "2026-W48") -> Report:
+    units = tuple(dataclasses.replace(u, column_points=COLUMN_SCORES.get(u.unit, (0.0, 0.0))[0],
+                                      deductions=COLUMN_SCORES.get(u.unit, (0.0, 0.0))[1]) for u in UNITS)
+    return make_report(kind, label, units, COLUMNS)
 
 
 # --- domain helpers ---------------------------------------------------------------------------------
@@ -200,6 +225,107 @@ def test_an_empty_period_still_renders() -> None:
     assert "各处室（单位）均完成本月信息报送任务" in text
 
 
+# --- column health ----------------------------------------------------------------------------------
+
+OVERDUE = "以下栏目未按周期更新：动态要闻（安全生产基础处、危险化学品安全监督管理处）、县区动态（金坛区应急管理局）"
+
+
+def _sections(text: str, html: str) -> tuple[list[str], list[str]]:
+    """Section headings in order: unindented "一、..." lines of the text, <h3> of the HTML."""
+    return ([line for line in text.splitlines() if re.match(r"[一二三四五六七八九十]、", line)],
+            [_plain(h) for h in re.findall(r"<h3[^>]*>.*?</h3>", html)])
+
+
+def _plain(html: str) -> str:
+    """HTML without its tags, for sentences that carry <strong> inside."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def _html_row(html: str, first: str) -> list[str]:
+    """The <td> cells of the unit table row whose name cell (or 合计) reads `first`."""
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
+        cells = re.findall(r"<td[^>]*>.*?</td>", row, re.S)
+        if any(_plain(cell) == first for cell in cells[:2]):
+            return cells
+    raise AssertionError(f"no row for {first}")
+
+
+def _numbered_in_order(headings: list[str]) -> bool:
+    return [h[0] for h in headings] == list("一二三四五六七八九十"[:len(headings)])
+
+
+def test_weekly_digest_shows_column_health_and_who_owes() -> None:
+    text, html = Renderer().pair("digest/weekly", {"report": with_columns(), "chart_cid": ""})
+    for headings in _sections(text, html):
+        assert [h[:6] for h in headings[2:6]] == ["三、积分居前", "四、栏目更新", "五、个人积分", "六、本周收录"]
+        assert headings[-1].startswith("八、暂存") and _numbered_in_order(headings)
+    for body in (text, _plain(html)):
+        assert OVERDUE in body
+        assert "请督促相关处室（单位）及时报送" in body and "予以通报" not in body
+        assert "即时更新" in body and "微信公众号" in body and "11月20日" in body
+    section = text.split("四、栏目更新情况")[1].split("五、")[0]
+    # index, received, missing, status, cycle, channel, last update, column（units）
+    overdue = next(line for line in section.splitlines() if "动态要闻（" in line).split()
+    assert overdue[:4] == ["1", "1", "2", "【逾期】"]
+    assert overdue[-1] == "动态要闻（应急指挥中心、安全生产基础处、危险化学品安全监督管理处）"
+    on_change = next(line for line in section.splitlines() if "通知公告（" in line)
+    assert "即时更新" in on_change and "【逾期】" not in on_change
+    assert section.count("【逾期】") == 2
+    # HTML: overdue rows tinted like the missed-quota rows, the others not
+    rows = re.findall(r"<tr([^>]*)>\s*<td>([^<]+)</td>\s*<td style=\"white-space:nowrap;\">(?:网站|微信公众号)</td>", html)
+    assert dict((name, attrs) for attrs, name in rows) == {
+        "动态要闻": ' bgcolor="#fdf0ef"', "政策文件及解读": "", "应急科普": "", "通知公告": "",
+        "县区动态": ' bgcolor="#fdf0ef"'}
+    for header in ("栏目", "渠道", "更新周期", "责任单位", "最近更新", "本期<br>（条）", "缺报<br>（条）", "状态"):
+        assert f'bgcolor="#f3f6f9">{header}</th>' in html
+    assert "✗ 逾期</td>" in html
+    # the weekly unit table stays as narrow as before: no column points or deductions
+    assert "栏目得分" not in text and "栏目<br>得分" not in html
+    assert _text_row(text, "安全生产基础处")[5:7] == ["6.00", "✓"]
+
+
+@pytest.mark.parametrize(("kind", "label"), [("monthly", "2026-11"), ("quarterly", "2026-Q4"), ("yearly", "2026")])
+def test_bulletins_show_column_health_points_and_deductions(kind: str, label: str) -> None:
+    text, html = Renderer().pair("digest/bulletin", {"report": with_columns(kind, label), "chart_cid": ""})
+    for headings in _sections(text, html):
+        assert headings[2].startswith("三、表扬与通报") and headings[3].startswith("四、栏目更新情况")
+        assert headings[4].startswith("五、个人积分情况") and _numbered_in_order(headings)
+        assert headings[-1].startswith("六、年度报告数据") == (kind == "yearly")
+    for body in (text, _plain(html)):
+        assert OVERDUE in body and "请相关处室（单位）按更新周期及时报送" in body
+        assert "栏目得分" in body or "栏目<br>得分" in body
+    # rank, received, accepted, rejected, adoptions, points, column points, deductions, ✓
+    assert _text_row(text, "安全生产基础处")[:9] == ["3", "6", "4", "2", "0/0/0", "6.00", "0.30", "-0.30", "✓"]
+    assert _text_row(text, "危险化学品安全监督管理处")[5:9] == ["2.60", "0.00", "-0.60", "✗"]
+    assert _text_row(text, "应急指挥中心")[6:8] == ["0.60", "—"]  # no deduction: a dash, not -0.00
+    assert "栏目得分、扣分：已计入得分" in text
+    # HTML: the same figures, the deduction in red, and the 合计 row adding both up
+    jichu, zhihui = _html_row(html, "安全生产基础处"), _html_row(html, "应急指挥中心")
+    assert [_plain(cell) for cell in jichu[8:11]] == ["6.00", "0.30", "-0.30"]
+    assert jichu[10] == '<td align="right" style="color:#c62828;">-0.30</td>'
+    assert [_plain(cell) for cell in zhihui[8:11]] == ["12.50", "0.60", "—"]
+    assert [_plain(cell) for cell in _html_row(html, "合计")[7:10]] == ["36.40", "1.40", "-1.20"]
+
+
+def test_column_section_without_an_overdue_column_says_so() -> None:
+    on_time = tuple(dataclasses.replace(c, missing=0, overdue=(), status="正常") if c.status == "逾期" else c
+                    for c in COLUMNS)
+    text, html = Renderer().pair("digest/bulletin", {"report": make_report("monthly", "2026-11", columns=on_time),
+                                                      "chart_cid": ""})
+    for body in (text, html):
+        assert "四、栏目更新情况" in body and "各栏目均按更新周期更新" in body and "以下栏目" not in body
+    assert "【逾期】" not in text and "✗ 逾期" not in html
+
+
+def test_no_columns_means_no_column_section() -> None:
+    for name, report in (("digest/weekly", make_report()), ("digest/bulletin", make_report("monthly", "2026-11"))):
+        text, html = Renderer().pair(name, {"report": report, "chart_cid": ""})
+        for body, headings in zip((text, html), _sections(text, html), strict=True):
+            assert "栏目更新情况" not in body and "未按周期更新" not in body and "各栏目均按" not in body
+            assert headings[3].startswith("四、个人积分情况") and _numbered_in_order(headings)
+    assert "栏目更新" not in load_workbook(BytesIO(build_xlsx(make_report()))).sheetnames
+
+
 # --- workbook ---------------------------------------------------------------------------------------
 
 
@@ -253,6 +379,40 @@ def test_xlsx_never_turns_a_senders_subject_into_a_formula() -> None:
     report = dataclasses.replace(report, rejections=(dataclasses.replace(REJECTIONS[0], subject=subject),))
     cell = load_workbook(BytesIO(build_xlsx(report)))["退回记录"]["D3"]
     assert cell.value == subject and cell.data_type == "s"
+
+
+def test_xlsx_column_sheet_and_unit_column_points() -> None:
+    wb = load_workbook(BytesIO(build_xlsx(with_columns("monthly", "2026-11"))))
+    assert wb.sheetnames == ["单位汇总", "栏目更新", "个人得分", "信息明细", "退回记录"]
+    ws = wb["栏目更新"]
+    assert ws["A1"].value == "2026年11月政务信息报送情况通报"
+    assert [c.value for c in ws[2]] == ["序号", "栏目", "渠道", "更新周期", "责任单位", "最近更新", "本期（条）",
+                                        "缺报（条）", "状态", "逾期单位"]
+    assert ws["A2"].font.b and ws["A2"].fill.fgColor.rgb.endswith("DDEBF7") and ws["J2"].border.bottom.style == "thin"
+    assert ws.freeze_panes == "A3" and ws.print_title_rows == "$1:$2"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.max_row == 2 + len(COLUMNS)
+    overdue = [c.value for c in ws[3]]
+    assert overdue == [1, "动态要闻", "网站", "每周", "应急指挥中心、安全生产基础处、危险化学品安全监督管理处",
+                       "11月20日", 1, 2, "逾期", "安全生产基础处、危险化学品安全监督管理处"]
+    assert all(c.fill.fgColor.rgb.endswith("FDF0EF") for c in ws[3])
+    assert ws["I3"].font.b and ws["I3"].font.color.rgb.endswith("C62828")
+    assert [c.value for c in ws[6]][1:4] == ["通知公告", "网站", "即时更新"] and ws["I6"].value == "即时更新"
+    assert not ws["B6"].fill.fgColor.rgb.endswith("FDF0EF") and not ws["I6"].font.b
+    assert ws["E3"].alignment.wrap_text
+
+    units = wb["单位汇总"]
+    header = [c.value for c in units[2]]
+    earned, deducted = header.index("栏目得分"), header.index("扣分")
+    assert header[header.index("得分") + 1:deducted + 1] == ["栏目得分", "扣分"]
+    jichu = next(row for row in units.iter_rows(min_row=3) if row[1].value == "安全生产基础处")
+    assert jichu[earned].value == pytest.approx(0.3) and jichu[deducted].value == pytest.approx(-0.3)
+    assert jichu[earned].number_format == POINTS_FORMAT and jichu[deducted].number_format == POINTS_FORMAT
+    total = units[units.max_row]
+    assert total[1].value == "合计"
+    assert total[earned].value == pytest.approx(1.4) and total[deducted].value == pytest.approx(-1.2)
+    assert total[deducted].number_format == POINTS_FORMAT
 
 
 def test_yearly_xlsx_leaves_out_the_year_to_date_columns() -> None:
