@@ -41,6 +41,7 @@ from mailbot.domain.calendar import (
 )
 from mailbot.domain.quota import monthly_due, weekly_due
 from mailbot.domain.report import (
+    ColumnLine,
     HeldLine,
     ItemLine,
     PersonLine,
@@ -53,6 +54,7 @@ from mailbot.domain.report import (
     title_for,
     top_units,
 )
+from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
 from mailbot.reminders import quota_policy, work_calendar
 from mailbot.service import HELD_WHY, point_table
 
@@ -68,8 +70,9 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def load_ledger(s: Session, config: Config, start: date, end: date) -> list[scoring.Entry]:
-    """Ledger entries dated start..end: items received in the window plus those adopted in it."""
+def load_ledger(s: Session, config: Config, start: date, end: date, today: date) -> list[scoring.Entry]:
+    """Ledger entries dated start..end: items received in the window plus those adopted in it, the
+    office's deductions, and what missed column cycles and yearly pieces cost (as of `today`)."""
     tz = config.timezone
     lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
     adoptions = s.exec(select(db.Adoption).where(db.Adoption.on >= start, db.Adoption.on <= end)).all()
@@ -80,8 +83,12 @@ def load_ledger(s: Session, config: Config, start: date, end: date) -> list[scor
     drafters: dict[int, list[tuple[str, int]]] = {}
     for a in s.exec(select(Author).where(col(Author.item_id).in_(list(items))).order_by(col(Author.id))):
         drafters.setdefault(a.item_id, []).append((a.name, a.unit_id))
+    column_points = {c.name: c.points for c in config.columns}
     scored = [scoring.ScoredItem(i, item.unit_id, item.kind, utc_to_local_date(item.received_at, tz),
-                                 tuple(drafters.get(i, ())), item.status) for i, item in items.items()]
+                                 tuple(drafters.get(i, ())), item.status, item.column_name or "",
+                                 column_points.get(item.column_name or "", 0.0))
+              for i, item in items.items()]
+    duties = Duties(s, config, work_calendar(config))
     grades = []
     for item in items.values():
         if item.solicitation_id is not None and item.grade is not None and item.id is not None:
@@ -92,7 +99,8 @@ def load_ledger(s: Session, config: Config, start: date, end: date) -> list[scor
         scored,
         [scoring.Adoption(a.item_id, a.level, a.on) for a in adoptions],
         grades,
-        [scoring.Deduction(d.unit_id, d.points, d.on, d.reason, d.person or None) for d in deductions],
+        [scoring.Deduction(d.unit_id, d.points, d.on, d.reason, d.person or None) for d in deductions]
+        + duties.missed_cycles(start, end, today) + duties.missing_pieces(start, end, today),
         point_table(config),
     )
 
@@ -108,8 +116,9 @@ def _due(config: Config, calendar: WorkCalendar, unit_kind: str, period: Period)
     return months
 
 
-def build_report(config: Config, engine: Engine, kind: str, period: Period) -> Report:
+def build_report(config: Config, engine: Engine, kind: str, period: Period, today: date | None = None) -> Report:
     tz = ZoneInfo(config.timezone)
+    today = today or datetime.now(tz).date()
     lo, hi = period_bounds(period, config.timezone)
     ytd = Period("year", str(period.end.year), date(period.end.year, 1, 1), period.end)
     calendar = work_calendar(config)
@@ -135,8 +144,16 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period) -> R
                                          .where(db.Adoption.on >= period.start, db.Adoption.on <= period.end)
                                          .group_by(col(Item.unit_id), col(db.Adoption.level))):
             adopted[(unit_id, level)] = n
-        entries = load_ledger(s, config, ytd.start, period.end)
+        entries = load_ledger(s, config, ytd.start, period.end, today)
         points = scoring.totals(entries, period, "unit")
+        column_points = Counter[int]()
+        deducted = Counter[int]()
+        for e in (e for e in entries if period.contains(e.on)):
+            if e.source == "column":
+                column_points[e.unit_id] += e.points
+            elif e.source == "deduction":
+                deducted[e.unit_id] += e.points
+        column_lines = _column_lines(s, config, period, today)
         ytd_points = scoring.totals(entries, ytd, "unit")
         ranked = sorted(units, key=lambda u: (-points.get(u.id, 0.0), u.id))
         ranks = competition_ranks([points.get(u.id, 0.0) for u in ranked])
@@ -148,7 +165,8 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period) -> R
             lines.append(UnitLine(u.name, u.kind, received, got, verdicts[(u.id, "rejection")],
                                   adopted[(u.id, "city")], adopted[(u.id, "province")], adopted[(u.id, "national")],
                                   points.get(u.id, 0.0), r, due, got >= due, ytd_points.get(u.id, 0.0),
-                                  ytd_accepted.get(u.id, 0)))
+                                  ytd_accepted.get(u.id, 0), round(column_points[u.id], 4),
+                                  round(deducted[u.id], 4)))
         person_points = scoring.totals(entries, period, "person")
         person_ytd = scoring.totals(entries, ytd, "person")
         person_items = Counter((a.name, a.unit_id) for a in s.exec(
@@ -185,7 +203,25 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period) -> R
         top_units=top_units(lines),
         totals=Totals(received_total, accepted_total, sum(line.rejected for line in lines),
                       sum(adopted.values()), published, round(accepted_total / days, 2)),
+        columns=column_lines,
     )
+
+
+def _column_lines(s: Session, config: Config, period: Period, today: date) -> tuple[ColumnLine, ...]:
+    """Column health: each column's cycle, responsible units, last update, and who missed a cycle."""
+    duties = Duties(s, config, work_calendar(config))
+    lines = []
+    for column in duties.columns:
+        statuses = duties.statuses(column, period.start, period.end, today)
+        closed = [st for st in statuses if st.closed and st.missing]
+        last = duties.last_update(column, min(period.end, today))
+        received = sum(n for (_u, label), n in duties.received_in(column, period.start, period.end).items())
+        status = "即时更新" if column.cycle == "on_change" else ("逾期" if closed else "正常")
+        lines.append(ColumnLine(column.name, CHANNEL_NAMES[column.channel], CYCLE_NAMES[column.cycle],
+                                "、".join(column.units) or "—", f"{last.month}月{last.day}日" if last else "—",
+                                received, sum(st.missing for st in closed),
+                                tuple(dict.fromkeys(st.unit for st in closed)), status))
+    return tuple(lines)
 
 
 @dataclass(frozen=True)

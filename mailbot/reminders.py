@@ -19,6 +19,8 @@ from mailbot.adapters.render import Renderer
 from mailbot.compose import Envelope, compose, new_message_id
 from mailbot.config import Config
 from mailbot.domain.calendar import Period, WorkCalendar, month_of, period_bounds, week_of
+from mailbot.domain.columns import Column, CycleStatus
+from mailbot.duties import CYCLE_NAMES, Duties
 from mailbot.domain.quota import (
     QuotaPolicy,
     QuotaRule,
@@ -149,3 +151,52 @@ def send(config: Config, engine: Engine, renderer: Renderer, plans: list[Planned
                  ",".join(p.recipients))
     return queued
 
+
+
+def send_column_reminders(config: Config, engine: Engine, renderer: Renderer, day: date) -> int:
+    """Before a column's cycle closes with too little received, one email to each unit that owes it."""
+    smtp = config.smtp
+    calendar = work_calendar(config)
+    with Session(engine) as s:
+        duties = Duties(s, config, calendar)
+        done = {(r.unit_id, r.period) for r in s.exec(select(Reminder).where(Reminder.kind == "column"))}
+        owed: dict[int, list[tuple[Column, CycleStatus]]] = {}
+        for column, status in duties.due_soon(day):
+            unit_id = duties.ids[status.unit]
+            if (unit_id, f"{column.name} {status.cycle.label}") not in done:
+                owed.setdefault(unit_id, []).append((column, status))
+        people = {uid: s.exec(select(Liaison).where(Liaison.unit_id == uid, Liaison.active == True)).all()  # noqa: E712
+                  for uid in owed}
+        names = {u.id: u.name for u in s.exec(select(Unit))}
+    queued = 0
+    for unit_id, dues in owed.items():
+        if not people[unit_id]:
+            continue
+        to = tuple(p.email for p in people[unit_id])
+        context = {"office_name": config.office.name, "unit_name": names[unit_id], "mailbox": smtp.from_address,
+                   "liaison_names": "、".join(p.name for p in people[unit_id] if p.name),
+                   "columns": [{"name": c.name, "cycle": CYCLE_NAMES[c.cycle], "received": st.received,
+                                "due": st.due, "missing": st.missing,
+                                "deadline": f"{deadline(st.cycle, calendar).month}月{deadline(st.cycle, calendar).day}日",
+                                "points": f"{c.penalty:g}"} for c, st in dues]}
+        text, html = renderer.pair("reminder/column", context)
+        subject = f"【栏目更新提醒】{names[unit_id]}：" + "、".join(f"《{c.name}》" for c, _st in dues)
+        msgid = new_message_id(smtp.from_address)
+        raw = compose(Envelope(smtp.from_address, smtp.from_name, to, subject, auto_submitted="auto-generated"),
+                      text, html, msgid, datetime.now(UTC)).as_bytes()
+        with Session(engine) as s:
+            outbox = Outbox(kind="reminder", sender=smtp.from_address, recipients=",".join(to), subject=subject,
+                            message_id=msgid, raw=raw)
+            s.add(outbox)
+            s.flush()
+            for c, st in dues:
+                s.add(Reminder(unit_id=unit_id, kind="column", period=f"{c.name} {st.cycle.label}",
+                               submitted=st.received, due=st.due, outbox_id=outbox.id))
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                continue
+        queued += 1
+        log.info("column reminder queued unit=%s columns=%s", names[unit_id], ",".join(c.name for c, _ in dues))
+    return queued

@@ -31,6 +31,7 @@ def daily(app: App, stop: Event) -> None:
     day = local_today(app)
     plans = reminders.plan(app.config, app.engine, day, scheduled=True)
     queued = reminders.send(app.config, app.engine, app.desk.renderer, plans)
+    queued += reminders.send_column_reminders(app.config, app.engine, app.desk.renderer, day)
     sent = 0
     for kind, period in digests.due_digests(app.config, app.engine, day):
         rendered = digests.render(app.config, app.engine, app.desk.renderer, kind, period)

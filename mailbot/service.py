@@ -41,6 +41,7 @@ from mailbot.compose import Envelope, compose, new_message_id, reply_subject
 from mailbot.config import Config
 from mailbot.domain.archive import Limits
 from mailbot.domain.checks import Facts, Reason, Rules, Verdict, evaluate, reason
+from mailbot.domain.columns import Column, ColumnMatch, column_from
 from mailbot.domain.commands import LEVEL_NAMES, CommandError, command_line, looks_like_command, parse_command
 from mailbot.domain.loops import loop_reason
 from mailbot.domain.mime import ParsedMail, message_ids, parse_message
@@ -214,15 +215,17 @@ class Desk:
             return Outcome("held", ("rate_limited",), unit=unit.name)
         sub = unpack(mail.attachments, self.limits)
         self._record_files(s, row, sub)
-        title = sub.manuscript.title if sub.manuscript else ""
+        ms = sub.manuscript
+        title = ms.title if ms else ""
         kind = item_kind(mail.subject, title)
-        verdict = evaluate(Facts(sub, kind, len(raw), mail.text), self.rules)
+        match = column_from(mail.subject, (title, *ms.body) if ms else (), self.config.columns)
+        column = match.column if match else None
+        verdict = evaluate(Facts(sub, kind, len(raw), mail.text, column.photos if column else None), self.rules)
         context = self._context(mail, liaison, unit, verdict)
         if not verdict.accepted:
             row.problems = "\n".join(p.message for p in verdict.problems)
             self._reply(s, row, mail, "rejection", context)
             return Outcome("rejection", tuple(p.code for p in verdict.problems), unit=unit.name)
-        ms = sub.manuscript
         assert ms is not None
         digest = content_hash(ms)
         original = s.exec(select(Item).where(Item.content_hash == digest)).first()
@@ -233,7 +236,8 @@ class Desk:
                 "original_received_at": self._local(original.received_at)})
             return Outcome("duplicate", (f"item_{original.number}",), original.number, unit.name)
         solicitation_id, warnings = self._solicitation(s, mail, ms.title, verdict)
-        item = self._record_item(s, row, unit, liaison, sub, kind, digest, solicitation_id)
+        warnings += self._column_warnings(match)
+        item = self._record_item(s, row, unit, liaison, sub, kind, digest, solicitation_id, column)
         context["warnings"] = warnings
         authors = s.exec(select(Author).where(Author.item_id == item.id)).all()
         unit_names = {u.id: u.name for u in s.exec(select(Unit))}
@@ -242,8 +246,18 @@ class Desk:
             "drafters": [{"name": a.name, "unit": a.unit_text or unit_names[a.unit_id], "share": _fmt(a.share)}
                          for a in authors],
             "first_reviewer": item.first_reviewer, "second_reviewer": item.second_reviewer,
-            "photo_count": item.photo_count, "body_chars": item.body_chars, "points": _fmt(item.points)})
+            "photo_count": item.photo_count, "body_chars": item.body_chars, "points": _fmt(item.points),
+            "column": item.column_name or ""})
         return Outcome("receipt", tuple(w.code for w in warnings), item.number, unit.name)
+
+    def _column_warnings(self, match: ColumnMatch | None) -> list[Reason]:
+        """An unknown column is registered as routine information; a near miss under the closest one."""
+        if match is None or (match.column is not None and match.exact):
+            return []
+        if match.column is None:
+            names = "、".join(c.name for c in self.config.columns)
+            return [reason("column_unknown", match.written, self.rules, columns=names)]
+        return [reason("column_near_miss", match.written, self.rules, column=match.column.name)]
 
     def _solicitation(self, s: Session, mail: ParsedMail, title: str, verdict: Verdict
                       ) -> tuple[int | None, list[Reason]]:
@@ -330,18 +344,20 @@ class Desk:
             s.add(StoredFile(message_pk=row.id, path=f.path[:1000], kind=f.kind, sha256=digest, size=len(f.data)))
 
     def _record_item(self, s: Session, row: Message, unit: Unit, liaison: Liaison, sub: Submission,
-                     kind: str, digest: str, solicitation_id: int | None) -> Item:
+                     kind: str, digest: str, solicitation_id: int | None, column: Column | None) -> Item:
         ms = sub.manuscript
         assert ms is not None and unit.id is not None
         now = utcnow()
         year = now.astimezone(self.tz).year
         seq = (s.exec(select(func.max(Item.seq)).where(Item.year == year)).one() or 0) + 1
-        points = submission_points(kind, self.points)
+        # A column item earns its column's figure (0.3, or 0.5 for policy documents) instead of 0.3.
+        points = column.points if column and kind == "routine" else submission_points(kind, self.points)
         item = Item(number=f"{year}-{seq:04d}", year=year, seq=seq, unit_id=unit.id, liaison_id=liaison.id,
                     title=ms.title, kind=kind, body_chars=ms.body_chars,
                     photo_count=len([p for p in sub.photos if not p.problem]),
                     first_reviewer=ms.footer.first_reviewer or "", second_reviewer=ms.footer.second_reviewer or "",
-                    points=points, content_hash=digest, received_at=now, solicitation_id=solicitation_id)
+                    points=points, content_hash=digest, received_at=now, solicitation_id=solicitation_id,
+                    column_name=column.name if column else None)
         s.add(item)
         s.flush()
         assert item.id is not None

@@ -50,6 +50,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                            "请补充内容至 {min_chars} 字以上；如是常规信息，请去掉主题中的【调研】【经验】字样。"),
     "solicitation_unknown": ("主题中写了“约稿”，但没有找到对应的约稿任务（{detail}）。",
                              "本稿已按常规信息登记；如是约稿，请在主题中写明约稿题目，例如“【约稿】题目”。"),
+    "column_unknown": ("没有名为“{detail}”的栏目，本稿已按常规信息登记。",
+                       "如需报送栏目稿件，请在邮件主题开头写明栏目名称，例如【动态要闻】。可用栏目：{columns}。"),
+    "column_near_miss": ("栏目“{detail}”已按“{column}”登记。", "如登记有误，请联系办公室更正。"),
     "missing_drafter_unit": ("撰稿人“{detail}”未注明单位（科室）。", "可按“撰稿人：单位（科室）姓名”格式注明，本次按发件单位计分。"),
 }
 
@@ -78,6 +81,11 @@ class Facts:
     kind: str  # routine | research | experience
     message_bytes: int
     body_text: str
+    photos_needed: bool | None = None  # a column's own rule; None: news items (routine) need photos
+
+    @property
+    def needs_photos(self) -> bool:
+        return self.kind == "routine" if self.photos_needed is None else self.photos_needed
 
 
 @dataclass(frozen=True)
@@ -90,9 +98,10 @@ class Verdict:
         return not self.problems
 
 
-def reason(code: str, detail: str = "", rules: Rules = Rules()) -> Reason:
+def reason(code: str, detail: str = "", rules: Rules = Rules(), **extra: str) -> Reason:
     message, hint = CATALOGUE[code]
-    values = {"detail": detail, "min_side": rules.min_photo_side, "min_chars": rules.min_research_chars}
+    values = {"detail": detail, "min_side": rules.min_photo_side, "min_chars": rules.min_research_chars,
+              "columns": "", "column": "", **extra}
     return Reason(code, message.format(**values), hint.format(**values), detail)
 
 
@@ -160,7 +169,7 @@ def check_photos(facts: Facts, rules: Rules) -> Iterator[Finding]:
         if p.problem:
             yield Finding(p.problem, p.name)
     usable = [p for p in photos if not p.problem]
-    if rules.require_photos and facts.kind == "routine" and not photos:
+    if rules.require_photos and facts.needs_photos and not photos:
         yield Finding("missing_photos")
     elif usable and all(max(p.width, p.height) < rules.min_photo_side for p in usable):
         yield from (Finding("photo_too_small", p.name) for p in usable)

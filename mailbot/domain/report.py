@@ -39,6 +39,23 @@ class UnitLine:
     quota_met: bool
     ytd_points: float
     ytd_accepted: int
+    column_points: float = 0.0  # points from column items (栏目) in the period, included in `points`
+    deductions: float = 0.0  # deductions in the period as a negative number (missed cycles, office), in `points`
+
+
+@dataclass(frozen=True)
+class ColumnLine:
+    """One column of the website or WeChat account: who owes what in the current cycle."""
+
+    name: str
+    channel: str  # 网站 | 微信公众号
+    cycle: str  # 每天 | 每周 | 每两周 | 每月 | 每季度 | 每半年 | 每年 | 即时更新
+    units: str  # responsible units, "、"-joined
+    last_update: str  # local date of the latest item, or "—"
+    received: int  # items in the period
+    missing: int  # items missing in the cycles that closed in the period (deducted)
+    overdue: tuple[str, ...]  # units that owe an item in a closed cycle of the period
+    status: str  # 正常 | 逾期 | 即时更新
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,7 @@ class Report:
     missed_quota: tuple[str, ...]
     top_units: tuple[str, ...]  # praised (表扬); see top_units()
     totals: Totals
+    columns: tuple[ColumnLine, ...] = ()  # column health; empty when no columns are configured
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -61,6 +61,8 @@ class ScoredItem:
     received: date  # local date of arrival
     drafters: tuple[tuple[str, int], ...]  # (name, unit id credited for that drafter)
     status: str = "received"  # received | approved | returned
+    column: str = ""  # 栏目 a routine item was filed under; it then earns `column_points` instead of 0.3
+    column_points: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -119,7 +121,7 @@ class Entry:
     unit_id: int
     person: str | None
     points: float
-    source: str  # submission | adoption | solicitation | deduction
+    source: str  # submission | column | adoption | solicitation | deduction
     item_id: int | None
     note: str
 
@@ -139,6 +141,10 @@ def ledger(items: Iterable[ScoredItem], adoptions: Iterable[Adoption], grades: I
 
     entries: list[Entry] = []
     for item in by_id.values():
+        if item.column and item.kind == "routine":
+            entries += _credit(item, item.received, item.column_points, "column",
+                               f"栏目《{item.column}》 {_fmt(item.column_points)} 分")
+            continue
         points = submission_points(item.kind, table)
         entries += _credit(item, item.received, points, "submission", f"{_KIND_NOTE[item.kind]} {_fmt(points)} 分")
 

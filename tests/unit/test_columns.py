@@ -29,7 +29,7 @@ from mailbot.domain.columns import (
 )
 
 OFFICIAL = WorkCalendar()
-REGISTRY = Path(__file__).resolve().parents[2] / "config.columns.toml"
+REGISTRY = Path(__file__).resolve().parents[2] / "config.toml"  # carries annexes 1 and 2 as [[columns]]
 
 
 def column(name: str = "动态要闻", cycle: str = "monthly", units: tuple[str, ...] = ("宣教科",), *,

@@ -1,0 +1,132 @@
+"""Who owes what: column cycles (栏目更新周期) and the yearly research / experience pieces.
+
+The figures are computed from the items on record each time they are needed, never stored, so a
+missed cycle is deducted exactly once in every bulletin that covers it, and a late correction (an
+item re-filed under its column) changes every later bulletin consistently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from mailbot.adapters.db import Item, Message, Unit
+from mailbot.config import Config
+from mailbot.domain import columns, scoring
+from mailbot.domain.calendar import WorkCalendar, local_day_bounds, utc_to_local_date
+from mailbot.domain.columns import (
+    Column,
+    CycleStatus,
+    annual_deductions,
+    annual_pieces,
+    cycle_accounting,
+    cycle_of,
+    cycles_between,
+    deductions,
+)
+from mailbot.domain.units import resolve_units
+
+CYCLE_NAMES = {"daily": "每天", "weekly": "每周", "fortnightly": "每两周", "monthly": "每月", "quarterly": "每季度",
+               "half_yearly": "每半年", "yearly": "每年", "on_change": "即时更新"}
+CHANNEL_NAMES = {"website": "网站", "wechat": "微信公众号"}
+
+
+class Duties:
+    """The registry's view of the columns: responsible units resolved to registered ones."""
+
+    def __init__(self, s: Session, config: Config, calendar: WorkCalendar) -> None:
+        self.s, self.config, self.calendar = s, config, calendar
+        units = list(s.exec(select(Unit).order_by(col(Unit.id))))
+        self.ids = {u.name: u.id for u in units if u.id is not None}
+        self.names = [u.name for u in units]
+        table = [(u.id, u.name, u.kind, u.aliases.split("\n")) for u in units if u.id is not None]
+        by_id = {u.id: u.name for u in units}
+        self.columns: list[Column] = []
+        self.unresolved: dict[str, tuple[str, ...]] = {}
+        for column in config.columns:
+            found, missing = resolve_units(column.units, table)
+            self.columns.append(replace(column, units=tuple(by_id[i] for i in found)))
+            if missing:
+                self.unresolved[column.name] = missing
+        first = s.exec(select(func.min(Message.received_at))).one()
+        # Nothing is owed for the time before mailbot kept the records (a new installation).
+        self.since = utc_to_local_date(first, config.timezone) if first else date.max
+
+    def received_in(self, column: Column, start: date, end: date) -> Counter[tuple[str, str]]:
+        """Items per (unit, cycle label) filed under the column between start and end (local dates)."""
+        tz = self.config.timezone
+        lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
+        counts: Counter[tuple[str, str]] = Counter()
+        names = {v: k for k, v in self.ids.items()}
+        for unit_id, received_at in self.s.exec(
+                select(Item.unit_id, Item.received_at).where(Item.column_name == column.name, Item.status != "returned",
+                                                             col(Item.received_at) >= lo, col(Item.received_at) < hi)):
+            cycle = cycle_of(column, utc_to_local_date(received_at, tz))
+            if cycle is not None:
+                counts[(names.get(unit_id, "?"), cycle.label)] += 1
+        return counts
+
+    def statuses(self, column: Column, start: date, end: date, today: date) -> list[CycleStatus]:
+        """Every cycle of the column that ends between start and end, for each responsible unit."""
+        cycles = [c for c in cycles_between(column, start, end, self.calendar) if c.end <= end]
+        if not cycles:
+            return []
+        received = self.received_in(column, min(c.start for c in cycles), end)
+        return cycle_accounting(column, self.names, received, cycles, today)
+
+    def missed_cycles(self, start: date, end: date, today: date) -> list[scoring.Deduction]:
+        """-penalty per item missing in each closed cycle (三(二)2), dated at the cycle's end."""
+        out = []
+        start = max(start, self.since)
+        for column in self.columns:
+            statuses = [st for st in self.statuses(column, start, end, today) if st.cycle.start >= self.since]
+            ends = {s.cycle.label: s.cycle.end for s in statuses}
+            for unit, label, points in deductions(statuses, column):
+                out.append(scoring.Deduction(self.ids[unit], -points, ends[label],
+                                             f"栏目《{column.name}》{label} 缺报"))
+        return out
+
+    def missing_pieces(self, start: date, end: date, today: date) -> list[scoring.Deduction]:
+        """-1 at the end of a closed year for each 调研 / 经验 piece a unit never sent (三(二)3)."""
+        out = []
+        for year in range(start.year, end.year + 1):
+            year_end = date(year, 12, 31)
+            if not (start <= year_end <= end) or today <= year_end or self.since > date(year, 1, 1):
+                continue
+            lo = local_day_bounds(date(year, 1, 1), self.config.timezone)[0]
+            hi = local_day_bounds(year_end, self.config.timezone)[1]
+            names = {v: k for k, v in self.ids.items()}
+            received: Counter[tuple[str, str, int]] = Counter()
+            for unit_id, kind in self.s.exec(select(Item.unit_id, Item.kind).where(
+                    col(Item.kind).in_(("research", "experience")), Item.status != "returned",
+                    col(Item.received_at) >= lo, col(Item.received_at) < hi)):
+                received[(names.get(unit_id, "?"), kind, year)] += 1
+            pieces = annual_pieces(self.names, received, year, today)
+            for unit, kind, points in annual_deductions(pieces, 1.0, year_closed=True):
+                label = "调研" if kind == "research" else "经验"
+                out.append(scoring.Deduction(self.ids[unit], -points, year_end, f"{year}年未报送{label}类信息"))
+        return out
+
+    def due_soon(self, today: date) -> list[tuple[Column, CycleStatus]]:
+        """Open cycles closing within a working day with too little received: whom to remind.
+        Daily columns are left out: a reminder every morning would be noise, not help."""
+        out = []
+        for column in self.columns:
+            if column.cycle in ("daily", "on_change"):
+                continue
+            cycle = cycle_of(column, today)
+            if cycle is None:
+                continue
+            received = self.received_in(column, cycle.start, cycle.end)
+            out += [(column, st) for st in columns.due_soon(column, self.names, received, today, self.calendar)]
+        return out
+
+    def last_update(self, column: Column, before: date) -> date | None:
+        hi = local_day_bounds(before, self.config.timezone)[1]
+        latest = self.s.exec(select(Item.received_at).where(Item.column_name == column.name, col(Item.received_at) < hi)
+                             .order_by(col(Item.received_at).desc()).limit(1)).first()
+        return utc_to_local_date(latest, self.config.timezone) if latest else None
