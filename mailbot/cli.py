@@ -22,6 +22,7 @@ from mailbot.bootstrap import App, build
 from mailbot.domain.calendar import parse_period
 from mailbot.schedule import local_today
 from mailbot.config import ConfigError, MailboxConfig, SmtpConfig, DatabaseConfig, StorageConfig, load_config
+from mailbot.daemon import TRANSIENT
 from mailbot.leader import Leadership
 from mailbot.service import ConnectionFailure, poll_once
 
@@ -55,6 +56,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
         return EX_TEMPFAIL
     try:
         report = poll_once(app.source, app.desk, app.transport)
+    except TRANSIENT as exc:
+        log.error("poll stopped: %s: %s; unprocessed mail stays in the mailbox for the next run",
+                  type(exc).__name__, exc)
+        return 1
     finally:
         leadership.release()
     log.info("poll finished: %d message(s) processed, %d reply(ies) sent", len(report.outcomes), report.sent)

@@ -49,6 +49,7 @@ from mailbot.domain.scoring import PointTable, split_evenly, submission_points
 from mailbot.domain.submission import Submission, content_hash, item_kind, unpack
 from mailbot.domain.solicitations import match_solicitation, names_solicitation
 from mailbot.domain.units import match_unit
+from mailbot.faults import crash_point, failure_point
 
 log = logging.getLogger("mailbot")
 
@@ -143,6 +144,19 @@ class Desk:
             s.add(row)
             s.commit()
 
+    def reconcile(self, mailbox: str, folder: str, uidvalidity: int, present: list[str]) -> None:
+        """A message recorded but no longer in the folder was moved by a run that died before saying
+        so: it is filed."""
+        with Session(self.engine) as s:
+            rows = s.exec(select(Message).where(Message.mailbox == mailbox, Message.folder == folder,
+                                                Message.uidvalidity == uidvalidity, Message.state == "recorded")).all()
+            gone = [r for r in rows if r.uid not in set(present)]
+            for row in gone:
+                row.state = "filed"
+                s.add(row)
+            if gone:
+                s.commit()
+
     # -- ingest ---------------------------------------------------------------------------------
 
     def store_raw(self, ref: MailRef, raw: bytes) -> int:
@@ -164,6 +178,7 @@ class Desk:
 
     def ingest(self, ref: MailRef, raw: bytes) -> Outcome:
         pk = self.store_raw(ref, raw)
+        crash_point("raw_stored")
         with Session(self.engine) as s:
             # Row-locked: should two processes ever hold the same message, the second waits here and
             # then finds it recorded.
@@ -175,7 +190,9 @@ class Desk:
             outcome = self._decide(s, row, mail, raw)
             row.state, row.verdict, row.reasons = "recorded", outcome.verdict, " ".join(outcome.reasons)
             s.add(row)
+            failure_point("database_write")
             s.commit()
+        crash_point("recorded")  # the item and its reply (queued) committed together
         log.info("message uid=%s folder=%s from=%s unit=%s verdict=%s item=%s reasons=%s", ref.uid, ref.folder,
                  mail.sender or "-", outcome.unit or "-", outcome.verdict, outcome.item_number or "-",
                  ",".join(outcome.reasons) or "-")
@@ -214,6 +231,7 @@ class Desk:
             self._hold(s, row, mail, "rate_limited")
             return Outcome("held", ("rate_limited",), unit=unit.name)
         sub = unpack(mail.attachments, self.limits)
+        crash_point("unpacked")
         self._record_files(s, row, sub)
         ms = sub.manuscript
         title = ms.title if ms else ""
@@ -438,6 +456,7 @@ class Desk:
             sent = 0
             try:
                 transport.send(row.sender, row.recipients.split(","), row.raw)
+                crash_point("reply_sent")
             except TemporaryFailure as exc:
                 row.attempts += 1
                 row.last_error = str(exc)[:500]
@@ -483,6 +502,7 @@ def ingest_pass(source: Source, desk: Desk, stop: Event | None = None) -> list[t
     """Every message in the open folder gets a verdict and is filed; `stop` is checked between messages."""
     results: list[tuple[str, Outcome]] = []
     uidvalidity, uids = source.listing()
+    desk.reconcile(source.key, source.folder, uidvalidity, uids)
     for uid in uids:
         if stop is not None and stop.is_set():
             break
@@ -491,10 +511,13 @@ def ingest_pass(source: Source, desk: Desk, stop: Event | None = None) -> list[t
         if known is not None and known.state == "filed":
             continue  # filed earlier but the move was not seen yet: nothing more to do
         if known is None or known.state == "stored":
-            outcome = desk.ingest(ref, source.fetch(uid))
+            raw = source.fetch(uid)
+            crash_point("fetched")
+            outcome = desk.ingest(ref, raw)
         else:
             outcome = Outcome(known.verdict, tuple(known.reasons.split()))
         source.file(uid, desk.folder_for(outcome.verdict))
+        crash_point("mailbox_updated")
         desk.mark_filed(ref)
         results.append((uid, outcome))
     return results

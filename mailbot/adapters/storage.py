@@ -11,6 +11,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from mailbot.faults import failure_point
+
 
 class Storage:
     def __init__(self, root: Path) -> None:
@@ -23,6 +25,7 @@ class Storage:
         path = self.root / rel
         if path.exists() and path.stat().st_size == len(data):
             return digest, rel
+        failure_point("storage_write")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:

@@ -1,0 +1,127 @@
+"""Kill `poll --once` at every stage, and at random moments; a restart must finish the job exactly once."""
+
+from __future__ import annotations
+
+import email
+import os
+import random
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from mailbot.adapters.db import Item, Message, make_engine
+from mailbot.config import load_config
+from mailbot.faults import EXIT_CODE, STAGES
+from mailbot.samples.archives import build_zip
+from mailbot.samples.corpus import STORIES, week_of_mail
+from mailbot.samples.docx import build_docx
+from mailbot.samples.mail import build_mail
+from mailbot.samples.photos import make_photo
+from tests.integration.test_ingest_e2e import REPO, write_config
+from tests.servers import DovecotServer, SmtpSink
+
+
+def poll(config: Path, password: str, fault: str = "") -> subprocess.Popen[str]:
+    env = {**os.environ, "TEST_IMAP_PASSWORD": password}
+    env.pop("MAILBOT_FAULT", None)
+    if fault:
+        env["MAILBOT_FAULT"] = fault
+    return subprocess.Popen([sys.executable, "-m", "mailbot", "--config", str(config), "poll", "--once"], cwd=REPO,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+
+
+def check_exactly_once(config: Path, raws: list[bytes], smtp: SmtpSink, dovecot: DovecotServer,
+                       receipts: int) -> None:
+    """One reply per message (a re-send after a kill between 250 and commit reuses its Message-ID),
+    one item per receipt, every raw message kept byte for byte, the inbox empty."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for m in smtp.messages:
+        if m.message["In-Reply-To"]:
+            ids[str(m.message["In-Reply-To"])].add(str(m.message["Message-ID"]))
+    originals = [str(email.message_from_bytes(r)["Message-ID"]) for r in raws]
+    assert all(len(ids[o]) == 1 for o in originals), {o: ids[o] for o in originals if len(ids[o]) != 1}
+    loaded = load_config(config)
+    engine = make_engine(loaded.database_url())
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Item)).one() == receipts
+        rows = s.exec(select(Message)).all()
+        by_msgid = {r.message_id: r for r in rows}
+        storage = loaded.storage_dir()
+        for raw, msgid in zip(raws, originals, strict=True):
+            assert (storage / by_msgid[msgid].raw_path).read_bytes() == raw
+        assert all(r.state == "filed" for r in rows)
+    engine.dispose()
+    assert dovecot.uids("INBOX") == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_killed_after_each_stage(stage: str, dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path) -> None:
+    config = write_config(tmp_path, dovecot, smtp_sink)
+    samples = week_of_mail(load_config(config).units)
+    chosen = [samples[0], samples[1], samples[6]]  # two receipts and a rejection
+    raws = [s.raw for s in chosen]
+    for raw in raws:
+        dovecot.append(raw)
+    died = poll(config, dovecot.password, stage)
+    out, _ = died.communicate(timeout=120)
+    assert died.returncode == EXIT_CODE, out
+    again = poll(config, dovecot.password)
+    out, _ = again.communicate(timeout=120)
+    assert again.returncode == 0, out
+    check_exactly_once(config, raws, smtp_sink, dovecot, receipts=2)
+    sent = [m for m in smtp_sink.messages if m.message["In-Reply-To"]]
+    assert len(sent) == 3 + (stage == "reply_sent")  # the one in flight at 250 goes once more, same Message-ID
+
+
+@pytest.mark.parametrize("operation", ["storage_write", "database_write"])
+def test_write_failures_leave_mail_for_the_next_run(operation: str, dovecot: DovecotServer, smtp_sink: SmtpSink,
+                                                    tmp_path: Path) -> None:
+    config = write_config(tmp_path, dovecot, smtp_sink)
+    raws = [s.raw for s in week_of_mail(load_config(config).units)[:2]]
+    for raw in raws:
+        dovecot.append(raw)
+    failed = poll(config, dovecot.password, f"fail:{operation}")
+    out, _ = failed.communicate(timeout=120)
+    assert failed.returncode == 1 and "poll stopped: OSError" in out and "Traceback" not in out
+    assert len(dovecot.uids("INBOX")) == 2 and smtp_sink.messages == []
+    again = poll(config, dovecot.password)
+    assert again.wait(timeout=120) == 0
+    check_exactly_once(config, raws, smtp_sink, dovecot, receipts=2)
+
+
+def many(count: int, senders: list[str]) -> list[bytes]:
+    """Spread over the units' liaisons: one sender would hit the hourly reply limit and be held."""
+    photo = make_photo(640, 480, seed=3)
+    title, body = STORIES["fire"]
+    return [build_mail(senders[i % len(senders)], f"{title}{i}", [("a.zip", build_zip(
+        [("稿件.docx", build_docx(f"{title}（{i}）", body, ["撰稿人：冯超", "初审人：李四", "复审人：王五"])),
+         ("照片.jpg", photo)]))]) for i in range(count)]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sigkill_at_random_moments(seed: int, dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path) -> None:
+    config = write_config(tmp_path, dovecot, smtp_sink)
+    raws = many(100, [u.liaisons[0].email for u in load_config(config).units if u.liaisons])
+    for raw in raws:
+        dovecot.append(raw)
+    rng = random.Random(seed)
+    kills = 0
+    for _round in range(6):  # six runs, each SIGKILLed at a random moment (or finishing first)
+        proc = poll(config, dovecot.password)
+        try:
+            proc.wait(timeout=rng.uniform(0.8, 3.0))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            kills += 1
+    assert kills >= 2  # the test really interrupted work
+    final = poll(config, dovecot.password)
+    assert final.wait(timeout=300) == 0
+    time.sleep(0.5)
+    check_exactly_once(config, raws, smtp_sink, dovecot, receipts=100)
