@@ -443,6 +443,17 @@ class Desk:
         finally:
             transport.close()
 
+    def _report_failure(self, s: Session, row: Outbox) -> None:
+        """Tell the office a reply could not be delivered, so a person can reach the liaison; never
+        about the office's own mail, which would only fail again."""
+        office = self.config.office
+        if not office.recipients or row.kind.startswith(("digest", "delivery_failed", "held_notice")):
+            return
+        context = {"office_name": office.name, "recipients": row.recipients, "subject": row.subject,
+                   "error": row.last_error, "attempts": row.attempts, "kind": row.kind}
+        self._enqueue(s, row.message_pk, "delivery_failed", "office/delivery_failed", office.recipients,
+                      f"【投递失败】发往 {row.recipients} 的邮件未能送达", context, auto="auto-generated")
+
     def _send_next(self, transport: Transport, after: int) -> tuple[int, int]:
         """Send the next due row after id `after`; returns (1 if sent else 0, its id or 0 if none)."""
         with Session(self.engine) as s:
@@ -464,6 +475,7 @@ class Desk:
                     row.state = "failed"
                     log.error("reply %s to %s failed for good after %d attempts: %s", row.id,
                               row.recipients, row.attempts, row.last_error)
+                    self._report_failure(s, row)
                 else:
                     delay = min(3600, self.config.smtp.retry_seconds * 2 ** (row.attempts - 1))
                     row.next_attempt_at = utcnow() + timedelta(seconds=delay)
@@ -472,6 +484,7 @@ class Desk:
             except PermanentFailure as exc:
                 row.state, row.last_error, row.attempts = "failed", str(exc)[:500], row.attempts + 1
                 log.error("reply %s to %s refused: %s", row.id, row.recipients, row.last_error)
+                self._report_failure(s, row)
             else:
                 row.state, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
                 sent = 1

@@ -98,12 +98,15 @@ def test_smtp_temporary_failure_is_retried_permanent_is_not(app: App, dovecot: D
 
     dovecot.append(samples[1].raw)
     smtp_sink.fail_next(1, "554 DT:SPM 163 mx13, content rejected as spam")
-    poll_once(app.source, app.desk, app.transport)
-    assert app.desk.drain_outbox(app.transport) == 0
+    poll_once(app.source, app.desk, app.transport)  # the reply is refused; the office is told instead
+    assert app.desk.drain_outbox(app.transport) == 0  # and nothing is retried
     with Session(app.engine) as s:
         failed = s.exec(select(Outbox).where(Outbox.state == "failed")).one()
         assert "DT:SPM" in failed.last_error
-    assert len(smtp_sink.messages) == 1
+    (first, report) = smtp_sink.messages
+    assert report.rcpt_tos == ["office@example.com"]
+    body = report.message.get_body(("plain",)).get_content()
+    assert "未能送达" in body and "DT:SPM" in body and failed.recipients in body
 
 
 def test_smtp_down_then_up_sends_in_order(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink) -> None:
