@@ -291,6 +291,29 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from mailbot.adapters.storage import Storage
+    from mailbot.retention import KEEP_YEARS, earliest_allowed, purge
+
+    app = build(load_config(args.config))
+    limit = earliest_allowed(local_today(app))
+    if args.before > limit and not args.force:
+        print(f"refused: records must be kept at least {KEEP_YEARS} years; the latest date allowed is "
+              f"{limit.isoformat()} (use --force to purge anyway)")
+        return 2
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 500 == 0:
+            print(f"  {done}/{total} messages", file=sys.stderr)
+
+    result = purge(app.engine, Storage(app.config.storage_dir()), args.before, app.config.timezone,
+                   dry_run=args.dry_run, progress=progress)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} the files of {result.messages} message(s) received before {args.before.isoformat()}: "
+          f"{result.files} file(s), {result.bytes / 1048576:.1f} MB; their records are kept")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
@@ -423,6 +446,11 @@ def parser() -> argparse.ArgumentParser:
     copy = db_sub.add_parser("copy", help="copy every record into another (empty) database, e.g. PostgreSQL")
     copy.add_argument("--to", required=True, help="target URL, e.g. postgresql+psycopg://mailbot@host/mailbot")
     copy.set_defaults(func=cmd_db_copy)
+    purge = sub.add_parser("purge", help="delete raw messages and files received before a date (records stay)")
+    purge.add_argument("--before", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    purge.add_argument("--dry-run", action="store_true", help="count what would be deleted")
+    purge.add_argument("--force", action="store_true", help="allow a date less than three years ago")
+    purge.set_defaults(func=cmd_purge)
     sub.add_parser("check", help="validate the config and log in to the mailbox and SMTP").set_defaults(func=cmd_check)
     demo = sub.add_parser("demo", help="process a sample week of mail locally, no server needed")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where the demo writes (recreated)")

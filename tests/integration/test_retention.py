@@ -1,0 +1,54 @@
+"""Retention: old raw files go on request, records stay, shared and young files are kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from mailbot.adapters.db import Item, Message, StoredFile
+from mailbot.bootstrap import build
+from mailbot.cli import main
+from mailbot.config import load_config
+from mailbot.samples.corpus import week_of_mail
+from mailbot.service import MailRef
+from tests.integration.test_reminders import config_file
+from tests.servers import SmtpSink
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
+
+
+def test_purge_deletes_old_files_only(tmp_path: Path, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str]
+                                      ) -> None:
+    path = config_file(tmp_path, smtp_sink, "")
+    path.write_text(path.read_text(encoding="utf-8").replace('email = "panshan@example.com"',
+                                                               'email = "stz.yjj@example.com"'), encoding="utf-8")
+    app = build(load_config(path))
+    samples = week_of_mail(load_config(REPO_CONFIG).units)
+    app.desk.ingest(MailRef("m", "INBOX", 1, "1"), samples[0].raw)  # will be "old"
+    app.desk.ingest(MailRef("m", "INBOX", 1, "2"), samples[13].raw)  # a re-send sharing the photos: "new"
+    with Session(app.engine) as s:
+        old = s.exec(select(Message).where(Message.uid == "1")).one()
+        old.received_at = datetime(2022, 3, 1, tzinfo=UTC)
+        s.add(old)
+        s.commit()
+        old_raw = app.config.storage_dir() / old.raw_path
+        shared = {f.sha256 for f in s.exec(select(StoredFile).where(StoredFile.message_pk == old.id))} & {
+            f.sha256 for f in s.exec(select(StoredFile).where(StoredFile.message_pk != old.id))}
+    assert old_raw.exists() and shared  # the photos are in both messages
+
+    assert main(["--config", str(path), "purge", "--before", "2026-01-01"]) == 2  # younger than three years
+    assert "at least 3 years" in capsys.readouterr().out
+    assert main(["--config", str(path), "purge", "--before", "2023-01-01", "--dry-run"]) == 0
+    assert old_raw.exists()
+    assert main(["--config", str(path), "purge", "--before", "2023-01-01"]) == 0
+    assert "deleted the files of 1 message(s)" in capsys.readouterr().out
+    assert not old_raw.exists()
+    for sha in shared:
+        assert (app.config.storage_dir() / f"files/{sha[:2]}/{sha}").exists()
+    with Session(app.engine) as s:
+        assert s.exec(select(Message).where(Message.uid == "1")).one().raw_path == ""
+        assert s.exec(select(Item)).first() is not None  # the register stays
+
