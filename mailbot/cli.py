@@ -21,7 +21,15 @@ from mailbot import office
 from mailbot.bootstrap import App, build
 from mailbot.domain.calendar import parse_period
 from mailbot.schedule import local_today
-from mailbot.config import ConfigError, MailboxConfig, SmtpConfig, DatabaseConfig, StorageConfig, load_config
+from mailbot.config import (
+    ConfigError,
+    DatabaseConfig,
+    MailboxConfig,
+    SmtpConfig,
+    StorageConfig,
+    default_path,
+    load_config,
+)
 from mailbot.daemon import TRANSIENT
 from mailbot.leader import Leadership
 from mailbot.service import ConnectionFailure, poll_once
@@ -235,7 +243,16 @@ def cmd_digest(args: argparse.Namespace) -> int:
     else:
         period = digests.last_complete(args.kind, local_today(app))
     print(f"building {args.kind} digest for {period.label} ...", file=sys.stderr)
-    rendered = digests.render(app.config, app.engine, app.desk.renderer, args.kind, period)
+    if args.together:
+        desks = []
+        for path in [args.config or default_path(), *args.together]:
+            other = build(load_config(path))
+            desks.append((other.config.office.name,
+                          digests.build_report(other.config, other.engine, args.kind, period)))
+        report = digests.combine(desks, args.kind, period, app.config.office.name)
+        rendered = digests.render_report(app.desk.renderer, app.config, report)
+    else:
+        rendered = digests.render(app.config, app.engine, app.desk.renderer, args.kind, period)
     if args.out:
         for path in digests.write_files(rendered, args.out):
             print(path)
@@ -259,7 +276,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from mailbot.adapters.db import make_engine
 
     config = load_config(args.config)
-    engine = make_engine(config.database_url(), migrate=False)
+    engine = make_engine(config.database_url(), schema=config.database.schema, migrate=False)
     before = schema.current(engine)
     schema.upgrade(engine)
     print(f"database schema: {before or 'empty'} -> {schema.current(engine)} (head {schema.head()})")
@@ -271,7 +288,7 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     from mailbot.adapters.db import make_engine
 
     config = load_config(args.config)
-    source = make_engine(config.database_url())
+    source = make_engine(config.database_url(), schema=config.database.schema)
     target = make_engine(args.to)
     shown: dict[str, int] = {}
 
@@ -438,6 +455,8 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("--period", help="2026-W48, 2026-11, 2026-Q4 or 2026 (default: the last complete one)")
     digest.add_argument("--dry-run", action="store_true", help="print the text version; send nothing")
     digest.add_argument("--out", type=Path, help="write .html, .txt, .xlsx and .png here instead of sending")
+    digest.add_argument("--together", type=Path, nargs="+", metavar="CONFIG",
+                        help="other bureaus' config files: one combined report, a line per bureau")
     digest.set_defaults(func=cmd_digest)
     dbp = sub.add_parser("db", help="database maintenance")
     db_sub = dbp.add_subparsers(dest="db_command", required=True)

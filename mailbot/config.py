@@ -69,6 +69,7 @@ class SmtpConfig(ServerLogin):
 @dataclass(frozen=True)
 class DatabaseConfig:
     url: str = "sqlite:///var/mailbot.db"
+    schema: str = ""  # PostgreSQL only: this mailbox's own schema when several share one database
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,9 @@ def validate(config: Config) -> None:
     for week in config.quotas.relaxed_weeks:
         if not re.fullmatch(r"\d{4}-W\d{2}", week):
             raise ConfigError(f"[quotas] relaxed_weeks: {week!r} is not an ISO week like 2026-W41")
+    if config.database.schema and (config.database.url.startswith("sqlite")
+                                   or not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", config.database.schema)):
+        raise ConfigError("[database] schema needs a PostgreSQL url and a lower-case name like panjin_city")
     url = config.database.url
     if not (url.startswith("sqlite:") or url.startswith("postgresql")):
         raise ConfigError("[database] url must be a sqlite:/// or postgresql+psycopg:// URL")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -239,8 +239,11 @@ class Rendered:
 
 
 def render(config: Config, engine: Engine, renderer: Renderer, kind: str, period: Period) -> Rendered:
-    report = build_report(config, engine, kind, period)
-    template = "digest/weekly" if kind == "weekly" else "digest/bulletin"
+    return render_report(renderer, config, build_report(config, engine, kind, period))
+
+
+def render_report(renderer: Renderer, config: Config, report: Report) -> Rendered:
+    template = "digest/weekly" if report.kind == "weekly" else "digest/bulletin"
     text, html = renderer.pair(template, {"report": report, "chart_cid": "chart"})
     return Rendered(report, f"【{config.office.name}】{report.title}", text, html, build_xlsx(report),
                     bar_chart(report))
@@ -315,3 +318,36 @@ def due_digests(config: Config, engine: Engine, today: date) -> list[tuple[str, 
         if today >= day:
             due.append((kind, previous))
     return due
+
+
+def combine(desks: list[tuple[str, Report]], kind: str, period: Period, office_name: str) -> Report:
+    """Several bureaus' reports as one: a line per bureau (its units' sums), people and quota
+    shortfalls under "bureau·unit". For a province office collecting its cities' desks."""
+    lines = []
+    for desk, r in desks:
+        lines.append(UnitLine(
+            desk, "desk", sum(u.received for u in r.units), sum(u.accepted for u in r.units),
+            sum(u.rejected for u in r.units), sum(u.adopted_city for u in r.units),
+            sum(u.adopted_province for u in r.units), sum(u.adopted_national for u in r.units),
+            round(sum(u.points for u in r.units), 4), 0, sum(u.quota_due for u in r.units),
+            all(u.quota_met for u in r.units), round(sum(u.ytd_points for u in r.units), 4),
+            sum(u.ytd_accepted for u in r.units), round(sum(u.column_points for u in r.units), 4),
+            round(sum(u.deductions for u in r.units), 4)))
+    lines.sort(key=lambda line: -line.points)
+    ranked = tuple(replace(line, rank=rank)
+                   for line, rank in zip(lines, competition_ranks([x.points for x in lines]), strict=True))
+    people = sorted((replace(p, unit=f"{desk}·{p.unit}") for desk, r in desks for p in r.people),
+                    key=lambda p: (-p.points, p.unit, p.name))
+    totals = [r.totals for _d, r in desks]
+    days = (period.end - period.start).days + 1
+    accepted = sum(t.accepted for t in totals)
+    return Report(
+        kind=kind, period_label=period.label, title=title_for(kind, period.label) + "（汇总）",
+        range_text=range_text(period.start, period.end), office_name=office_name, units=ranked,
+        people=tuple(people), items=(), rejections=(), held=(),
+        silent_units=tuple(f"{d}·{u}" for d, r in desks for u in r.silent_units),
+        missed_quota=tuple(f"{d}·{u}" for d, r in desks for u in r.missed_quota),
+        top_units=top_units(ranked),
+        totals=Totals(sum(t.received for t in totals), accepted, sum(t.rejected for t in totals),
+                      sum(t.adopted for t in totals), sum(t.published for t in totals), round(accepted / days, 2)),
+    )
