@@ -43,7 +43,6 @@ REPO = BENCH.parent
 sys.path[:0] = [str(REPO), str(BENCH)]
 
 from corpus import Corpus, expected_verdict, kind_of  # noqa: E402
-from imapclient import IMAPClient  # noqa: E402
 
 from tests.servers import DovecotServer, SmtpSink  # noqa: E402
 

@@ -9,18 +9,15 @@ import shutil
 import signal
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-
-from collections.abc import Callable
 
 from sqlmodel import Session
 
 from mailbot import office
 from mailbot.bootstrap import App, build
-from mailbot.domain.calendar import parse_period
-from mailbot.schedule import local_today
 from mailbot.config import (
     ConfigError,
     DatabaseConfig,
@@ -31,7 +28,9 @@ from mailbot.config import (
     load_config,
 )
 from mailbot.daemon import TRANSIENT
+from mailbot.domain.calendar import parse_period
 from mailbot.leader import Leadership
+from mailbot.schedule import local_today
 from mailbot.service import ConnectionFailure, poll_once
 
 log = logging.getLogger("mailbot")
@@ -353,8 +352,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from mailbot.samples.corpus import week_of_mail
     from mailbot.adapters.maildir import MaildirSource
+    from mailbot.samples.corpus import week_of_mail
 
     base = load_config(args.config)
     out: Path = args.dir.resolve()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import date
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -135,6 +135,12 @@ class CalendarConfig:
 
 
 @dataclass(frozen=True)
+class SecurityConfig:
+    require_authentication: bool = False  # hold mail whose sender the receiving server did not authenticate
+    trusted_authserv_ids: tuple[str, ...] = ()  # e.g. ["mx.163.com"]: whose Authentication-Results count
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     enabled: bool = True
     reminder_time: str = "09:00"
@@ -169,6 +175,7 @@ class Config:
     quotas: QuotasConfig = field(default_factory=QuotasConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
     units: tuple[Unit, ...] = ()
     columns: tuple[Column, ...] = ()
     timezone: str = "Asia/Shanghai"
@@ -286,6 +293,7 @@ SECTIONS: dict[str, type] = {
     "quotas": QuotasConfig,
     "calendar": CalendarConfig,
     "schedule": ScheduleConfig,
+    "security": SecurityConfig,
 }
 
 
@@ -341,6 +349,9 @@ def validate(config: Config) -> None:
     if config.database.schema and (config.database.url.startswith("sqlite")
                                    or not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", config.database.schema)):
         raise ConfigError("[database] schema needs a PostgreSQL url and a lower-case name like panjin_city")
+    if config.security.require_authentication and not config.security.trusted_authserv_ids:
+        raise ConfigError("[security] require_authentication needs trusted_authserv_ids (your mail server's name "
+                          "in its Authentication-Results headers, e.g. mx.163.com)")
     url = config.database.url
     if not (url.startswith("sqlite:") or url.startswith("postgresql")):
         raise ConfigError("[database] url must be a sqlite:/// or postgresql+psycopg:// URL")

@@ -20,7 +20,6 @@ from mailbot.compose import Envelope, compose, new_message_id
 from mailbot.config import Config
 from mailbot.domain.calendar import Period, WorkCalendar, month_of, period_bounds, week_of
 from mailbot.domain.columns import Column, CycleStatus
-from mailbot.duties import CYCLE_NAMES, Duties
 from mailbot.domain.quota import (
     QuotaPolicy,
     QuotaRule,
@@ -32,6 +31,7 @@ from mailbot.domain.quota import (
     weekly_due,
     weekly_reminder_day,
 )
+from mailbot.duties import CYCLE_NAMES, Duties
 
 log = logging.getLogger("mailbot")
 

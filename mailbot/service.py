@@ -9,10 +9,10 @@ resumed from the ledger on the next pass, so each message gets exactly one verdi
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
-from threading import Event
 from datetime import UTC, datetime, timedelta
+from email.parser import BytesHeaderParser
+from threading import Event
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -40,14 +40,15 @@ from mailbot.adapters.storage import Storage
 from mailbot.compose import Envelope, compose, new_message_id, reply_subject
 from mailbot.config import Config
 from mailbot.domain.archive import Limits
+from mailbot.domain.auth import authenticated
 from mailbot.domain.checks import Facts, Reason, Rules, Verdict, evaluate, reason
 from mailbot.domain.columns import Column, ColumnMatch, column_from
 from mailbot.domain.commands import LEVEL_NAMES, CommandError, command_line, looks_like_command, parse_command
 from mailbot.domain.loops import loop_reason
 from mailbot.domain.mime import ParsedMail, message_ids, parse_message
 from mailbot.domain.scoring import PointTable, split_evenly, submission_points
-from mailbot.domain.submission import Submission, content_hash, item_kind, unpack
 from mailbot.domain.solicitations import match_solicitation, names_solicitation
+from mailbot.domain.submission import Submission, content_hash, item_kind, unpack
 from mailbot.domain.units import match_unit
 from mailbot.faults import crash_point, failure_point
 
@@ -59,6 +60,7 @@ HELD_WHY = {
     "rate_limited": "该发件人一小时内来信过多，暂停自动回复",
     "reply_to_notice": "发件人回复了系统发出的邮件（没有附件），可能有问题需要人工答复",
     "command_refused": "发件人不在 [office] admins 名单中，却发送了办公室指令，已拒绝执行",
+    "unauthenticated": "收件服务器未能验证发件人身份（SPF/DKIM/DMARC 均未通过），可能是冒用他人邮箱",
 }
 
 
@@ -209,6 +211,13 @@ class Desk:
         loop = loop_reason(mail, own_addresses={self.config.smtp.from_address, self.config.mailbox.username})
         if loop:
             return Outcome("ignored", (loop,))
+        security = self.config.security
+        if security.require_authentication and not authenticated(
+                BytesHeaderParser().parsebytes(raw).get_all("Authentication-Results") or [], mail.sender,
+                security.trusted_authserv_ids):
+            log.warning("held mail from %s: sender not authenticated by the receiving server", mail.sender)
+            self._hold(s, row, mail, "unauthenticated")
+            return Outcome("held", ("unauthenticated",))
         replied = self._replied_item(s, mail)
         if mail.sender in {a.lower() for a in self.config.office.admins} and (
                 looks_like_command(mail.text) or (replied is not None and not mail.attachments)):

@@ -16,8 +16,8 @@ import socket
 import subprocess
 import tempfile
 import threading
-import uuid
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage

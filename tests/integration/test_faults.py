@@ -121,3 +121,25 @@ def test_a_flood_from_one_sender_is_held_after_the_limit(dovecot: DovecotServer,
     to_office = [m for m in smtp_sink.messages if m.rcpt_tos == ["office@example.com"]]
     assert len(to_sender) == 2 and len(to_office) == 2
     assert "一小时内来信过多" in to_office[0].message.get_body(("plain",)).get_content()
+
+
+def test_spoofed_senders_are_held_when_authentication_is_required(dovecot: DovecotServer, smtp_sink: SmtpSink,
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
+    config = write_config(tmp_path, dovecot, smtp_sink)
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[office]", '[security]\nrequire_authentication = true\ntrusted_authserv_ids = ["mx.bureau.test"]\n[office]',
+        1), encoding="utf-8")
+    app = build(load_config(config))
+    samples = week_of_mail(app.config.units)
+    sender = "stz.yjj@example.com"
+    passed = b"Authentication-Results: mx.bureau.test; spf=pass smtp.mailfrom=" + sender.encode() + b"\r\n"
+    forged = b"Authentication-Results: mx.evil.test; spf=pass smtp.mailfrom=" + sender.encode() + b"\r\n"
+    dovecot.append(passed + samples[0].raw)
+    dovecot.append(forged + samples[6].raw)
+    dovecot.append(samples[9].raw)  # no result at all
+    report = poll_once(app.source, app.desk, app.transport)
+    assert [o.verdict for _uid, o in report.outcomes] == ["receipt", "held", "held"]
+    office = [m for m in smtp_sink.messages if m.rcpt_tos == ["office@example.com"]]
+    assert len(office) == 2 and "可能是冒用他人邮箱" in office[0].message.get_body(("plain",)).get_content()

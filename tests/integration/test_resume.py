@@ -10,8 +10,8 @@ from sqlmodel import Session, func, select
 from mailbot.adapters.db import Item, Message, Outbox
 from mailbot.bootstrap import App, build
 from mailbot.config import load_config
-from mailbot.service import MailRef, poll_once
 from mailbot.samples.corpus import week_of_mail
+from mailbot.service import MailRef, poll_once
 from tests.integration.test_ingest_e2e import write_config
 from tests.servers import DovecotServer, SmtpSink
 
