@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+
 @dataclass(frozen=True)
 class Period:
     kind: str  # week | month | quarter | year
