@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import mailbox
+import re
 import time
 from pathlib import Path
 from threading import Event
+
+
+def _delivery_order(key: str) -> list[int | str]:
+    """Keys are "<seconds>.M<usec>P<pid>Q<n>.<host>": compare their numbers as numbers (Q9 before Q10)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key)]
 
 
 class MaildirSource:
@@ -28,7 +34,7 @@ class MaildirSource:
 
     def listing(self) -> tuple[int, list[str]]:
         """Maildir keys never repeat, so one constant stands in for UIDVALIDITY."""
-        return 1, sorted(self._inbox().keys())  # keys begin with the delivery time
+        return 1, sorted(self._inbox().keys(), key=_delivery_order)
 
     def fetch(self, uid: str) -> bytes:
         return self._inbox().get_bytes(uid)
