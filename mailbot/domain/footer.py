@@ -45,11 +45,14 @@ _LABEL_ALTERNATION = "|".join(
 _LABEL_END = r"(?=\s*[:：]|\s|$)"
 _LINE_START = re.compile(rf"\s*(?:{_LABEL_ALTERNATION}){_LABEL_END}")
 # Labels further along the line ("初审人：李四    复审人：王五") follow whitespace or punctuation.
+# No "\s*" before the label: the lookbehind already admits whitespace, and a leading "\s*" made
+# every position of a long run of spaces rescan the rest of it (quadratic).
 _LABEL_ANYWHERE = re.compile(
-    rf"(?:^|(?<=[\s，,；;。]))\s*(?P<label>{_LABEL_ALTERNATION}){_LABEL_END}\s*[:：]?"
+    rf"(?:^|(?<=[\s，,；;。]))(?P<label>{_LABEL_ALTERNATION}){_LABEL_END}\s*[:：]?"
 )
 # Another "label：" inside a value ("张三  联系电话：138...") starts a field we do not read.
-_OTHER_FIELD = re.compile(r"\s+[\u4e00-\u9fff]{2,6}[:：]")
+# It is tried only where a run of whitespace begins, which keeps the search linear.
+_OTHER_FIELD = re.compile(r"(?<!\s)\s+[\u4e00-\u9fff]{2,6}[:：]")
 
 _X_LIKE = "XxＸｘ×✕╳"
 _LATIN = "A-Za-zＡ-Ｚａ-ｚ"
@@ -158,8 +161,9 @@ def _parse_drafters(value: str) -> list[Drafter]:
     """
     text = _full_width_parens(value)
     # "张三 （大洼区应急管理局）", "局 （办公室） 张三": parentheses belong to the word before.
-    text = re.sub(r"\s*（\s*", "（", text)
-    text = re.sub(r"\s*）", "）", text)
+    # "(?<!\s)": tried only where a run of whitespace starts, else a long run is quadratic.
+    text = re.sub(r"(?<!\s)\s*（\s*", "（", text)
+    text = re.sub(r"(?<!\s)\s*）", "）", text)
     drafters: list[Drafter] = []
     carried_unit: str | None = None
     for chunk in _split_outside_parens(text, _DRAFTER_SEPARATORS):
@@ -223,9 +227,11 @@ def _group_tokens(chunk: str) -> list[str | _Unit]:
                 pieces.append(_Unit(token))
             continue
         if len(token) == 1:
+            run = [token]  # joined once: "+=" per character is quadratic on "张 张 张 ..."
             while index < len(tokens) and len(tokens[index]) == 1:
-                token += tokens[index]
+                run.append(tokens[index])
                 index += 1
+            token = "".join(run)
             if len(token) == 1 and index < len(tokens) and not _is_unit(tokens[index]):
                 token += tokens[index]
                 index += 1

@@ -185,6 +185,9 @@ class _Line:
 
 
 def _read(document: Document) -> Manuscript:
+    blocks = document.element.body.xpath("count(.//w:p | .//w:tr | .//w:tc)")  # counted in C
+    if blocks > _MAX_BLOCKS:
+        raise ManuscriptError("manuscript_corrupt", f"{blocks:.0f} paragraphs and table cells")
     walker = _Walker(document)
     walker.block(document.element.body, None)
     lines = [line for line in walker.lines if line.text]
@@ -251,12 +254,6 @@ class _Walker:
         self._boxes = 0
         self._style_looks: dict[str | None, tuple[bool, bool, bool]] = {}
         self._run_style_bold: dict[str, bool | None] = {}
-        self._blocks = 0
-
-    def _count_block(self) -> None:
-        self._blocks += 1
-        if self._blocks > _MAX_BLOCKS:
-            raise ManuscriptError("manuscript_corrupt", f"more than {_MAX_BLOCKS} paragraphs and cells")
 
     def block(self, container: etree._Element, box: int | None) -> None:
         for child in container:
@@ -285,7 +282,6 @@ class _Walker:
         return tuple(found.items())
 
     def _paragraph(self, paragraph: etree._Element, box: int | None) -> None:
-        self._count_block()
         pieces: list[str] = []
         boxes: list[etree._Element] = []
         self._inline(paragraph, pieces, boxes)
@@ -334,10 +330,8 @@ class _Walker:
         cell stays several lines.
         """
         for row in _children(table, f"{_W}tr"):
-            self._count_block()
             cells: list[list[_Line]] = []
             for cell in _children(row, f"{_W}tc"):
-                self._count_block()
                 start = len(self.lines)
                 self.block(cell, box)
                 cell_lines = [line for line in self.lines[start:] if line.text]

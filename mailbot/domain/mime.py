@@ -8,12 +8,13 @@ from the raw header values lets us decode gb2312/gbk as GB18030, which is what W
 
 from __future__ import annotations
 
+import binascii
 import email
+import email.parser
 import email.utils
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import decode_header
 from email.message import Message
 
 # Labels that clients write but mean the superset; decoding them as the superset loses nothing.
@@ -31,6 +32,15 @@ _CHARSET_ALIASES = {
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# RFC 2047 words. The encoded text stops at the first "?": the standard library's lazy ".*?" up to
+# the next "?=" makes decode_header quadratic (a 200 KB subject of "=?utf-8?q?a" took a minute).
+_ENCODED_WORD = re.compile(r"=\?([^?]*)\?([bBqQ])\?([^?]*)\?=")
+_QP_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
+_UNESCAPED_QUOTE = re.compile(r'(?<!\\)"')
+# Parameter headers longer than this are hostile: RFC 2231 names of 200 CJK characters take 4 KB.
+_MAX_PARAM_HEADER = 64 * 1024
+# An address header is a few hundred characters; parseaddr recurses on "(((" and "a:a:a:".
+_MAX_ADDRESS_HEADER = 4096
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class ParsedMail:
     content_type: str
     text: str
     attachments: tuple[Attachment, ...]
+    unreadable: str = ""  # why only the headers could be read; "" when the whole message was
 
 
 def _codec(charset: str) -> str | None:
@@ -60,7 +71,7 @@ def _codec(charset: str) -> str | None:
     name = _CHARSET_ALIASES.get(name, name)
     try:
         "".encode(name)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL inside the label
         return None
     return name
 
@@ -91,21 +102,101 @@ def decode_header_value(value: str | None) -> str:
     if value is None:
         return ""
     raw = _FOLD.sub("", str(value))
-    parts: list[str] = []
+    return _CONTROL.sub(" ", _decode_words(raw)).strip()
+
+
+def _decode_words(raw: str) -> str:
+    """Like email.header.decode_header joined up, in linear time.
+
+    Adjacent words in one charset are decoded together (clients split a character's bytes
+    across words); whitespace between two words is dropped (RFC 2047 §6.2); a word that does
+    not decode stays as written. Raw 8-bit bytes arrive as surrogate escapes.
+    """
+    out: list[str] = []
+    run: list[bytes] = []
+    run_charset: str | None = None
+    pos = 0
+
+    def flush() -> None:
+        if run:
+            out.append(decode_bytes(b"".join(run), run_charset))
+            run.clear()
+
+    for match in _ENCODED_WORD.finditer(raw):
+        between = raw[pos : match.start()]
+        data = _word_bytes(match.group(2), match.group(3))
+        if data is None:
+            continue  # left as literal text: it is part of the next "between"
+        charset = match.group(1).split("*", 1)[0]  # RFC 2231 adds *language
+        if between and not (run and between.isspace()):
+            flush()
+            out.append(decode_bytes(between.encode("utf-8", "surrogateescape")))
+        elif run and charset.lower() != (run_charset or "").lower():
+            flush()
+        run_charset = charset
+        run.append(data)
+        pos = match.end()
+    flush()
+    if pos < len(raw):
+        out.append(decode_bytes(raw[pos:].encode("utf-8", "surrogateescape")))
+    return "".join(out)
+
+
+def _word_bytes(encoding: str, text: str) -> bytes | None:
     try:
-        chunks = decode_header(raw)
-    except Exception:  # email.errors.HeaderParseError and binascii errors on broken words
-        chunks = [(raw, None)]
-    for chunk, charset in chunks:
-        if isinstance(chunk, str):  # raw 8-bit header bytes arrive as surrogate escapes
-            chunk = chunk.encode("utf-8", "surrogateescape")
-        parts.append(decode_bytes(chunk, charset))
-    return _CONTROL.sub(" ", "".join(parts)).strip()
+        data = text.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if encoding in "bB":
+        try:
+            return binascii.a2b_base64(data + b"=" * (-len(data) % 4))
+        except binascii.Error:
+            return None
+    return _QP_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data.replace(b"_", b" "))
+
+
+class _Message(Message):
+    """compat32 Message whose parameter parsing is linear and never raises.
+
+    The standard library's ``_parseparam`` copies the rest of the header per ";" and recounts
+    quotes per candidate (gh-136063: a 1 MB Content-Type takes minutes), and ``decode_params``
+    raises TypeError on "name*=..; name*0=.." and ValueError on a 5000-digit continuation
+    number. The feedparser asks for the boundary while parsing, so this must be the class.
+    """
+
+    def _get_params_preserve(self, failobj, header):  # type: ignore[no-untyped-def]
+        missing = object()
+        value = self.get(header, missing)
+        if value is missing:
+            return failobj
+        params = []
+        for piece in _split_params(str(value)[:_MAX_PARAM_HEADER]):
+            name, sep, val = piece.partition("=")
+            params.append((name.strip().lower(), val.strip()) if sep else (piece.strip(), ""))
+        try:
+            return email.utils.decode_params(params)
+        except (TypeError, ValueError):  # RFC 2231 continuations that cannot be put in order
+            return [params[0], *((n, v) for n, v in params[1:] if "*" not in n)]
+
+
+def _split_params(value: str) -> list[str]:
+    """Split at each ";" outside double quotes, as email.message._parseparam does."""
+    quotes = [m.start() for m in _UNESCAPED_QUOTE.finditer(value)]
+    pieces: list[str] = []
+    start = seen = 0
+    for semicolon in (m.start() for m in re.finditer(";", value)):
+        while seen < len(quotes) and quotes[seen] < semicolon:
+            seen += 1
+        if seen % 2 == 0:
+            pieces.append(value[start:semicolon])
+            start = semicolon + 1
+    pieces.append(value[start:])
+    return [piece.strip() for piece in pieces]
 
 
 def _params(part: Message, header: str) -> Message:
     """A header's parameters with raw 8-bit bytes (GBK names some clients send) decoded first."""
-    holder = Message()
+    holder = _Message()
     for name, value in part.raw_items():
         if name.lower() == header and isinstance(value, str):
             holder[header] = decode_bytes(value.encode("utf-8", "surrogateescape"))
@@ -134,15 +225,39 @@ def _is_attachment(part: Message) -> bool:
     return part.get_content_maintype() in ("application", "image")
 
 
+_BLOCK_START = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>")
+
+
 def _html_to_text(html: str) -> str:
-    text = re.sub(r"(?is)<(script|style).*?</\1>", " ", html)
-    text = re.sub(r"(?s)<[^>]+>", " ", text)
+    """Visible text, in linear time: unclosed "<" or "<script" must not make it quadratic."""
+    kept: list[str] = []
+    lower = html.lower()
+    pos = 0
+    while (block := _BLOCK_START.search(html, pos)) is not None:
+        kept.append(html[pos : block.start()])
+        end = lower.find("</" + block.group(1).lower(), block.end())
+        close = html.find(">", end) if end >= 0 else -1
+        pos = close + 1 if close >= 0 else len(html)  # an unclosed script runs to the end
+    kept.append(html[pos:])
+    text = _TAG.sub(" ", " ".join(kept))
     return re.sub(r"\s+", " ", text.replace("&nbsp;", " ")).strip()
 
 
-def _address(value: str) -> tuple[str, str]:
-    name, addr = email.utils.parseaddr(value)
-    return decode_header_value(name), addr.strip().lower()
+def _address(msg: Message) -> tuple[str, str]:
+    """(display name, address) from the raw From header.
+
+    The address is read before any RFC 2047 word is decoded: a display name that decodes to
+    "liaison@unit.cn" must not become the sender (it would pass for a registered liaison
+    while DKIM and DMARC vouch only for the real address).
+    """
+    raw = next((v for k, v in msg.raw_items() if k.lower() == "from" and isinstance(v, str)), "")
+    try:
+        name, addr = email.utils.parseaddr(_FOLD.sub("", raw)[:_MAX_ADDRESS_HEADER])
+    except Exception:  # RecursionError on "((((" or "a:a:a:"; nothing else is worth trusting either
+        return decode_header_value(raw[:_MAX_ADDRESS_HEADER]), ""
+    address = decode_bytes(addr.encode("utf-8", "surrogateescape"))  # raw 8-bit bytes, if any
+    return decode_header_value(name), _CONTROL.sub("", address).strip().lower()
 
 
 def message_ids(value: str) -> tuple[str, ...]:
@@ -150,13 +265,31 @@ def message_ids(value: str) -> tuple[str, ...]:
 
 
 def parse_message(raw: bytes) -> ParsedMail:
-    msg = email.message_from_bytes(raw)
+    """The facts of any bytes whatsoever: this never raises.
+
+    Mail nested past the interpreter's recursion limit (a 2000-deep multipart) or otherwise
+    beyond the standard library is read for its headers alone, with ``unreadable`` saying why.
+    """
+    try:
+        return _facts(email.message_from_bytes(raw, _class=_Message))
+    except (RecursionError, MemoryError) as exc:
+        why = f"{type(exc).__name__}: the message structure is too deep or too large"
+    except Exception as exc:  # noqa: BLE001 - one boundary for the standard library's surprises
+        why = f"{type(exc).__name__}: {exc}"[:200]
+    try:
+        headers_only = email.parser.BytesHeaderParser(_class=_Message).parsebytes(raw)
+        return _facts(headers_only, body=False, unreadable=why)
+    except Exception:  # noqa: BLE001
+        return ParsedMail("", "", "", "", None, (), {}, "text/plain", "", (), unreadable=why)
+
+
+def _facts(msg: Message, *, body: bool = True, unreadable: str = "") -> ParsedMail:
     headers = {k.lower(): decode_header_value(v) for k, v in reversed(msg.items())}
-    sender_name, sender = _address(headers.get("from", ""))
+    sender_name, sender = _address(msg)
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
-    for part in msg.walk():
+    for part in msg.walk() if body else ():
         if part.is_multipart():
             continue
         payload = part.get_payload(decode=True)
@@ -170,7 +303,7 @@ def parse_message(raw: bytes) -> ParsedMail:
             html.append(_html_to_text(decode_bytes(data, part.get_content_charset())))
     try:
         date = email.utils.parsedate_to_datetime(headers["date"]) if headers.get("date") else None
-    except (TypeError, ValueError, IndexError):
+    except Exception:  # TypeError, ValueError, IndexError, OverflowError on "+99999999999999999999"
         date = None
     message_id = message_ids(headers.get("message-id", ""))
     return ParsedMail(
@@ -184,4 +317,5 @@ def parse_message(raw: bytes) -> ParsedMail:
         content_type=msg.get_content_type(),
         text="\n".join(plain) if plain else "\n".join(html),
         attachments=tuple(attachments),
+        unreadable=unreadable,
     )

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from mailbot.domain.archive import ArchiveError, Limits, archive_kind, read_archive
+from mailbot.domain.archive import (
+    ARCHIVE_TOO_LARGE,
+    ARCHIVE_TOO_MANY_MEMBERS,
+    ArchiveError,
+    Limits,
+    archive_kind,
+    read_archive,
+)
 from mailbot.domain.manuscript import Manuscript, ManuscriptError, read_docx
 from mailbot.domain.mime import Attachment
-from mailbot.domain.photos import PHOTO_EXTENSIONS, Photo, inspect_photo
+from mailbot.domain.photos import PHOTO_EXTENSIONS, DecodeBudget, Photo, inspect_photo
 
 LEGACY_EXTENSIONS = frozenset({".doc", ".wps", ".rtf", ".pdf"})
 
@@ -65,32 +72,50 @@ def _kind(name: str, data: bytes) -> str:
 
 
 def unpack(attachments: tuple[Attachment, ...], limits: Limits) -> Submission:
+    """``limits`` bound the whole message: every file found is stored, so 10,000 attachments or
+    a hundred archives each just inside the limits must cost no more than one full archive."""
     files: list[FoundFile] = []
     findings: list[Finding] = []
+    if len(attachments) > limits.max_members:
+        findings.append(Finding(ARCHIVE_TOO_MANY_MEMBERS, str(limits.max_members)))
+        attachments = attachments[: limits.max_members]
+    members_seen = unpacked = 0
     for att in attachments:
         kind = _kind(att.name, att.data)
         files.append(FoundFile(att.name, att.data, kind))
         if kind != "archive":
             continue
+        left = replace(limits, max_total_bytes=limits.max_total_bytes - unpacked,
+                       max_members=limits.max_members - members_seen)
         try:
-            members = read_archive(att.data, att.name, limits)
+            members = read_archive(att.data, att.name, left)
         except ArchiveError as exc:
-            findings.append(Finding(exc.code, exc.detail or att.name))
+            # The reply names the configured limit, not what was left of it for this archive.
+            detail = {ARCHIVE_TOO_MANY_MEMBERS: str(limits.max_members),
+                      ARCHIVE_TOO_LARGE: str(limits.max_total_bytes)}.get(exc.code, exc.detail or att.name)
+            findings.append(Finding(exc.code, detail))
             continue
+        members_seen += len(members)
+        unpacked += sum(len(m.data) for m in members)
         files.extend(FoundFile(f"{att.name}/{m.path}", m.data, _kind(m.path, m.data)) for m in members
                      if _kind(m.path, m.data) != "archive")
     manuscripts: list[tuple[str, Manuscript]] = []
     photos: list[Photo] = []
+    budget = DecodeBudget()
+    # Several manuscripts are rejected as such whatever they say, and each may cost a second
+    # to read: only a lone one is opened.
+    lone = [f for f in files if f.kind == "manuscript"][1:] == []
     for f in files:
-        if f.kind == "manuscript":
+        if f.kind == "manuscript" and lone:
             try:
                 manuscripts.append((f.path, read_docx(f.data)))
             except ManuscriptError as exc:
                 findings.append(Finding(exc.code, _basename(f.path)))
         elif f.kind == "photo":
-            photos.append(inspect_photo(_basename(f.path), f.data))
+            photos.append(inspect_photo(_basename(f.path), f.data, budget))
     for path, ms in manuscripts:
-        photos.extend(inspect_photo(f"{_basename(path)}:{_basename(name)}", data) for name, data in ms.images)
+        photos.extend(inspect_photo(f"{_basename(path)}:{_basename(name)}", data, budget)
+                      for name, data in ms.images)
     legacy = tuple(_basename(f.path) for f in files if f.kind == "legacy")
     return Submission(tuple(files), tuple(manuscripts), legacy, tuple(photos), tuple(findings))
 
@@ -105,8 +130,9 @@ _EXPERIENCE = re.compile(r"经验")
 
 def item_kind(subject: str, title: str) -> str:
     """research / experience pieces are marked 【调研】/【经验】 in the subject or named so in the title."""
-    tag = re.match(r"\s*[【\[]\s*([^】\]]+)\s*[】\]]", subject)
-    label = tag.group(1) if tag else ""
+    # One greedy class up to the bracket: "\s*([^】]+)\s*】" is cubic on "【" + 10,000 spaces.
+    tag = re.match(r"\s*[【\[]([^】\]]*)[】\]]", subject)
+    label = tag.group(1).strip() if tag else ""
     if _RESEARCH.search(label) or re.search(r"调研报告|调研材料|的调研$", title):
         return "research"
     if _EXPERIENCE.search(label) or re.search(r"经验材料|经验做法|经验交流", title):

@@ -1,0 +1,1 @@
+"""Reliability suites: the bad-input corpus through the whole message path, and fuzzing."""
