@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import gzip
 import json
 import os
 import platform
@@ -530,7 +531,10 @@ def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
     own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     areas: collections.Counter[str] = collections.Counter()
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    for line in text.splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
@@ -764,8 +768,12 @@ def main() -> int:
             prof = RESULTS / f"{stamp:%Y-%m-%d}-{git['sha']}{'-quick' if args.quick else ''}-profile.txt"
             phase(result, "profile_run", backlog, "backlog-profile", work_root / "profile", dovecot, smtp, n, size, raw,
                   profile=prof)
-            if prof.exists():
-                result["profile"] = {"file": str(prof.relative_to(REPO)), **summarize_profile(prof)}
+            if prof.exists():  # collapsed stacks compress ~20x; speedscope and flamegraph.pl read them unzipped
+                packed = prof.with_name(prof.name + ".gz")
+                with open(prof, "rb") as src, gzip.open(packed, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                prof.unlink()
+                result["profile"] = {"file": str(packed.relative_to(REPO)), **summarize_profile(packed)}
     except KeyboardInterrupt:
         say("interrupted: cleaning up")
         return 130
