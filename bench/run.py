@@ -687,6 +687,7 @@ def main() -> int:
         args.messages, args.latency_samples = min(args.messages, 100), min(args.latency_samples, 10)
     skip = set(filter(None, args.skip.split(",")))
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)  # also when started with SIGINT ignored (background jobs)
     if Path(sys.prefix).resolve() != (REPO / ".venv").resolve():
         say(f"note: running with {sys.executable}, not the project's .venv")
 
