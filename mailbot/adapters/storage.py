@@ -18,8 +18,12 @@ class Storage:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def put(self, data: bytes, area: str, suffix: str = "") -> tuple[str, str]:
-        """Store bytes once; returns (sha256, path relative to the storage root)."""
+    def put(self, data: bytes, area: str, suffix: str = "", *, durable: bool = True) -> tuple[str, str]:
+        """Store bytes once; returns (sha256, path relative to the storage root).
+
+        `durable` fsyncs: the raw message must survive a power cut before it leaves the mailbox;
+        unpacked files need not, they can always be unpacked again from it.
+        """
         digest = hashlib.sha256(data).hexdigest()
         rel = f"{area}/{digest[:2]}/{digest}{suffix}"
         path = self.root / rel
@@ -30,14 +34,16 @@ class Storage:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        if durable:
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         return digest, rel
 
     def get(self, rel: str) -> bytes:

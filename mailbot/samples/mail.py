@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import base64
-import textwrap
 import urllib.parse
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -41,7 +40,7 @@ def _disposition(name: str, style: str) -> str:
 
 
 def _b64(data: bytes) -> str:
-    return "\r\n".join(textwrap.wrap(base64.b64encode(data).decode(), 76))
+    return base64.encodebytes(data).decode("ascii").rstrip("\n").replace("\n", "\r\n")
 
 
 def build_mail(sender: str, subject: str, attachments: Sequence[tuple[str, bytes]] = (), *,
