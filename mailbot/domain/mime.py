@@ -36,6 +36,7 @@ _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # the next "?=" makes decode_header quadratic (a 200 KB subject of "=?utf-8?q?a" took a minute).
 _ENCODED_WORD = re.compile(r"=\?([^?]*)\?([bBqQ])\?([^?]*)\?=")
 _QP_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 _UNESCAPED_QUOTE = re.compile(r'(?<!\\)"')
 # Parameter headers longer than this are hostile: RFC 2231 names of 200 CJK characters take 4 KB.
 _MAX_PARAM_HEADER = 64 * 1024
@@ -147,7 +148,9 @@ def _word_bytes(encoding: str, text: str) -> bytes | None:
         data = text.encode("ascii")
     except UnicodeEncodeError:
         return None
-    if encoding in "bB":
+    if encoding in "bB":  # as leniently as the email package: stray characters and padding ignored
+        data = _NOT_BASE64.sub(b"", data)
+        data = data[: len(data) - len(data) % 4] if len(data) % 4 == 1 else data
         try:
             return binascii.a2b_base64(data + b"=" * (-len(data) % 4))
         except binascii.Error:

@@ -71,6 +71,7 @@ class Case:
     # Desk.ingest; everything else takes the whole path: Maildir -> poll_once -> outbox files.
     via_maildir: bool = True
     note: str = ""  # an answer that is clear enough but could be more helpful (see the report)
+    known_bug: str = ""  # a crash outside the domain code, expected to fail until it is fixed there
 
 
 # --- the desk ------------------------------------------------------------------------------------
@@ -508,6 +509,11 @@ CASES: tuple[Case, ...] = (
     Case("From whose encoded name is a liaison's address", lambda: mail([("信息.zip", good_zip())]).replace(
         f"From: <{LIAISON}>".encode(), f"From: {word(LIAISON)} <attacker@evil.example>".encode(), 1),
          "held", ("unknown_sender",)),
+    Case("stranger whose address is an encoded word", lambda: raw_mail(
+        [b"Subject: x"], b"hi", sender=b"=?utf-8?q?=FF?=@evil.example"), "held", ("unknown_sender",),
+         known_bug="compose(): the held notice's Subject contains '=?utf-8?q?=FF?=', which the email "
+                   "package decodes again to a surrogate and cannot fold (UnicodeEncodeError): "
+                   "clean_header_text must defuse '=?' before assigning a header"),
     Case("garbage from a stranger", lambda: raw_mail([b"Subject: x"], os.urandom(4096), sender=STRANGER.encode()),
          "held", ("unknown_sender",)),
 )

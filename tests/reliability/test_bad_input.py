@@ -109,7 +109,12 @@ def assert_nothing_outside(root: Path) -> None:
         assert path.name in allowed or path.name.startswith("mailbot.db"), path
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def _params(cases: tuple[Case, ...]) -> list:  # type: ignore[type-arg]
+    return [pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=c.known_bug)]
+                         if c.known_bug else []) for c in cases]
+
+
+@pytest.mark.parametrize("case", _params(CASES))
 def test_bad_input_gets_a_clear_verdict(case: Case, sandbox: Path) -> None:
     raw = case.build()
     app = make_app(sandbox, **case.limits)
@@ -242,6 +247,9 @@ def test_words_decode_as_before() -> None:
     assert decode_header_value("Re: =?gb2312?Q?=B9=D8=D3=DA?= 报道") == "Re: 关于 报道"
     assert decode_header_value("=?utf-8*zh?Q?=E5=85=B3_x?=") == "关 x"
     assert decode_header_value("=?utf-8?q?a?b?=") == "=?utf-8?q?a?b?="
+    # Stray characters and bad padding are skipped, as the email package does: a word left as
+    # written would be decoded again, to surrogates, when a reply's Subject is set from it.
+    assert decode_header_value("=?utf-8?B?5YW z5Lq`O?=") == decode_header_value("=?utf-8?B?5YWz5LqO5?=") == "关于"
 
 
 def test_html_text_keeps_what_a_reader_sees() -> None:
