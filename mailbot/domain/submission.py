@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from mailbot.domain.archive import (
+    ARCHIVE_BOMB,
     ARCHIVE_TOO_LARGE,
     ARCHIVE_TOO_MANY_MEMBERS,
     ArchiveError,
@@ -90,10 +91,7 @@ def unpack(attachments: tuple[Attachment, ...], limits: Limits) -> Submission:
         try:
             members = read_archive(att.data, att.name, left)
         except ArchiveError as exc:
-            # The reply names the configured limit, not what was left of it for this archive.
-            detail = {ARCHIVE_TOO_MANY_MEMBERS: str(limits.max_members),
-                      ARCHIVE_TOO_LARGE: str(limits.max_total_bytes)}.get(exc.code, exc.detail or att.name)
-            findings.append(Finding(exc.code, detail))
+            findings.append(Finding(exc.code, _archive_detail(exc, att.name, limits)))
             continue
         members_seen += len(members)
         unpacked += sum(len(m.data) for m in members)
@@ -118,6 +116,19 @@ def unpack(attachments: tuple[Attachment, ...], limits: Limits) -> Submission:
                       for name, data in ms.images)
     legacy = tuple(_basename(f.path) for f in files if f.kind == "legacy")
     return Submission(tuple(files), tuple(manuscripts), legacy, tuple(photos), tuple(findings))
+
+
+def _archive_detail(exc: ArchiveError, name: str, limits: Limits) -> str:
+    """What the reply's sentence for the code expects: the configured limit (not what was left of
+    it for this archive), in MB for sizes, and the attachment's name for a bomb (whose ArchiveError
+    carries the ratio: "压缩包“100”的压缩比异常" named no file)."""
+    if exc.code == ARCHIVE_TOO_MANY_MEMBERS:
+        return str(limits.max_members)
+    if exc.code == ARCHIVE_TOO_LARGE:
+        return f"超过 {limits.max_total_bytes / (1024 * 1024):g} MB"
+    if exc.code == ARCHIVE_BOMB:
+        return name
+    return exc.detail or name
 
 
 def _basename(path: str) -> str:

@@ -149,6 +149,8 @@ def test_bad_input_gets_a_clear_verdict(case: Case, sandbox: Path) -> None:
                 assert reason(code, "", Rules()).hint in text, code
         else:
             assert outcome.item_number and outcome.item_number in text
+        for words in case.says:
+            assert words in text, words
         assert "root:" not in text  # the XXE case: /etc/passwd never reaches a reply
 
     if case.via_maildir:
