@@ -31,7 +31,7 @@ from mailbot.daemon import TRANSIENT
 from mailbot.domain.calendar import parse_period
 from mailbot.leader import Leadership
 from mailbot.schedule import local_today
-from mailbot.service import ConnectionFailure, poll_once
+from mailbot.service import Analyser, ConnectionFailure, poll_once
 
 log = logging.getLogger("mailbot")
 EX_TEMPFAIL = 75
@@ -61,13 +61,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
     if not leadership.try_acquire():
         log.error("another mailbot process is serving this mailbox; nothing done")
         return EX_TEMPFAIL
+    analyser = Analyser(app.desk.limits)
     try:
-        report = poll_once(app.source, app.desk, app.transport)
+        report = poll_once(app.source, app.desk, app.transport, analyser)
     except TRANSIENT as exc:
         log.error("poll stopped: %s: %s; unprocessed mail stays in the mailbox for the next run",
                   type(exc).__name__, exc)
         return 1
     finally:
+        analyser.close()
         leadership.release()
     log.info("poll finished: %d message(s) processed, %d reply(ies) sent", len(report.outcomes), report.sent)
     return 0

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from mailbot.bootstrap import App
 from mailbot.leader import Leadership
-from mailbot.service import ConnectionFailure, ingest_pass
+from mailbot.service import Analyser, ConnectionFailure, ingest_pass
 
 log = logging.getLogger("mailbot")
 OUTBOX_SECONDS = 5.0
@@ -109,21 +109,25 @@ class Daemon:
         source, desk = self.app.source, self.app.desk
         outage, backoff = Outage(f"mailbox {source.key}"), Backoff()
         poll = float(self.app.config.mailbox.poll_seconds)
-        while not self.stop.is_set() and self.leadership.alive():
-            try:
-                source.open()
+        analyser = Analyser(desk.limits)
+        try:
+            while not self.stop.is_set() and self.leadership.alive():
                 try:
-                    outage.recovered()
-                    backoff.reset()
-                    while not self.stop.is_set() and self.leadership.alive():
-                        if ingest_pass(source, desk, self.stop):
-                            self.mail_arrived.set()
-                        source.wait(poll, self.stop)
-                finally:
-                    _quietly(source.close)
-            except Exception as exc:  # the top-level loop: nothing may end the daemon but a stop
-                outage.failed(exc)
-                self.stop.wait(backoff.next())
+                    source.open()
+                    try:
+                        outage.recovered()
+                        backoff.reset()
+                        while not self.stop.is_set() and self.leadership.alive():
+                            if ingest_pass(source, desk, self.stop, analyser):
+                                self.mail_arrived.set()
+                            source.wait(poll, self.stop)
+                    finally:
+                        _quietly(source.close)
+                except Exception as exc:  # the top-level loop: nothing may end the daemon but a stop
+                    outage.failed(exc)
+                    self.stop.wait(backoff.next())
+        finally:
+            analyser.close()
         if not self.stop.is_set():
             log.error("lost the leadership of mailbox %s (database connection gone); standing by", source.key)
 

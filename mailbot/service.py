@@ -8,11 +8,18 @@ resumed from the ledger on the next pass, so each message gets exactly one verdi
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import logging
+import os
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
+from multiprocessing import get_context
 from threading import Event
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -182,15 +189,19 @@ class Desk:
     def ingest(self, ref: MailRef, raw: bytes) -> Outcome:
         pk = self.store_raw(ref, raw)
         crash_point("raw_stored")
+        return self.record(pk, ref, raw)
+
+    def record(self, pk: int, ref: MailRef, raw: bytes, analysis: Analysis | None = None) -> Outcome:
+        """Decide on a stored message and commit its verdict, item and reply in one transaction."""
         with Session(self.engine) as s:
             # Row-locked: should two processes ever hold the same message, the second waits here and
             # then finds it recorded.
             row = s.exec(select(Message).where(Message.id == pk).with_for_update()).one()
             if row.state != "stored":
                 return Outcome(row.verdict, tuple(row.reasons.split()))
-            mail = parse_message(raw)
+            mail = analysis.mail if analysis else parse_message(raw)
             row.message_id, row.sender, row.subject = mail.message_id[:250], mail.sender[:250], mail.subject[:500]
-            outcome = self._decide(s, row, mail, raw)
+            outcome = self._decide(s, row, mail, raw, analysis.submission if analysis else None)
             row.state, row.verdict, row.reasons = "recorded", outcome.verdict, " ".join(outcome.reasons)
             s.add(row)
             failure_point("database_write")
@@ -201,7 +212,7 @@ class Desk:
                  ",".join(outcome.reasons) or "-")
         return outcome
 
-    def _decide(self, s: Session, row: Message, mail: ParsedMail, raw: bytes) -> Outcome:
+    def _decide(self, s: Session, row: Message, mail: ParsedMail, raw: bytes, sub: Submission | None) -> Outcome:
         earlier = s.exec(select(Message).where(Message.sha256 == row.sha256, Message.id != row.id,
                                                Message.state != "stored",
                                                Message.verdict.in_(("receipt", "rejection", "duplicate",  # type: ignore[attr-defined]
@@ -240,7 +251,7 @@ class Desk:
         if self._replies_last_hour(s, mail.sender) >= self.config.limits.replies_per_sender_per_hour:
             self._hold(s, row, mail, "rate_limited")
             return Outcome("held", ("rate_limited",), unit=unit.name)
-        sub = unpack(mail.attachments, self.limits)
+        sub = sub if sub is not None else unpack(mail.attachments, self.limits)
         crash_point("unpacked")
         self._record_files(s, row, sub)
         ms = sub.manuscript
@@ -524,11 +535,85 @@ class PassReport:
     sent: int
 
 
-def ingest_pass(source: Source, desk: Desk, stop: Event | None = None) -> list[tuple[str, Outcome]]:
-    """Every message in the open folder gets a verdict and is filed; `stop` is checked between messages."""
+@dataclass(frozen=True)
+class Analysis:
+    mail: ParsedMail
+    submission: Submission
+
+
+def analyse(raw: bytes, limits: Limits) -> Analysis:
+    """Parsing and unpacking: pure CPU work on bytes, so it can run in a worker process."""
+    mail = parse_message(raw)
+    return Analysis(mail, unpack(mail.attachments, limits))
+
+
+class Analyser:
+    """One worker process parses and unpacks message N while this process fetches N+1 and records
+    N-1: the machine's second core does the MIME, archive, docx and photo work. A worker that dies
+    (a hostile file crashing a C library) is replaced, and that message is analysed here instead."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, raw: bytes) -> Future[Analysis]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
+                                             initializer=_die_with_parent)
+        return self._pool.submit(analyse, raw, self.limits)
+
+    def result(self, future: Future[Analysis], raw: bytes) -> Analysis:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            log.error("the analysis worker died; analysing this message in the main process")
+            self.close()
+            return analyse(raw, self.limits)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive a main process that was killed (Linux: PR_SET_PDEATHSIG)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before the call above took effect
+        os._exit(1)
+
+
+@dataclass
+class _InFlight:
+    uid: str
+    ref: MailRef
+    pk: int
+    raw: bytes
+    future: Future[Analysis] | None
+
+
+def ingest_pass(source: Source, desk: Desk, stop: Event | None = None,
+                analyser: Analyser | None = None) -> list[tuple[str, Outcome]]:
+    """Every message in the open folder gets a verdict and is filed, in order; `stop` is checked
+    between messages. With an analyser, one message is analysed in the worker while the next is
+    fetched; the raw bytes are stored before any analysis starts, as always."""
     results: list[tuple[str, Outcome]] = []
     uidvalidity, uids = source.listing()
     desk.reconcile(source.key, source.folder, uidvalidity, uids)
+    pending: list[_InFlight] = []
+
+    def file(uid: str, ref: MailRef, outcome: Outcome) -> None:
+        source.file(uid, desk.folder_for(outcome.verdict))
+        crash_point("mailbox_updated")
+        desk.mark_filed(ref)
+        results.append((uid, outcome))
+
+    def finish() -> None:
+        job = pending.pop()
+        analysis = analyser.result(job.future, job.raw) if analyser and job.future else None
+        file(job.uid, job.ref, desk.record(job.pk, job.ref, job.raw, analysis))
+
     for uid in uids:
         if stop is not None and stop.is_set():
             break
@@ -536,24 +621,29 @@ def ingest_pass(source: Source, desk: Desk, stop: Event | None = None) -> list[t
         known = desk.state(ref)
         if known is not None and known.state == "filed":
             continue  # filed earlier but the move was not seen yet: nothing more to do
-        if known is None or known.state == "stored":
-            raw = source.fetch(uid)
-            crash_point("fetched")
-            outcome = desk.ingest(ref, raw)
-        else:
-            outcome = Outcome(known.verdict, tuple(known.reasons.split()))
-        source.file(uid, desk.folder_for(outcome.verdict))
-        crash_point("mailbox_updated")
-        desk.mark_filed(ref)
-        results.append((uid, outcome))
+        if known is not None and known.state != "stored":
+            if pending:
+                finish()
+            file(uid, ref, Outcome(known.verdict, tuple(known.reasons.split())))
+            continue
+        raw = source.fetch(uid)
+        crash_point("fetched")
+        pk = desk.store_raw(ref, raw)
+        crash_point("raw_stored")
+        job = _InFlight(uid, ref, pk, raw, analyser.submit(raw) if analyser else None)
+        if pending:
+            finish()
+        pending.append(job)
+    while pending:
+        finish()
     return results
 
 
-def poll_once(source: Source, desk: Desk, transport: Transport) -> PassReport:
+def poll_once(source: Source, desk: Desk, transport: Transport, analyser: Analyser | None = None) -> PassReport:
     """One full pass for `mailbot poll --once`: ingest everything, then send what is due."""
     source.open()
     try:
-        results = ingest_pass(source, desk)
+        results = ingest_pass(source, desk, analyser=analyser)
     finally:
         source.close()
     try:
