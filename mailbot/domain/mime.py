@@ -228,6 +228,49 @@ def _is_attachment(part: Message) -> bool:
     return part.get_content_maintype() in ("application", "image")
 
 
+_UU_BEGIN = re.compile(r"^begin [0-7]{3,4} ([^\r\n]*\S)[ \t\r]*$", re.MULTILINE)
+_UU_END = re.compile(r"^end[ \t\r]*$", re.MULTILINE)
+
+
+def _uudecoded(text: str) -> tuple[str, list[Attachment]]:
+    """Files some clients and gateways put in the body as uuencode blocks (mail-parser #80).
+
+    A block counts only from "begin 644 name" to "end" with every line valid uuencode; the
+    text keeps everything else. Each search starts after the last block, so this stays linear.
+    """
+    found: list[Attachment] = []
+    kept: list[str] = []
+    pos = 0
+    while (begin := _UU_BEGIN.search(text, pos)) is not None:
+        end = _UU_END.search(text, begin.end())
+        if end is None:
+            break
+        data = _uu_data(text[begin.end() : end.start()])
+        if data is None:
+            kept.append(text[pos : end.end()])
+        else:
+            kept.append(text[pos : begin.start()])
+            found.append(Attachment(begin.group(1).strip(), "application/octet-stream", data))
+        pos = end.end()
+    kept.append(text[pos:])
+    return "".join(kept), found
+
+
+def _uu_data(block: str) -> bytes | None:
+    chunks = []
+    for line in block.split("\n"):
+        line = line.rstrip("\r")
+        if not line or line == "`":
+            continue
+        try:
+            raw = line.encode("ascii")
+            length = (((raw[0] - 32) & 63) * 4 + 5) // 3  # trailing padding some encoders add
+            chunks.append(binascii.a2b_uu(raw[:length]))
+        except (UnicodeEncodeError, binascii.Error):
+            return None
+    return b"".join(chunks) or None
+
+
 _BLOCK_START = re.compile(r"<(script|style)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]*>")
 
@@ -301,7 +344,9 @@ def _facts(msg: Message, *, body: bool = True, unreadable: str = "") -> ParsedMa
             attachments.append(Attachment(name=_filename(part) or "未命名附件",
                                           content_type=part.get_content_type(), data=data))
         elif part.get_content_type() == "text/plain":
-            plain.append(decode_bytes(data, part.get_content_charset()))
+            text, inline = _uudecoded(decode_bytes(data, part.get_content_charset()))
+            plain.append(text)
+            attachments.extend(inline)
         elif part.get_content_type() == "text/html":
             html.append(_html_to_text(decode_bytes(data, part.get_content_charset())))
     try:

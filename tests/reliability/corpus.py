@@ -450,8 +450,10 @@ CASES: tuple[Case, ...] = (
          "rejection", ("no_attachment",)),
     Case("winmail.dat (application/ms-tnef)", winmail_dat, "rejection", ("no_manuscript",),
          note="say the mail was sent as Outlook RTF (winmail.dat) and how to switch to HTML"),
-    Case("uuencoded archive in the body (mail-parser #80)", uuencoded_body, "rejection", ("no_attachment",),
-         note="uudecode 'begin 644 name' blocks of text/plain bodies into attachments"),
+    Case("uuencoded archive in the body (mail-parser #80)", uuencoded_body, "receipt"),
+    Case("'begin 644' in the body that is not uuencode", lambda: raw_mail(
+        [b"Subject: x"], "请审阅\r\nbegin 644 稿件.zip\r\n这不是编码\r\nend\r\n".encode()),
+         "rejection", ("no_attachment",)),
     Case("missing closing boundary", lambda: multipart(
         [text_part(), file_part("信息.zip", good_zip(), "application/zip")], close=False), "receipt"),
     Case("boundary never used", lambda: raw_mail(

@@ -232,6 +232,8 @@ def test_an_encoded_display_name_cannot_pose_as_the_sender() -> None:
     ("200,000 '<script>'",
      lambda: parse_message(b"From: a@b.cn\r\nContent-Type: text/html\r\n\r\n" + b"<script>" * 200_000)),
     ("1 MB of '<'", lambda: parse_message(b"From: a@b.cn\r\nContent-Type: text/html\r\n\r\n" + b"<" * 1_000_000)),
+    ("100,000 'begin 644' lines and one 'end'", lambda: parse_message(
+        b"From: a@b.cn\r\n\r\n" + b"begin 644 a.zip\r\n!!\r\n" * 100_000 + b"end\r\n")),
     ("footer with 200,000 spaces", lambda: parse_footer(["撰稿人：张三" + " " * 200_000 + "x"])),
     ("footer with 200,000 spaced-out characters", lambda: parse_footer(["撰稿人：" + "张 " * 200_000])),
     ("footer value with a long run before a field", lambda: parse_footer(["初审人：李四" + "\t " * 100_000 + "x"])),
