@@ -70,6 +70,10 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
+def _local_date(moment: datetime, tz: ZoneInfo) -> date:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz).date()
+
+
 def load_ledger(s: Session, config: Config, start: date, end: date, today: date) -> list[scoring.Entry]:
     """Ledger entries dated start..end: items received in the window plus those adopted in it, the
     office's deductions, and what missed column cycles and yearly pieces cost (as of `today`)."""
@@ -77,24 +81,26 @@ def load_ledger(s: Session, config: Config, start: date, end: date, today: date)
     lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
     adoptions = s.exec(select(db.Adoption).where(db.Adoption.on >= start, db.Adoption.on <= end)).all()
     deductions = s.exec(select(db.Deduction).where(db.Deduction.on >= start, db.Deduction.on <= end)).all()
-    wanted = select(Item).where(((col(Item.received_at) >= lo) & (col(Item.received_at) < hi))
-                                | col(Item.id).in_([a.item_id for a in adoptions]))
-    items = {i.id: i for i in s.exec(wanted) if i.id is not None}
+    # Plain rows, not ORM objects: a year of a province is 100,000 items.
+    in_window = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
+    adopted_ids = [a.item_id for a in adoptions]
+    wanted = in_window | col(Item.id).in_(adopted_ids) if adopted_ids else in_window
+    rows = s.exec(select(Item.id, Item.unit_id, Item.kind, Item.received_at, Item.status, Item.column_name,
+                         Item.solicitation_id, Item.grade).where(wanted)).all()
     drafters: dict[int, list[tuple[str, int]]] = {}
-    for a in s.exec(select(Author).where(col(Author.item_id).in_(list(items))).order_by(col(Author.id))):
-        drafters.setdefault(a.item_id, []).append((a.name, a.unit_id))
+    for item_id, name, unit_id in s.exec(select(Author.item_id, Author.name, Author.unit_id)
+                                         .join(Item, col(Item.id) == col(Author.item_id)).where(wanted)
+                                         .order_by(col(Author.id))):
+        drafters.setdefault(item_id, []).append((name, unit_id))
     column_points = {c.name: c.points for c in config.columns}
-    scored = [scoring.ScoredItem(i, item.unit_id, item.kind, utc_to_local_date(item.received_at, tz),
-                                 tuple(drafters.get(i, ())), item.status, item.column_name or "",
-                                 column_points.get(item.column_name or "", 0.0))
-              for i, item in items.items()]
+    offset = ZoneInfo(tz)
+    scored = [scoring.ScoredItem(i, unit_id, kind, _local_date(received, offset), tuple(drafters.get(i, ())),
+                                 status, column or "", column_points.get(column or "", 0.0))
+              for i, unit_id, kind, received, status, column, _sol, _grade in rows]
     duties = Duties(s, config, work_calendar(config))
-    grades = []
-    for item in items.values():
-        if item.solicitation_id is not None and item.grade is not None and item.id is not None:
-            sol = s.get(db.Solicitation, item.solicitation_id)
-            assert sol is not None
-            grades.append(scoring.SolicitationGrade(item.id, item.grade, sol.deadline))
+    deadlines = {sol.id: sol.deadline for sol in s.exec(select(db.Solicitation))}
+    grades = [scoring.SolicitationGrade(i, grade, deadlines[sol]) for i, _u, _k, _r, _s, _c, sol, grade in rows
+              if sol is not None and grade is not None]
     return scoring.ledger(
         scored,
         [scoring.Adoption(a.item_id, a.level, a.on) for a in adoptions],

@@ -150,10 +150,9 @@ def _sheet(wb: Workbook, name: str, title: str, columns: Sequence[Column],
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
-    for values in rows:
-        ws.append(list(values))
-        for cell, column in zip(ws[ws.max_row], columns, strict=True):
-            _body_style(cell, column)
+    for r, values in enumerate(rows, HEADER_ROW + 1):  # ws[ws.max_row] rescans the sheet: quadratic
+        for c, (value, column) in enumerate(zip(values, columns, strict=True), 1):
+            _body_style(ws.cell(row=r, column=c, value=value), column)
 
     for index, column in enumerate(columns, 1):
         cells = [column.header, *(row[index - 1] for row in rows)]
@@ -194,8 +193,9 @@ def _total_row(ws: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence
         numbers = [row[index] for row in rows if isinstance(row[index], int | float)]
         totals.append(round(sum(numbers), 4) if column.summed else "")
     totals[1] = "合计"
-    ws.append(totals)
-    for cell, column in zip(ws[ws.max_row], columns, strict=True):
+    row = HEADER_ROW + len(rows) + 1
+    for c, (value, column) in enumerate(zip(totals, columns, strict=True), 1):
+        cell = ws.cell(row=row, column=c, value=value)
         _body_style(cell, column)
         cell.font = Font(name=_FONT, bold=True)
         cell.fill = _TOTAL_FILL
