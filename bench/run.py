@@ -608,7 +608,16 @@ def table(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     e = r.get("empty")
     if e:
         rows.append(("  (poll --once, empty INBOX)", f"{e['peak_rss_mb']:.0f} MB, {e['wall_s']:.1f} s", "", ""))
-    rows.append(("5 reports", "not yet built (issue 4)", "bulletin <= 1 s", "-"))
+    rep = r.get("reports")
+    if rep and "items" in rep:
+        for db_name in ("sqlite", "postgresql"):
+            if db_name in rep:
+                m, y = rep[db_name]["monthly"], rep[db_name]["yearly"]
+                ok = m["build_s"] <= 1.0 if db_name == "sqlite" else None
+                rows.append((f"5 reports, {rep['items']:,} items ({db_name})",
+                             f"monthly {m['build_s']:.2f} s (+render {m['total_s'] - m['build_s']:.2f} s), "
+                             f"yearly {y['build_s']:.2f} s (+render {y['total_s'] - y['build_s']:.2f} s)",
+                             "bulletin <= 1 s" if db_name == "sqlite" else "", _status(ok) if ok is not None else ""))
     rows += [(f"{k}: FAILED", err[:100], "", "FAILED") for k, err in failed]
     return rows
 
@@ -762,7 +771,33 @@ def main() -> int:
 
             phase(result, "latency", idle_latency)
 
-        result["reports"] = {"status": "not yet built (issue 4)"}
+        if "reports" not in skip:
+            def bulletins() -> dict[str, Any]:
+                import reports
+                from tests.servers import POSTGRES_ADMIN_URL, postgres_reachable
+
+                work = work_root / "reports"
+                work.mkdir()
+                pg = None
+                if postgres_reachable():
+                    from sqlalchemy import create_engine, text
+
+                    name = f"mailbot_bench_{os.getpid()}"
+                    with create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT").connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+                    pg = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+                items = 20_000 if args.quick else 100_000
+                say(f"reports: monthly bulletin and yearly roll-up over {items} items (SQLite"
+                    + (", PostgreSQL)" if pg else ")"))
+                try:
+                    return reports.run(REPO / "config.toml", work, items, pg)
+                finally:
+                    if pg:
+                        with create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT").connect() as conn:
+                            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+            phase(result, "reports", bulletins)
 
         if args.profile:
             RESULTS.mkdir(exist_ok=True)
