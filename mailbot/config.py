@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mailbot.domain.columns import Column, parse_columns
+from mailbot.domain.scoring import PointTable
 
 SECURITY = ("ssl", "starttls", "none")
 
@@ -96,16 +97,6 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
-class ScoringConfig:
-    routine: float = 0.3
-    research: float = 1.0
-    experience: float = 1.0
-    adopted_city: float = 1.0
-    adopted_province: float = 3.0
-    adopted_national: float = 5.0
-
-
-@dataclass(frozen=True)
 class ChecksConfig:
     require_photos: bool = True
 
@@ -170,7 +161,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     office: OfficeConfig = field(default_factory=OfficeConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
-    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    scoring: PointTable = field(default_factory=PointTable)
     checks: ChecksConfig = field(default_factory=ChecksConfig)
     quotas: QuotasConfig = field(default_factory=QuotasConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
@@ -288,7 +279,7 @@ SECTIONS: dict[str, type] = {
     "storage": StorageConfig,
     "office": OfficeConfig,
     "limits": LimitsConfig,
-    "scoring": ScoringConfig,
+    "scoring": PointTable,
     "checks": ChecksConfig,
     "quotas": QuotasConfig,
     "calendar": CalendarConfig,

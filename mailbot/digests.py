@@ -56,7 +56,7 @@ from mailbot.domain.report import (
 )
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
 from mailbot.reminders import quota_policy, work_calendar
-from mailbot.service import HELD_WHY, point_table
+from mailbot.service import HELD_WHY
 
 log = logging.getLogger("mailbot")
 KINDS = {"weekly": week_of, "monthly": month_of, "quarterly": quarter_of, "yearly": year_of}
@@ -107,7 +107,7 @@ def load_ledger(s: Session, config: Config, start: date, end: date, today: date)
         grades,
         [scoring.Deduction(d.unit_id, d.points, d.on, d.reason, d.person or None) for d in deductions]
         + duties.missed_cycles(start, end, today) + duties.missing_pieces(start, end, today),
-        point_table(config),
+        config.scoring,
     )
 
 

@@ -54,7 +54,7 @@ from mailbot.domain.columns import Column, ColumnMatch, column_from
 from mailbot.domain.commands import LEVEL_NAMES, CommandError, command_line, looks_like_command, parse_command
 from mailbot.domain.loops import loop_reason
 from mailbot.domain.mime import ParsedMail, message_ids, parse_message
-from mailbot.domain.scoring import PointTable, split_evenly, submission_points
+from mailbot.domain.scoring import split_evenly, submission_points
 from mailbot.domain.solicitations import match_solicitation, names_solicitation
 from mailbot.domain.submission import Submission, content_hash, item_kind, unpack
 from mailbot.domain.units import match_unit
@@ -133,7 +133,7 @@ class Desk:
                              max_ratio=lim.max_compression_ratio)
         self.rules = Rules(require_photos=config.checks.require_photos, min_photo_side=lim.min_photo_side,
                            min_research_chars=lim.min_research_chars, max_message_bytes=lim.max_message_bytes)
-        self.points = point_table(config)
+        self.points = config.scoring
 
     def folder_for(self, verdict: str) -> str:
         mb = self.config.mailbox
@@ -516,13 +516,6 @@ class Desk:
             s.add(row)
             s.commit()
             return sent, row.id
-
-
-def point_table(config: Config) -> PointTable:
-    sc = config.scoring
-    return PointTable(routine=sc.routine, research=sc.research, experience=sc.experience,
-                      adopted_city=sc.adopted_city, adopted_province=sc.adopted_province,
-                      adopted_national=sc.adopted_national)
 
 
 def _fmt(points: float) -> str:
