@@ -18,7 +18,9 @@ _REPLY_PREFIX = re.compile(r"^\s*(re|回复|答复)\s*[:：]", re.IGNORECASE)
 
 
 def clean_header_text(text: str, limit: int = 120) -> str:
-    text = re.sub(r"\s+", " ", _UNSAFE.sub(" ", text)).strip()
+    """One safe line; a sender's "=?" is broken with a word joiner so the email package never decodes
+    their text as an encoded word a second time (it would fail to fold a lone surrogate)."""
+    text = re.sub(r"\s+", " ", _UNSAFE.sub(" ", text)).strip().replace("=?", "=\u2060?")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from mailbot import office
@@ -69,6 +69,7 @@ HELD_WHY = {
     "reply_to_notice": "发件人回复了系统发出的邮件（没有附件），可能有问题需要人工答复",
     "command_refused": "发件人不在 [office] admins 名单中，却发送了办公室指令，已拒绝执行",
     "unauthenticated": "收件服务器未能验证发件人身份（SPF/DKIM/DMARC 均未通过），可能是冒用他人邮箱",
+    "internal_error": "系统处理这封邮件时出错（详见日志），请人工查看原始邮件并答复发件人",
 }
 
 
@@ -201,7 +202,16 @@ class Desk:
                 return Outcome(row.verdict, tuple(row.reasons.split()))
             mail = analysis.mail if analysis else parse_message(raw)
             row.message_id, row.sender, row.subject = mail.message_id[:250], mail.sender[:250], mail.subject[:500]
-            outcome = self._decide(s, row, mail, raw, analysis.submission if analysis else None)
+            try:
+                outcome = self._decide(s, row, mail, raw, analysis.submission if analysis else None)
+            except (OSError, SQLAlchemyError):
+                raise  # the disk or the database: leave the message for the next pass
+            except Exception:  # a bug met by this message: hold it, so it cannot block the mailbox
+                log.exception("message uid=%s could not be processed; held for the office", ref.uid)
+                s.rollback()
+                row = s.exec(select(Message).where(Message.id == pk)).one()
+                self._hold(s, row, mail, "internal_error")
+                outcome = Outcome("held", ("internal_error",))
             row.state, row.verdict, row.reasons = "recorded", outcome.verdict, " ".join(outcome.reasons)
             s.add(row)
             failure_point("database_write")

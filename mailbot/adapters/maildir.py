@@ -50,5 +50,5 @@ class MaildirSource:
         box = self._inbox()
         name = folder.replace("/", ".")
         target = box.get_folder(name) if name in box.list_folders() else box.add_folder(name)
-        target.add(box.get_message(uid))
+        target.add(box.get_bytes(uid))  # bytes, not a Message: nothing is parsed again
         box.remove(uid)

@@ -310,6 +310,47 @@ def message_ids(value: str) -> tuple[str, ...]:
     return tuple(re.findall(r"<[^<>\s]+>", value or ""))
 
 
+_CTE = b"\ncontent-transfer-encoding:"
+_LIFT_MINIMUM = 64 * 1024
+_TOKEN = "mailbot-lifted-base64-{}"
+
+
+def _lift_base64(raw: bytes) -> tuple[bytes, dict[str, bytes]]:
+    """Cut large base64 bodies out of the raw bytes and decode them with binascii in one call each.
+
+    The email package splits a message into lines in pure Python and decodes base64 line by line:
+    83 ms for a 5 MB submission, twice the IMAP FETCH of it (SPEC, bench/results). Lifting the bodies
+    leaves it a few kilobytes of headers to parse. Only CRLF mail is lifted; `_facts` checks that
+    every lifted body came back as the payload of a base64 part, or the message is parsed as it is.
+    """
+    lower = raw.lower()
+    pieces: list[bytes] = []
+    bodies: dict[str, bytes] = {}
+    pos = found = 0
+    while (found := lower.find(_CTE, found)) >= 0:
+        line_end = lower.find(b"\r\n", found + 1)
+        if line_end < 0:
+            break
+        value = lower[found + len(_CTE):line_end].strip()
+        found = line_end
+        if value != b"base64" or line_end < pos:
+            continue
+        start = raw.find(b"\r\n\r\n", line_end)
+        if start < 0:
+            break
+        start += 4
+        end = raw.find(b"\r\n--", start)
+        end = len(raw) if end < 0 else end
+        if end - start < _LIFT_MINIMUM:
+            continue
+        token = _TOKEN.format(len(bodies))
+        bodies[token] = binascii.a2b_base64(raw[start:end])
+        pieces += [raw[pos:start], token.encode()]
+        pos = found = end
+    pieces.append(raw[pos:])
+    return b"".join(pieces), bodies
+
+
 def parse_message(raw: bytes) -> ParsedMail:
     """The facts of any bytes whatsoever: this never raises.
 
@@ -317,6 +358,15 @@ def parse_message(raw: bytes) -> ParsedMail:
     beyond the standard library is read for its headers alone, with ``unreadable`` saying why.
     """
     try:
+        try:
+            small, lifted = _lift_base64(raw)
+        except binascii.Error:  # a body the strict decoder refuses: the email package copes with it
+            small, lifted = raw, {}
+        if lifted:
+            try:
+                return _facts(email.message_from_bytes(small, _class=_Message), lifted=lifted)
+            except _NotLifted:
+                pass
         return _facts(email.message_from_bytes(raw, _class=_Message))
     except (RecursionError, MemoryError) as exc:
         why = f"{type(exc).__name__}: the message structure is too deep or too large"
@@ -329,17 +379,33 @@ def parse_message(raw: bytes) -> ParsedMail:
         return ParsedMail("", "", "", "", None, (), {}, "text/plain", "", (), unreadable=why)
 
 
-def _facts(msg: Message, *, body: bool = True, unreadable: str = "") -> ParsedMail:
+class _NotLifted(Exception):
+    """A lifted body did not come back where a base64 part was expected: parse the original bytes."""
+
+
+def _payload(part: Message, lifted: dict[str, bytes], claimed: set[str]) -> bytes:
+    raw = part.get_payload()
+    if lifted and isinstance(raw, str) and raw.strip() in lifted:
+        if part.get("content-transfer-encoding", "").strip().lower() != "base64":
+            raise _NotLifted
+        claimed.add(raw.strip())
+        return lifted[raw.strip()]
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _facts(msg: Message, *, body: bool = True, unreadable: str = "", lifted: dict[str, bytes] | None = None
+           ) -> ParsedMail:
     headers = {k.lower(): decode_header_value(v) for k, v in reversed(msg.items())}
     sender_name, sender = _address(msg)
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
+    claimed: set[str] = set()
     for part in msg.walk() if body else ():
         if part.is_multipart():
             continue
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
+        data = _payload(part, lifted or {}, claimed)
         if _is_attachment(part):
             attachments.append(Attachment(name=_filename(part) or "未命名附件",
                                           content_type=part.get_content_type(), data=data))
@@ -349,6 +415,8 @@ def _facts(msg: Message, *, body: bool = True, unreadable: str = "") -> ParsedMa
             attachments.extend(inline)
         elif part.get_content_type() == "text/html":
             html.append(_html_to_text(decode_bytes(data, part.get_content_charset())))
+    if lifted and claimed != set(lifted):
+        raise _NotLifted
     try:
         date = email.utils.parsedate_to_datetime(headers["date"]) if headers.get("date") else None
     except Exception:  # TypeError, ValueError, IndexError, OverflowError on "+99999999999999999999"

@@ -127,3 +127,25 @@ def test_smtp_down_then_up_sends_in_order(app: App, dovecot: DovecotServer, smtp
         expected = [s.get(Message, o.message_pk).message_id  # type: ignore[union-attr]
                     for o in s.exec(select(Outbox).order_by(Outbox.id))]
     assert got == expected
+
+
+def test_a_message_that_meets_a_bug_is_held_not_retried_forever(app: App, dovecot: DovecotServer,
+                                                               smtp_sink: SmtpSink,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = week_of_mail(app.config.units)
+    dovecot.append(samples[0].raw)
+    dovecot.append(samples[1].raw)
+
+    poisoned = str(dovecot.uids("INBOX")[0])
+    first = app.desk._decide
+
+    def once(s, row, *rest):  # type: ignore[no-untyped-def]
+        if row.uid == poisoned:
+            raise KeyError("a bug only this message meets")
+        return first(s, row, *rest)
+
+    monkeypatch.setattr(app.desk, "_decide", once)
+    report = poll_once(app.source, app.desk, app.transport)
+    assert [o.verdict for _uid, o in report.outcomes] == ["held", "receipt"]
+    to_office = [m for m in smtp_sink.messages if m.rcpt_tos == ["office@example.com"]]
+    assert "系统处理这封邮件时出错" in to_office[0].message.get_body(("plain",)).get_content()

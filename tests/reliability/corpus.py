@@ -516,10 +516,7 @@ CASES: tuple[Case, ...] = (
         f"From: <{LIAISON}>".encode(), f"From: {word(LIAISON)} <attacker@evil.example>".encode(), 1),
          "held", ("unknown_sender",)),
     Case("stranger whose address is an encoded word", lambda: raw_mail(
-        [b"Subject: x"], b"hi", sender=b"=?utf-8?q?=FF?=@evil.example"), "held", ("unknown_sender",),
-         known_bug="compose(): the held notice's Subject contains '=?utf-8?q?=FF?=', which the email "
-                   "package decodes again to a surrogate and cannot fold (UnicodeEncodeError): "
-                   "clean_header_text must defuse '=?' before assigning a header"),
+        [b"Subject: x"], b"hi", sender=b"=?utf-8?q?=FF?=@evil.example"), "held", ("unknown_sender",)),
     Case("garbage from a stranger", lambda: raw_mail([b"Subject: x"], os.urandom(4096), sender=STRANGER.encode()),
          "held", ("unknown_sender",)),
 )

@@ -166,9 +166,6 @@ def test_the_corpus_is_large_enough_and_named_uniquely() -> None:
     assert {c.verdict for c in CASES} == {"receipt", "rejection", "held", "ignored"}
 
 
-@pytest.mark.xfail(strict=True, reason="MaildirSource.file() re-parses the message with the email package "
-                   "(mailbox.get_message): RecursionError on 2000-deep multiparts, minutes on a 1 MB "
-                   "Content-Type. It should move the bytes (get_bytes/add) instead.")
 @pytest.mark.parametrize("case", [c for c in CASES if not c.via_maildir], ids=lambda c: c.name)
 def test_maildir_files_every_message_it_can_hold(case: Case, sandbox: Path) -> None:
     app = make_app(sandbox, **case.limits)

@@ -74,3 +74,29 @@ def test_html_only_body_becomes_text() -> None:
 def test_references_fall_back_to_in_reply_to() -> None:
     mail = parse_message(b"From: a@b.cn\r\nIn-Reply-To: <x@y>\r\n\r\nhi\r\n")
     assert mail.references == ("<x@y>",)
+
+
+def _slow(raw: bytes) -> object:
+    import email as std_email
+
+    from mailbot.domain import mime
+
+    return mime._facts(std_email.message_from_bytes(raw, _class=mime._Message))
+
+
+BIG = bytes(range(256)) * 800  # 200 KB: above the size at which bodies are lifted
+
+
+@pytest.mark.parametrize("label, raw", [
+    ("attachments of every client style", build_mail("a@b.cn", "报道", [("照片.jpg", BIG), ("稿件.zip", BIG[::-1])])),
+    ("outlook names", build_mail("a@b.cn", "报道", [("照片.jpg", BIG)], style="outlook")),
+    ("LF line endings are left to the email package",
+     build_mail("a@b.cn", "报道", [("照片.jpg", BIG)]).replace(b"\r\n", b"\n")),
+    ("a quoted-printable body that mentions the header, then a big text",
+     b"From: a@b.cn\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n"
+     b"Content-Transfer-Encoding: quoted-printable\r\n\r\nsee below:\r\ncontent-transfer-encoding: base64\r\n\r\n"
+     + b"plain words " * 10000 + b"\r\n--b--\r\n"),
+    ("broken padding", build_mail("a@b.cn", "x", [("a.jpg", BIG)]).replace(b"=\r\n\r\n--", b"=x=\r\n\r\n--")),
+])
+def test_lifted_base64_gives_exactly_what_the_email_package_gives(label: str, raw: bytes) -> None:
+    assert parse_message(raw) == _slow(raw), label
