@@ -216,6 +216,18 @@ def cmd_deduct(args: argparse.Namespace) -> int:
                                                           args.person or ""))
 
 
+def cmd_solicitations(args: argparse.Namespace) -> int:
+    from mailbot.queries import solicitations
+
+    app = build(load_config(args.config))
+    for row in solicitations(app.engine, app.config.timezone):
+        print(f"《{row.topic}》 截止 {row.deadline}")
+        print(f"  按时报送：{'；'.join(row.answered) or '无'}")
+        print(f"  逾期报送（计 0 分）：{'；'.join(row.late) or '无'}")
+        print(f"  未报送：{'、'.join(row.missing) or '无'}")
+    return 0
+
+
 def cmd_solicit(args: argparse.Namespace) -> int:
     app = build(load_config(args.config))
     units = [u.strip() for u in (args.units or "").split(",") if u.strip()]
@@ -440,6 +452,8 @@ def parser() -> argparse.ArgumentParser:
     solicit.add_argument("--deadline", required=True, type=date.fromisoformat)
     solicit.add_argument("--units", help="comma-separated unit names (default: all units)")
     solicit.set_defaults(func=cmd_solicit)
+    sub.add_parser("solicitations", help="each solicitation: answered in time, late, missing"
+                   ).set_defaults(func=cmd_solicitations)
     grade = sub.add_parser("grade", parents=[by], help="grade a solicited item 0-3")
     grade.add_argument("item")
     grade.add_argument("grade", type=int, choices=(0, 1, 2, 3))

@@ -88,3 +88,32 @@ def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
             for f in s.exec(select(StoredFile).where(StoredFile.message_pk == message.id)):
                 lines.append(("附件", f"{f.path}（{f.kind}，{f.size} 字节）"))
         return lines
+
+
+@dataclass(frozen=True)
+class SolicitationRow:
+    topic: str
+    deadline: str
+    answered: tuple[str, ...]  # "unit 2026-0137（3 分）" on time
+    late: tuple[str, ...]
+    missing: tuple[str, ...]  # units asked that sent nothing
+
+
+def solicitations(engine: Engine, tz: str) -> list[SolicitationRow]:
+    """Each 约稿: who answered in time, who late, who owes it (seed 000 一(二)1 and 4)."""
+    out = []
+    with Session(engine) as s:
+        units = {u.id: u.name for u in s.exec(select(Unit))}
+        for sol in s.exec(select(Solicitation).order_by(col(Solicitation.id))):
+            asked = [n for n in sol.units.split("\n") if n] or list(units.values())
+            answered, late, seen = [], [], set()
+            for item in s.exec(select(Item).where(Item.solicitation_id == sol.id).order_by(col(Item.seq))):
+                unit = units.get(item.unit_id, "?")
+                seen.add(unit)
+                grade = "未评分" if item.grade is None else f"{item.grade} 分"
+                received = _local(item.received_at, tz)
+                entry = f"{unit} {item.number}（{received}，{grade}）"
+                (late if received[:10] > sol.deadline.isoformat() else answered).append(entry)
+            out.append(SolicitationRow(sol.topic, sol.deadline.isoformat(), tuple(answered), tuple(late),
+                                       tuple(u for u in asked if u not in seen)))
+    return out

@@ -131,7 +131,7 @@ def test_cli_actions_are_recorded_with_who_and_when(app: App, dovecot: DovecotSe
 
 
 def test_a_solicited_piece_names_its_request(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                            tmp_path: Path) -> None:
+                                            tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = str(tmp_path / "config.toml")
     assert main(["--config", config, "solicit", "冬季安全生产", "--deadline", "2026-12-10"]) == 0
     good = week_of_mail(app.config.units)[0]
@@ -141,3 +141,9 @@ def test_a_solicited_piece_names_its_request(app: App, dovecot: DovecotServer, s
         item = s.exec(select(Item)).one()
         assert item.solicitation_id is not None
     assert main(["--config", config, "grade", item.number, "3"]) == 0
+    capsys.readouterr()
+    assert main(["--config", config, "solicitations"]) == 0
+    listing = capsys.readouterr().out
+    assert "《冬季安全生产》 截止 2026-12-10" in listing
+    assert f"双台子区应急管理局 {item.number}" in listing and "3 分" in listing
+    assert "未报送：兴隆台区应急管理局" in listing  # asked of every unit; only one has answered
