@@ -774,6 +774,7 @@ def main() -> int:
         if "reports" not in skip:
             def bulletins() -> dict[str, Any]:
                 import reports
+
                 from tests.servers import POSTGRES_ADMIN_URL, postgres_reachable
 
                 work = work_root / "reports"

@@ -30,11 +30,11 @@ from mailbot.bootstrap import App, build
 from mailbot.config import DatabaseConfig, MailboxConfig, SmtpConfig, StorageConfig, load_config
 from mailbot.samples.archives import (  # the private writers build what no honest tool writes
     ZIP_FLAG_ENCRYPTED,
+    ZipEntry,
     _central_record,
     _end_record,
     _local_record,
     _pack,
-    ZipEntry,
     build_7z,
     build_rar,
     build_zip,

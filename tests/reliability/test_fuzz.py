@@ -38,7 +38,7 @@ from mailbot.domain.checks import CATALOGUE
 from mailbot.domain.footer import Footer, parse_footer
 from mailbot.domain.manuscript import Manuscript, ManuscriptError, read_docx
 from mailbot.domain.mime import ParsedMail, parse_message
-from mailbot.samples.archives import build_7z, build_rar, build_zip, unicode_path_extra, write_zip, ZipEntry
+from mailbot.samples.archives import ZipEntry, build_7z, build_rar, build_zip, unicode_path_extra, write_zip
 from mailbot.samples.corpus import week_of_mail
 from mailbot.samples.docx import build_docx
 from mailbot.service import MailRef
