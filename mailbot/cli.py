@@ -362,7 +362,26 @@ def cmd_check(args: argparse.Namespace) -> int:
             failures += 1
             print(f"{name}: FAILED: {type(exc).__name__}: {exc}")
     print(f"database: ok ({app.engine.url.render_as_string(hide_password=True)})")
+    for warning in _registry_warnings(app):
+        print(f"warning: {warning}")
     return 1 if failures else 0
+
+
+def _registry_warnings(app: App) -> list[str]:
+    """What the office should fix in config.toml, though mailbot runs without it."""
+    from mailbot.duties import Duties
+    from mailbot.reminders import work_calendar
+
+    calendar = work_calendar(app.config)
+    warnings = []
+    with Session(app.engine) as s:
+        for column, names in Duties(s, app.config, calendar).unresolved.items():
+            warnings.append(f"column {column}: responsible unit(s) {'、'.join(names)} match no [[units]] name or alias")
+    today = local_today(app)
+    if not calendar.knows(today.replace(month=12, day=31)):
+        warnings.append(f"the holiday calendar does not know {today.year}'s official holidays: weekdays are used; "
+                        "add them under [calendar] holidays / workdays")
+    return warnings
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

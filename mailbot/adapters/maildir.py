@@ -27,6 +27,10 @@ class MaildirSource:
     def close(self) -> None:
         self._box = None
 
+    def check(self) -> None:
+        """The Maildir exists (or can be made) and can be listed."""
+        mailbox.Maildir(self.path, factory=None, create=True).keys()
+
     def _inbox(self) -> mailbox.Maildir:
         if self._box is None:
             raise RuntimeError("maildir source used before open()")

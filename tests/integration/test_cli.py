@@ -40,6 +40,7 @@ def test_check_passes_against_live_servers(dovecot: DovecotServer, smtp_sink: Sm
     result = mailbot("--config", str(config), "check", env={"TEST_IMAP_PASSWORD": dovecot.password})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "mailbox: ok" in result.stdout and "smtp: ok" in result.stdout
+    assert "match no [[units]]" not in result.stdout  # every column's units resolve in the example config
 
 
 def test_check_fails_on_wrong_password_without_printing_it(dovecot: DovecotServer, smtp_sink: SmtpSink,
@@ -79,3 +80,16 @@ def test_poll_once_exits_zero_and_logs_one_line_per_message(dovecot: DovecotServ
     lines = [line for line in result.stderr.splitlines() if " verdict=" in line]
     assert len(lines) == 3 and all("from=" in line and "item=" in line for line in lines)
     assert dovecot.password not in result.stderr
+
+
+def test_check_warns_about_column_units_that_match_no_unit(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    from tests.integration.test_reminders import config_file
+
+    path = config_file(tmp_path, smtp_sink)
+    path.write_text(path.read_text(encoding="utf-8") + '[[columns]]\nname = "部门文件"\nchannel = "website"\n'
+                    'cycle = "monthly"\nunits = ["法规科"]\npoints = 0.5\npenalty = 0.5\nphotos = false\n',
+                    encoding="utf-8")
+    result = mailbot("--config", str(path), "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mailbox: ok" in result.stdout
+    assert "warning: column 部门文件: responsible unit(s) 法规科 match no [[units]] name or alias" in result.stdout
