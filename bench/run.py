@@ -45,7 +45,7 @@ sys.path[:0] = [str(REPO), str(BENCH)]
 
 from corpus import Corpus, expected_verdict, kind_of  # noqa: E402
 
-from tests.servers import DovecotServer, SmtpSink  # noqa: E402
+from tests.servers import DovecotServer, SmtpSink, server_sections  # noqa: E402
 
 CACHE = BENCH / ".cache"
 RESULTS = BENCH / "results"
@@ -93,21 +93,7 @@ def write_config(workdir: Path, dovecot: DovecotServer, smtp: SmtpSink) -> Path:
     """
     units = units_toml()
     path = workdir / "config.toml"
-    path.write_text(f"""
-[mailbox]
-kind = "imap"
-host = "{dovecot.host}"
-port = {dovecot.port}
-security = "none"
-username = "{dovecot.username}"
-password_env = "{PASSWORD_ENV}"
-[smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-from_address = "{FROM}"
-from_name = "盘锦市应急管理局信息报送"
-[database]
+    path.write_text(server_sections(dovecot, smtp, PASSWORD_ENV, FROM) + f"""[database]
 url = "sqlite:///db/mailbot.db"
 [storage]
 dir = "storage"

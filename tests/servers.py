@@ -488,3 +488,22 @@ def drop_test_databases() -> None:
         for name in _created_databases:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     _created_databases.clear()
+
+
+def server_sections(dovecot: DovecotServer, smtp: SmtpSink, password_env: str, from_address: str) -> str:
+    """The [mailbox] and [smtp] sections of a mailbot config that point at these test servers."""
+    return f"""
+[mailbox]
+kind = "imap"
+host = "{dovecot.host}"
+port = {dovecot.port}
+security = "none"
+username = "{dovecot.username}"
+password_env = "{password_env}"
+[smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+from_address = "{from_address}"
+from_name = "盘锦市应急管理局信息报送"
+"""

@@ -19,7 +19,7 @@ from mailbot.samples.corpus import STORIES, Sample, week_of_mail
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
-from tests.servers import DovecotServer, SmtpSink, database_url
+from tests.servers import DovecotServer, SmtpSink, database_url, server_sections
 
 REPO = Path(__file__).resolve().parents[2]
 FROM = "pjyjjbgs@163.com"
@@ -30,21 +30,7 @@ def write_config(tmp_path: Path, dovecot: DovecotServer, smtp: SmtpSink) -> Path
     example = (REPO / "config.toml").read_text(encoding="utf-8")
     units = example[example.index("[[units]]"):]
     path = tmp_path / "config.toml"
-    path.write_text(f"""
-[mailbox]
-kind = "imap"
-host = "{dovecot.host}"
-port = {dovecot.port}
-security = "none"
-username = "{dovecot.username}"
-password_env = "TEST_IMAP_PASSWORD"
-[smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-from_address = "{FROM}"
-from_name = "盘锦市应急管理局信息报送"
-[database]
+    path.write_text(server_sections(dovecot, smtp, "TEST_IMAP_PASSWORD", FROM) + f"""[database]
 url = "{database_url(tmp_path)}"
 [storage]
 dir = "storage"
