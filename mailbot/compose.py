@@ -7,11 +7,13 @@ characters and are cut to a sane length before the email package encodes them.
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _REPLY_PREFIX = re.compile(r"^\s*(re|回复|答复)\s*[:：]", re.IGNORECASE)
@@ -41,12 +43,22 @@ class Envelope:
 
 
 def new_message_id(from_address: str) -> str:
-    return make_msgid(domain=from_address.rsplit("@", 1)[-1] or "mailbot.local")
+    """A Message-ID unique by construction: 128 bits from `secrets`, never the global `random`
+    (which `email.utils.make_msgid` uses and which test frameworks reseed), plus the time."""
+    domain = from_address.rsplit("@", 1)[-1].strip() or "mailbot.local"
+    return f"<{time.time_ns():x}.{secrets.token_hex(16)}@{domain}>"
 
 
-def compose(env: Envelope, text: str, html: str, message_id: str, date: object, *,
-            inline: tuple[tuple[str, bytes, str], ...] = (),
-            attachments: tuple[tuple[str, bytes, str], ...] = ()) -> EmailMessage:
+def compose(
+    env: Envelope,
+    text: str,
+    html: str,
+    message_id: str,
+    date: object,
+    *,
+    inline: tuple[tuple[str, bytes, str], ...] = (),
+    attachments: tuple[tuple[str, bytes, str], ...] = (),
+) -> EmailMessage:
     """`inline` parts (cid, bytes, type) are shown inside the HTML; `attachments` (file name, bytes,
     type) travel as files, their names RFC 2231-encoded."""
     msg = EmailMessage(policy=SMTP)
