@@ -37,9 +37,18 @@ POOL_SIZE = 24
 BIG = frozenset({37, 290, 540, 790})  # 20-30 MB messages; a quick run of 100 still has one
 DRAFTERS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周涛", "吴霞", "徐明", "孙丽"]
 REVIEWERS = [("李建国", "王志刚"), ("孙八", "李九"), ("马东", "高峰"), ("郭颖", "何平")]
-REJECTIONS = ["missing_second_reviewer", "placeholder_left", "missing_photos", "legacy_document",
-              "archive_corrupt", "no_attachment", "research_too_short", "photo_too_small",
-              "multiple_manuscripts", "photo_broken"]
+REJECTIONS = [
+    "missing_second_reviewer",
+    "placeholder_left",
+    "missing_photos",
+    "legacy_document",
+    "archive_corrupt",
+    "no_attachment",
+    "research_too_short",
+    "photo_too_small",
+    "multiple_manuscripts",
+    "photo_broken",
+]
 
 
 def _fast_b64(data: bytes) -> str:
@@ -81,6 +90,7 @@ def expected_verdict(kind: str) -> str:
 
 # -- photos -------------------------------------------------------------------------------------
 
+
 def _photo(k: int) -> bytes:
     """A 6-megapixel JPEG of 1-2 MB: shapes from make_photo plus sensor-like noise and lens blur."""
     rng = random.Random(1000 + k)
@@ -114,8 +124,10 @@ def _init_worker(pool_dir: str, senders: list[tuple[str, str]]) -> None:
 def _story(i: int, rng: random.Random) -> tuple[str, list[str]]:
     title, body = list(STORIES.values())[i % len(STORIES)]
     month, day = rng.randint(1, 12), rng.randint(1, 28)
-    extra = (f"据统计，{month}月{day}日以来，共检查生产经营单位{rng.randint(12, 380)}家次，"
-             f"发现并督促整改各类隐患{rng.randint(5, 240)}处，约谈企业负责人{rng.randint(1, 30)}人（编号{i:05d}）。")
+    extra = (
+        f"据统计，{month}月{day}日以来，共检查生产经营单位{rng.randint(12, 380)}家次，"
+        f"发现并督促整改各类隐患{rng.randint(5, 240)}处，约谈企业负责人{rng.randint(1, 30)}人（编号{i:05d}）。"
+    )
     return title, [*body, extra]
 
 
@@ -147,31 +159,57 @@ def build_message(i: int) -> bytes:
         zipped = build_zip([(f"{title}.docx", docx), *_photos(i, rng, 3)])
         return build_mail(f"someone{i}@example.org", subject, [("信息.zip", zipped)], style=style)
     if kind == "ignored":
-        return build_mail(sender, "自动回复: 本周信息", [], body="您好，我正在休假，回来后回复。",
-                          headers=[("Auto-Submitted", "auto-replied")], style=style)
+        return build_mail(
+            sender,
+            "自动回复: 本周信息",
+            [],
+            body="您好，我正在休假，回来后回复。",
+            headers=[("Auto-Submitted", "auto-replied")],
+            style=style,
+        )
     if kind == "big":
         zipped = build_zip([(f"{title}.docx", docx), *_photos(i, rng, rng.randint(10, 14))])
         return build_mail(sender, subject, [("信息报送（高清原图）.zip", zipped)], style=style)
     if kind == "7z":
-        return build_mail(sender, subject, [("信息报送.7z", build_7z([(f"{title}.docx", docx), *_photos(i, rng, 3)]))],
-                          style=style)
+        return build_mail(
+            sender, subject, [("信息报送.7z", build_7z([(f"{title}.docx", docx), *_photos(i, rng, 3)]))], style=style
+        )
     if kind == "docx+photos":
         return build_mail(sender, subject, [(f"{title}.docx", docx), *_photos(i, rng, 3)], style=style)
     if kind.startswith("reject:"):
         return _rejection(kind.split(":", 1)[1], i, rng, sender, unit, title, body, footer, style)
-    return build_mail(sender, subject, [("信息报送.zip", build_zip([(f"{title}.docx", docx), *_photos(i, rng, 3)]))],
-                      style=style)
+    return build_mail(
+        sender, subject, [("信息报送.zip", build_zip([(f"{title}.docx", docx), *_photos(i, rng, 3)]))], style=style
+    )
 
 
-def _rejection(code: str, i: int, rng: random.Random, sender: str, unit: str, title: str, body: list[str],
-               footer: list[str], style: str) -> bytes:
+def _rejection(
+    code: str,
+    i: int,
+    rng: random.Random,
+    sender: str,
+    unit: str,
+    title: str,
+    body: list[str],
+    footer: list[str],
+    style: str,
+) -> bytes:
     photos = _photos(i, rng, 3)
     members: list[tuple[str, bytes]]
     if code == "missing_second_reviewer":
         members = [(f"{title}.docx", build_docx(title, body, [footer[0], "初审人：李四"])), *photos]
     elif code == "placeholder_left":
-        members = [("示例.docx", build_docx("市应急局参加XXX企业突发事故应急处置演练", body,
-                                            ["撰稿人:XX单位(科室)XXX", "初审人:XXX    复审人:XXX"])), *photos]
+        members = [
+            (
+                "示例.docx",
+                build_docx(
+                    "市应急局参加XXX企业突发事故应急处置演练",
+                    body,
+                    ["撰稿人:XX单位(科室)XXX", "初审人:XXX    复审人:XXX"],
+                ),
+            ),
+            *photos,
+        ]
     elif code == "missing_photos":
         members = [(f"{title}.docx", build_docx(title, body, footer))]
     elif code == "legacy_document":
@@ -183,16 +221,20 @@ def _rejection(code: str, i: int, rng: random.Random, sender: str, unit: str, ti
         return build_mail(sender, f"本周信息：{title}", [], body="稿件见附件。", style=style)
     elif code == "research_too_short":
         short = build_docx(f"关于{title[:8]}工作的调研", body, footer)
-        return build_mail(sender, f"【调研】关于{title[:8]}工作的调研", [("调研.zip", build_zip([("调研.docx", short)]))],
-                          style=style)
+        return build_mail(
+            sender, f"【调研】关于{title[:8]}工作的调研", [("调研.zip", build_zip([("调研.docx", short)]))], style=style
+        )
     elif code == "photo_too_small":
         members = [(f"{title}.docx", build_docx(title, body, footer)), ("小图.jpg", make_photo(160, 120, seed=i))]
     elif code == "multiple_manuscripts":
         research = build_docx("调研材料", RESEARCH_SECTIONS[:2], footer)
         members = [(f"{title}.docx", build_docx(title, body, footer)), ("另一篇.docx", research), *photos]
     elif code == "photo_broken":
-        members = [(f"{title}.docx", build_docx(title, body, footer)), *photos[:2],
-                   ("损坏照片.jpg", photos[2][1][: len(photos[2][1]) // 3])]
+        members = [
+            (f"{title}.docx", build_docx(title, body, footer)),
+            *photos[:2],
+            ("损坏照片.jpg", photos[2][1][: len(photos[2][1]) // 3]),
+        ]
     else:
         raise ValueError(code)
     return build_mail(sender, title, [("信息报送.zip", build_zip(members))], style=style)
@@ -215,6 +257,7 @@ def build_big30(target: int = 30_000_000) -> bytes:
 
 
 # -- cache --------------------------------------------------------------------------------------
+
 
 def _gen_one(args: tuple[int, str]) -> tuple[int, int]:
     i, path = args

@@ -45,6 +45,7 @@ def best(fn: Callable[[], Any], reps: int = 7) -> float:
 
 # -- prototypes ---------------------------------------------------------------------------------
 
+
 def split_base64_bodies(raw: bytes, minimum: int = 64 * 1024) -> tuple[bytes, dict[bytes, bytes]]:
     """Cut every large base64 body out of the raw message (bytes.find on the part's blank line
     and the next boundary line) and decode it with binascii; the email package then parses only
@@ -154,10 +155,22 @@ def main() -> int:
         raise AssertionError(f"{probe.__name__} missed a truncated JPEG")
 
     rows: list[tuple[str, float, str, float | None]] = []
-    rows.append(("parse_message (email + base64)", best(lambda: parse_message(raw)),
-                 "cut base64 bodies out, binascii", best(lambda: parse_fast(raw))))
-    rows.append((f"inspect_photo x{len(photos)} (full decode)", best(lambda: [inspect_photo("p.jpg", p) for p in photos]),
-                 "JPEG draft 1/8 scale", best(lambda: [inspect_photo_draft(p) for p in photos])))
+    rows.append(
+        (
+            "parse_message (email + base64)",
+            best(lambda: parse_message(raw)),
+            "cut base64 bodies out, binascii",
+            best(lambda: parse_fast(raw)),
+        )
+    )
+    rows.append(
+        (
+            f"inspect_photo x{len(photos)} (full decode)",
+            best(lambda: [inspect_photo("p.jpg", p) for p in photos]),
+            "JPEG draft 1/8 scale",
+            best(lambda: [inspect_photo_draft(p) for p in photos]),
+        )
+    )
     rows.append(("", 0.0, "JPEG header + EOI marker only", best(lambda: [inspect_photo_header(p) for p in photos])))
     rows.append(("read_archive (zip)", best(lambda: read_archive(att.data, att.name, Limits())), "", None))
     rows.append(("read_docx", best(lambda: read_docx(docx)), "", None))
@@ -171,17 +184,33 @@ def main() -> int:
             for f in files:
                 s.put(f, "x")
 
-        rows.append((f"Storage.put x{len(files)} ({sum(map(len, files)) / 1e6:.1f} MB, fsync)", best(lambda: store(Storage), 5),
-                     "without the per-file fsyncs", best(lambda: store(NoSyncStorage), 5)))
+        rows.append(
+            (
+                f"Storage.put x{len(files)} ({sum(map(len, files)) / 1e6:.1f} MB, fsync)",
+                best(lambda: store(Storage), 5),
+                "without the per-file fsyncs",
+                best(lambda: store(NoSyncStorage), 5),
+            )
+        )
         only_raw = [raw, docx, *photos]
-        rows.append(("  of which the archive, stored again", best(lambda: Storage(Path(tmp) / str(next(counter))).put(
-            att.data, "x"), 5), "skip: it is inside the raw .eml", 0.0))
+        rows.append(
+            (
+                "  of which the archive, stored again",
+                best(lambda: Storage(Path(tmp) / str(next(counter))).put(att.data, "x"), 5),
+                "skip: it is inside the raw .eml",
+                0.0,
+            )
+        )
         del only_raw
-    print(f"message {args.message}: {len(raw) / 1e6:.1f} MB, attachment {att.name} {len(att.data) / 1e6:.1f} MB, "
-          f"{len(photos)} photos\n")
+    print(
+        f"message {args.message}: {len(raw) / 1e6:.1f} MB, attachment {att.name} {len(att.data) / 1e6:.1f} MB, "
+        f"{len(photos)} photos\n"
+    )
     print(f"{'stage':44} {'today':>8}   {'proposed':34} {'then':>8}")
     for stage, now, proposal, then in rows:
-        print(f"{stage:44} {f'{1000 * now:7.1f}ms' if stage else '':>9}  {proposal:34} {'' if then is None else f'{1000 * then:7.1f}ms'}")
+        before = f"{1000 * now:7.1f}ms" if stage else ""
+        after = "" if then is None else f"{1000 * then:7.1f}ms"
+        print(f"{stage:44} {before:>9}  {proposal:34} {after}")
     return 0
 
 

@@ -39,31 +39,76 @@ def seed(engine: Any, items: int) -> float:
     for n in range(1, items + 1):
         when = start + timedelta(seconds=n * step)
         unit = units[n % len(units)]
-        messages.append({"id": n, "mailbox": "bench", "folder": "INBOX", "uidvalidity": 1, "uid": str(n),
-                         "message_id": f"<{n}@bench>", "sha256": f"{n:064x}", "size": 5_000_000,
-                         "raw_path": "", "sender": "x@example.com", "subject": "报送", "received_at": when,
-                         "state": "filed", "verdict": "receipt", "reasons": "", "problems": "", "unit_id": unit,
-                         "item_id": n})
-        rows.append({"id": n, "number": f"{YEAR}-{n:06d}", "year": YEAR, "seq": n, "unit_id": unit,
-                     "title": f"信息{n}", "kind": "routine", "body_chars": 800, "photo_count": 3,
-                     "first_reviewer": "李", "second_reviewer": "王", "points": 0.3, "content_hash": f"h{n}",
-                     "status": "received", "received_at": when})
+        messages.append(
+            {
+                "id": n,
+                "mailbox": "bench",
+                "folder": "INBOX",
+                "uidvalidity": 1,
+                "uid": str(n),
+                "message_id": f"<{n}@bench>",
+                "sha256": f"{n:064x}",
+                "size": 5_000_000,
+                "raw_path": "",
+                "sender": "x@example.com",
+                "subject": "报送",
+                "received_at": when,
+                "state": "filed",
+                "verdict": "receipt",
+                "reasons": "",
+                "problems": "",
+                "unit_id": unit,
+                "item_id": n,
+            }
+        )
+        rows.append(
+            {
+                "id": n,
+                "number": f"{YEAR}-{n:06d}",
+                "year": YEAR,
+                "seq": n,
+                "unit_id": unit,
+                "title": f"信息{n}",
+                "kind": "routine",
+                "body_chars": 800,
+                "photo_count": 3,
+                "first_reviewer": "李",
+                "second_reviewer": "王",
+                "points": 0.3,
+                "content_hash": f"h{n}",
+                "status": "received",
+                "received_at": when,
+            }
+        )
         for k in range(rng.choice((1, 1, 2))):
-            authors.append({"item_id": n, "name": f"撰稿人{n % 300}-{k}", "unit_text": "", "unit_id": unit,
-                            "share": 0.3})
+            authors.append(
+                {"item_id": n, "name": f"撰稿人{n % 300}-{k}", "unit_text": "", "unit_id": unit, "share": 0.3}
+            )
         if n % 20 == 0:
-            adoptions.append({"item_id": n, "level": ("city", "province", "national")[n % 3], "publication": "",
-                              "on": min(date(YEAR, 12, 31), when.date() + timedelta(days=7)), "by": "bench",
-                              "at": when})
+            adoptions.append(
+                {
+                    "item_id": n,
+                    "level": ("city", "province", "national")[n % 3],
+                    "publication": "",
+                    "on": min(date(YEAR, 12, 31), when.date() + timedelta(days=7)),
+                    "by": "bench",
+                    "at": when,
+                }
+            )
     with engine.begin() as conn:
-        for table, data in ((db.Item.__table__, rows), (db.Message.__table__, messages),
-                            (db.Author.__table__, authors), (db.Adoption.__table__, adoptions)):
+        for table, data in (
+            (db.Item.__table__, rows),
+            (db.Message.__table__, messages),
+            (db.Author.__table__, authors),
+            (db.Adoption.__table__, adoptions),
+        ):
             for i in range(0, len(data), 5000):
-                conn.execute(insert(table), data[i:i + 5000])
+                conn.execute(insert(table), data[i : i + 5000])
         if engine.dialect.name == "postgresql":
             for table in ("item", "message", "author", "adoption"):
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"(SELECT MAX(id) FROM {table}))")
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                )
                 conn.exec_driver_sql(f"ANALYZE {table}")
     return round(time.monotonic() - started, 1)
 
@@ -75,8 +120,11 @@ def timed(config: Config, engine: Any, kind: str, label: str) -> dict[str, float
     report = digests.build_report(config, engine, kind, period, today=today)
     built = time.monotonic() - started
     digests.render_report(Renderer(), config, report)
-    return {"build_s": round(built, 3), "total_s": round(time.monotonic() - started, 3),
-            "accepted": report.totals.accepted}
+    return {
+        "build_s": round(built, 3),
+        "total_s": round(time.monotonic() - started, 3),
+        "accepted": report.totals.accepted,
+    }
 
 
 def run(config_path: Path, work: Path, items: int, postgres_url: str | None) -> dict[str, Any]:
@@ -89,8 +137,10 @@ def run(config_path: Path, work: Path, items: int, postgres_url: str | None) -> 
         config = replace(base, database=DatabaseConfig(url=url))
         engine = db.make_engine(url)
         db.sync_units(engine, config.units)
-        out[name] = {"seed_s": seed(engine, items),
-                     "monthly": timed(config, engine, "monthly", f"{YEAR}-11"),
-                     "yearly": timed(config, engine, "yearly", str(YEAR))}
+        out[name] = {
+            "seed_s": seed(engine, items),
+            "monthly": timed(config, engine, "monthly", f"{YEAR}-11"),
+            "yearly": timed(config, engine, "yearly", str(YEAR)),
+        }
         engine.dispose()
     return out

@@ -53,8 +53,13 @@ CORPUS_FOLDER = "bench-corpus"
 BIG30_FOLDER = "bench-big30"
 PASSWORD_ENV = "BENCH_IMAP_PASSWORD"
 FROM = "pjyjjbgs@163.com"
-TARGETS = {"backlog_ratio": 0.80, "idle_p95_s": 1.0, "backlog_rss_mb": 200.0,
-           "big_rss_factor": 4.0, "big_rss_base_mb": 100.0}
+TARGETS = {
+    "backlog_ratio": 0.80,
+    "idle_p95_s": 1.0,
+    "backlog_rss_mb": 200.0,
+    "big_rss_factor": 4.0,
+    "big_rss_base_mb": 100.0,
+}
 STARTED = time.monotonic()
 
 
@@ -85,6 +90,7 @@ def stop_children() -> None:
 
 # -- configuration ----------------------------------------------------------------------------------
 
+
 def write_config(workdir: Path, dovecot: DovecotServer, smtp: SmtpSink) -> Path:
     """The repository's units with the bench servers; like tests/integration/test_ingest_e2e.py.
 
@@ -93,7 +99,9 @@ def write_config(workdir: Path, dovecot: DovecotServer, smtp: SmtpSink) -> Path:
     """
     units = units_toml()
     path = workdir / "config.toml"
-    path.write_text(server_sections(dovecot, smtp, PASSWORD_ENV, FROM) + f"""[database]
+    path.write_text(
+        server_sections(dovecot, smtp, PASSWORD_ENV, FROM)
+        + f"""[database]
 url = "sqlite:///db/mailbot.db"
 [storage]
 dir = "storage"
@@ -104,7 +112,9 @@ recipients = ["office@example.com"]
 replies_per_sender_per_hour = 1000000
 [schedule]
 enabled = false
-{units}""", encoding="utf-8")
+{units}""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -118,10 +128,17 @@ def units_toml() -> str:
 
     out = []
     for unit in tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))["units"]:
-        out += ["[[units]]", f"name = {q(unit['name'])}", f"kind = {q(unit.get('kind', '科室'))}",
-                f"aliases = [{', '.join(q(a) for a in unit.get('aliases', []))}]", "liaisons = ["]
-        out += ["  { " + ", ".join(f"{k} = {q(str(v))}" for k, v in person.items()) + " }," for person in
-                unit.get("liaisons", [])]
+        out += [
+            "[[units]]",
+            f"name = {q(unit['name'])}",
+            f"kind = {q(unit.get('kind', '科室'))}",
+            f"aliases = [{', '.join(q(a) for a in unit.get('aliases', []))}]",
+            "liaisons = [",
+        ]
+        out += [
+            "  { " + ", ".join(f"{k} = {q(str(v))}" for k, v in person.items()) + " },"
+            for person in unit.get("liaisons", [])
+        ]
         out += ["]", ""]
     return "\n".join(out)
 
@@ -134,6 +151,7 @@ def senders_from_config() -> list[tuple[str, str]]:
 
 
 # -- mailbox handling -----------------------------------------------------------------------------
+
 
 def append_corpus(dovecot: DovecotServer, corpus: Corpus, n: int) -> tuple[int, int]:
     total, last, started = 0, 0.0, time.monotonic()
@@ -191,12 +209,19 @@ def raw_fetch(dovecot: DovecotServer) -> dict[str, Any]:
                 say(f"  raw FETCH {n}/{len(uids)}")
         seconds = time.monotonic() - started
         cpu = time.process_time() - cpu
-    return {"messages": len(uids), "bytes": size, "seconds": round(seconds, 3), "client_cpu_s": round(cpu, 2),
-            "load_before": round(load_before, 2),
-            "msgs_per_s": round(len(uids) / seconds, 2), "mb_per_s": round(size / 1e6 / seconds, 2)}
+    return {
+        "messages": len(uids),
+        "bytes": size,
+        "seconds": round(seconds, 3),
+        "client_cpu_s": round(cpu, 2),
+        "load_before": round(load_before, 2),
+        "msgs_per_s": round(len(uids) / seconds, 2),
+        "mb_per_s": round(size / 1e6 / seconds, 2),
+    }
 
 
 # -- running mailbot -----------------------------------------------------------------------------
+
 
 def mailbot_env(dovecot: DovecotServer) -> dict[str, str]:
     return {**os.environ, PASSWORD_ENV: dovecot.password, "PYTHONUNBUFFERED": "1"}
@@ -235,19 +260,38 @@ class HwmSampler(threading.Thread):
         return round(self.kb / 1024, 1)
 
 
-def run_poll(config: Path, dovecot: DovecotServer, label: str, expect: int,
-             profile: Path | None = None) -> dict[str, Any]:
+def run_poll(
+    config: Path, dovecot: DovecotServer, label: str, expect: int, profile: Path | None = None
+) -> dict[str, Any]:
     """`mailbot poll --once` as an operator runs it; wall time, ingest time and peak RSS."""
     log_path = config.parent / f"{label}.log"
     load_before = os.getloadavg()[0]
     cmd = [sys.executable, "-m", "mailbot", "--config", str(config), "poll", "--once"]
     if profile is not None:
-        cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--idle", "--rate", "200", "--format", "raw",
-               "--nonblocking", "-o", str(profile), "--", *cmd]
+        cmd = [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--idle",
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "-o",
+            str(profile),
+            "--",
+            *cmd,
+        ]
     with open(log_path, "wb") as out:
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=config.parent, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=mailbot_env(dovecot))
+        proc = subprocess.Popen(
+            cmd,
+            cwd=config.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=mailbot_env(dovecot),
+        )
     CHILDREN.append(proc)
     hwm = HwmSampler(proc.pid)
     if profile is None:
@@ -276,16 +320,23 @@ def run_poll(config: Path, dovecot: DovecotServer, label: str, expect: int,
     hwm.done.set()
     if proc.returncode != 0 or done != expect:
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
-        say(f"  {label}: exit {proc.returncode}, {done}/{expect} messages processed; log tail:\n    "
-            + "\n    ".join(tail))
-    return {"exit": proc.returncode, "processed": done, "wall_s": round(wall, 3),
-            "startup_s": round((first_at or started) - started, 3),
-            "ingest_s": round((last_at or started) - started, 3),
-            "peak_rss_mb": None if profile else hwm.mb,
-            # CPU seconds of mailbot itself (of py-spy when profiling): unlike wall time, not
-            # inflated by other load on the machine
-            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "load_before": round(load_before, 2),
-            "log": str(log_path)}
+        say(
+            f"  {label}: exit {proc.returncode}, {done}/{expect} messages processed; log tail:\n    "
+            + "\n    ".join(tail)
+        )
+    return {
+        "exit": proc.returncode,
+        "processed": done,
+        "wall_s": round(wall, 3),
+        "startup_s": round((first_at or started) - started, 3),
+        "ingest_s": round((last_at or started) - started, 3),
+        "peak_rss_mb": None if profile else hwm.mb,
+        # CPU seconds of mailbot itself (of py-spy when profiling): unlike wall time, not
+        # inflated by other load on the machine
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "load_before": round(load_before, 2),
+        "log": str(log_path),
+    }
 
 
 def verdict_counts(config: Path) -> dict[str, int]:
@@ -296,14 +347,17 @@ def verdict_counts(config: Path) -> dict[str, int]:
 
     engine = make_engine(load_config(config).database_url())
     with Session(engine) as s:
-        rows = s.exec(select(Message.verdict, func.count()).where(Message.state != "stored",
-                                                                  Message.uidvalidity != 1)
-                      .group_by(Message.verdict)).all()
+        rows = s.exec(
+            select(Message.verdict, func.count())
+            .where(Message.state != "stored", Message.uidvalidity != 1)
+            .group_by(Message.verdict)
+        ).all()
     engine.dispose()
     return {v: c for v, c in rows}
 
 
 # -- a year of items -------------------------------------------------------------------------------
+
 
 def seed_year(config_path: Path, items: int) -> dict[str, Any]:
     """~`items` receipts over the past 365 days (+10% rejections), built through the models:
@@ -319,7 +373,7 @@ def seed_year(config_path: Path, items: int) -> dict[str, Any]:
 
     started = time.monotonic()
     config = load_config(config_path)
-    Path(config.database_url()[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    Path(config.database_url()[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(config.database_url())
     db.sync_units(engine, config.units)
     tz, rng, now = ZoneInfo(config.timezone), random.Random(2024), db.utcnow()
@@ -336,21 +390,44 @@ def seed_year(config_path: Path, items: int) -> dict[str, Any]:
                 lia = rng.choice(liaisons)
                 digest = hashlib.sha256(f"seed-{k}".encode()).hexdigest()
                 rejected = k % 11 == 10
-                msg = db.Message(mailbox=key, folder="INBOX", uidvalidity=1, uid=str(k + 1), message_id=f"<seed{k}@x>",
-                                 sha256=digest, size=rng.randint(3_000_000, 7_000_000),
-                                 raw_path=f"raw/{digest[:2]}/{digest}.eml", sender=lia.email,
-                                 subject="报送信息：历史稿件", received_at=moment, state="filed",
-                                 verdict="rejection" if rejected else "receipt",
-                                 reasons="missing_second_reviewer" if rejected else "",
-                                 unit_id=lia.unit_id, liaison_id=lia.id)
+                msg = db.Message(
+                    mailbox=key,
+                    folder="INBOX",
+                    uidvalidity=1,
+                    uid=str(k + 1),
+                    message_id=f"<seed{k}@x>",
+                    sha256=digest,
+                    size=rng.randint(3_000_000, 7_000_000),
+                    raw_path=f"raw/{digest[:2]}/{digest}.eml",
+                    sender=lia.email,
+                    subject="报送信息：历史稿件",
+                    received_at=moment,
+                    state="filed",
+                    verdict="rejection" if rejected else "receipt",
+                    reasons="missing_second_reviewer" if rejected else "",
+                    unit_id=lia.unit_id,
+                    liaison_id=lia.id,
+                )
                 item = None
                 if not rejected:
                     year = moment.astimezone(tz).year
                     seqs[year] += 1
-                    item = db.Item(number=f"{year}-{seqs[year]:04d}", year=year, seq=seqs[year], unit_id=lia.unit_id,
-                                   liaison_id=lia.id, title=f"历史稿件标题第{k}篇：应急管理工作动态", kind="routine",
-                                   body_chars=rng.randint(400, 1500), photo_count=3, first_reviewer="李建国",
-                                   second_reviewer="王志刚", points=0.3, content_hash=digest, received_at=moment)
+                    item = db.Item(
+                        number=f"{year}-{seqs[year]:04d}",
+                        year=year,
+                        seq=seqs[year],
+                        unit_id=lia.unit_id,
+                        liaison_id=lia.id,
+                        title=f"历史稿件标题第{k}篇：应急管理工作动态",
+                        kind="routine",
+                        body_chars=rng.randint(400, 1500),
+                        photo_count=3,
+                        first_reviewer="李建国",
+                        second_reviewer="王志刚",
+                        points=0.3,
+                        content_hash=digest,
+                        received_at=moment,
+                    )
                     s.add(item)
                 batch.append((msg, item))
             s.flush()
@@ -359,32 +436,57 @@ def seed_year(config_path: Path, items: int) -> dict[str, Any]:
                 s.add(msg)
             s.flush()
             for msg, item in batch:
-                s.add(db.Outbox(message_pk=msg.id, kind=msg.verdict, sender=FROM, recipients=msg.sender,
-                                subject="Re: 报送信息：历史稿件", message_id=f"<reply{msg.id}@x>", raw=reply,
-                                state="sent", attempts=1, next_attempt_at=msg.received_at,
-                                created_at=msg.received_at, sent_at=msg.received_at))
+                s.add(
+                    db.Outbox(
+                        message_pk=msg.id,
+                        kind=msg.verdict,
+                        sender=FROM,
+                        recipients=msg.sender,
+                        subject="Re: 报送信息：历史稿件",
+                        message_id=f"<reply{msg.id}@x>",
+                        raw=reply,
+                        state="sent",
+                        attempts=1,
+                        next_attempt_at=msg.received_at,
+                        created_at=msg.received_at,
+                        sent_at=msg.received_at,
+                    )
+                )
                 for n, kind in enumerate(("archive", "manuscript", "photo", "photo", "photo")):
-                    s.add(db.StoredFile(message_pk=msg.id, path=f"信息报送.zip/{n}", kind=kind,
-                                        sha256=hashlib.sha256(f"{msg.sha256}{n}".encode()).hexdigest(),
-                                        size=1_500_000))
+                    s.add(
+                        db.StoredFile(
+                            message_pk=msg.id,
+                            path=f"信息报送.zip/{n}",
+                            kind=kind,
+                            sha256=hashlib.sha256(f"{msg.sha256}{n}".encode()).hexdigest(),
+                            size=1_500_000,
+                        )
+                    )
                 if item is not None:
                     s.add(db.Author(item_id=item.id, name="张伟", unit_text="", unit_id=item.unit_id, share=0.3))
             s.commit()
-        counts = {t.name: s.exec(select(db.func.count()).select_from(t)).one()
-                  for t in db.SQLModel.metadata.sorted_tables}
+        counts = {
+            t.name: s.exec(select(db.func.count()).select_from(t)).one() for t in db.SQLModel.metadata.sorted_tables
+        }
     engine.dispose()
     return {"seconds": round(time.monotonic() - started, 1), "rows": counts}
 
 
 # -- latency ------------------------------------------------------------------------------------
 
+
 def latency(config: Path, dovecot: DovecotServer, smtp: SmtpSink, corpus: Corpus, n: int, pool: int) -> dict[str, Any]:
     picks = [i for i in range(pool) if expected_verdict(kind_of(i)) in ("receipt", "rejection", "duplicate")][:n]
     log_path = config.parent / "run.log"
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "mailbot", "--config", str(config), "run"], cwd=config.parent,
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=mailbot_env(dovecot))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
+            cwd=config.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=mailbot_env(dovecot),
+        )
     CHILDREN.append(proc)
     hwm = HwmSampler(proc.pid)
     hwm.start()
@@ -414,10 +516,17 @@ def latency(config: Path, dovecot: DovecotServer, smtp: SmtpSink, corpus: Corpus
             time.sleep(0.05)  # let the log tail catch the "reply sent" line
             verdict_at = stamps.verdicts[seen_verdicts] if len(stamps.verdicts) > seen_verdicts else None
             sent_at = stamps.sent[seen_sent] if len(stamps.sent) > seen_sent else None
-            samples.append({"i": i, "kind": kind_of(i), "bytes": len(raw), "append_s": round(appended, 4),
-                            "verdict_logged_s": round(verdict_at - t0, 4) if verdict_at else None,
-                            "reply_logged_s": round(sent_at - t0, 4) if sent_at else None,
-                            "reply_s": round(seconds, 4)})
+            samples.append(
+                {
+                    "i": i,
+                    "kind": kind_of(i),
+                    "bytes": len(raw),
+                    "append_s": round(appended, 4),
+                    "verdict_logged_s": round(verdict_at - t0, 4) if verdict_at else None,
+                    "reply_logged_s": round(sent_at - t0, 4) if sent_at else None,
+                    "reply_s": round(seconds, 4),
+                }
+            )
             if n_done % 10 == 0 or n_done == len(picks):
                 say(f"  latency {n_done}/{len(picks)}: last {seconds:.2f} s ({len(raw) / 1e6:.1f} MB, {kind_of(i)})")
             time.sleep(0.3)  # one by one, as liaisons send: the daemon is back in IDLE before the next
@@ -427,13 +536,18 @@ def latency(config: Path, dovecot: DovecotServer, smtp: SmtpSink, corpus: Corpus
     stamps.done.set()
     values = sorted(s["reply_s"] for s in samples)
     to_verdict = sorted(s["verdict_logged_s"] for s in samples if s["verdict_logged_s"] is not None)
-    return {"samples": len(values), "p50_s": round(_percentile(values, 50), 3),
-            "p95_s": round(_percentile(values, 95), 3), "max_s": round(values[-1], 3),
-            "mean_s": round(statistics.fmean(values), 3) if all(v != float("inf") for v in values) else None,
-            "append_to_verdict_p50_s": round(_percentile(to_verdict, 50), 3),
-            "server_idle_notify": idle_floor(dovecot, corpus),
-            "daemon_exit": proc.returncode, "daemon_peak_rss_mb": hwm.mb,
-            "detail": samples}
+    return {
+        "samples": len(values),
+        "p50_s": round(_percentile(values, 50), 3),
+        "p95_s": round(_percentile(values, 95), 3),
+        "max_s": round(values[-1], 3),
+        "mean_s": round(statistics.fmean(values), 3) if all(v != float("inf") for v in values) else None,
+        "append_to_verdict_p50_s": round(_percentile(to_verdict, 50), 3),
+        "server_idle_notify": idle_floor(dovecot, corpus),
+        "daemon_exit": proc.returncode,
+        "daemon_peak_rss_mb": hwm.mb,
+        "detail": samples,
+    }
 
 
 class LogStamps(threading.Thread):
@@ -508,7 +622,7 @@ AREAS = [  # a stack counts for the first area any of its frames matches: specif
 
 
 def _frame_file(frame: str) -> str:
-    return frame[frame.rfind("(") + 1:] if "(" in frame else frame
+    return frame[frame.rfind("(") + 1 :] if "(" in frame else frame
 
 
 def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
@@ -538,16 +652,24 @@ def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
         area = next((name for name, marks in AREAS if any(m in f for f in files for m in marks)), "other")
         areas[area] += count
     share = lambda c: round(100 * c / total, 1) if total else 0.0  # noqa: E731
-    entry = ("<module> (mailbot/__main__.py)", "main (mailbot/cli.py)", "cmd_poll (mailbot/cli.py)",
-             "poll_once (mailbot/service.py)", "ingest_pass (mailbot/service.py)")
+    entry = (
+        "<module> (mailbot/__main__.py)",
+        "main (mailbot/cli.py)",
+        "cmd_poll (mailbot/cli.py)",
+        "poll_once (mailbot/service.py)",
+        "ingest_pass (mailbot/service.py)",
+    )
     mailbot_frames = [(f, c) for f, c in inclusive.most_common() if "mailbot/" in f and f not in entry]
-    return {"samples": total,
-            "areas_pct": {a: share(c) for a, c in areas.most_common()},
-            "self_pct": [(f, share(c)) for f, c in own.most_common(top)],
-            "mailbot_inclusive_pct": [(f, share(c)) for f, c in mailbot_frames[:top]]}
+    return {
+        "samples": total,
+        "areas_pct": {a: share(c) for a, c in areas.most_common()},
+        "self_pct": [(f, share(c)) for f, c in own.most_common(top)],
+        "mailbot_inclusive_pct": [(f, share(c)) for f, c in mailbot_frames[:top]],
+    }
 
 
 # -- output -------------------------------------------------------------------------------------
+
 
 def _status(ok: bool | None) -> str:
     return "-" if ok is None else ("MET" if ok else "MISSED")
@@ -559,38 +681,82 @@ def table(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     for k, _ in failed:
         del r[k]
     raw = r["raw"]
-    rows = [("measure", "result", "target", "status"),
-            ("corpus", f"{r['corpus']['messages']} msgs, {r['corpus']['bytes'] / 1e6:.0f} MB "
-                       f"(avg {r['corpus']['bytes'] / 1e6 / r['corpus']['messages']:.1f} MB)", "", ""),
-            ("1 raw FETCH BODY.PEEK[] (limit)", f"{raw['msgs_per_s']:.1f} msg/s  {raw['mb_per_s']:.1f} MB/s "
-             f"(client CPU {1000 * raw['client_cpu_s'] / raw['messages']:.0f} ms/msg)", "", "")]
-    for key, label in (("backlog_cold", "2 backlog poll --once, cold DB"), ("backlog_year", "2 backlog poll --once, year DB")):
+    rows = [
+        ("measure", "result", "target", "status"),
+        (
+            "corpus",
+            f"{r['corpus']['messages']} msgs, {r['corpus']['bytes'] / 1e6:.0f} MB "
+            f"(avg {r['corpus']['bytes'] / 1e6 / r['corpus']['messages']:.1f} MB)",
+            "",
+            "",
+        ),
+        (
+            "1 raw FETCH BODY.PEEK[] (limit)",
+            f"{raw['msgs_per_s']:.1f} msg/s  {raw['mb_per_s']:.1f} MB/s "
+            f"(client CPU {1000 * raw['client_cpu_s'] / raw['messages']:.0f} ms/msg)",
+            "",
+            "",
+        ),
+    ]
+    for key, label in (
+        ("backlog_cold", "2 backlog poll --once, cold DB"),
+        ("backlog_year", "2 backlog poll --once, year DB"),
+    ):
         b = r.get(key)
         if not b:
             continue
         ok = b["ratio"] >= TARGETS["backlog_ratio"] and b["exit"] == 0
-        rows.append((label, f"{b['msgs_per_s']:.2f} msg/s  {b['mb_per_s']:.1f} MB/s  = {100 * b['ratio']:.0f}% of raw "
-                            f"(wall {b['wall_s']:.0f} s, CPU {b['cpu_ms_per_msg']:.0f} ms/msg)", ">= 80% of raw",
-                     _status(ok)))
+        rows.append(
+            (
+                label,
+                f"{b['msgs_per_s']:.2f} msg/s  {b['mb_per_s']:.1f} MB/s  = {100 * b['ratio']:.0f}% of raw "
+                f"(wall {b['wall_s']:.0f} s, CPU {b['cpu_ms_per_msg']:.0f} ms/msg)",
+                ">= 80% of raw",
+                _status(ok),
+            )
+        )
     lat = r.get("latency")
     if lat:
-        rows.append((f"3 IDLE latency APPEND->reply (n={lat['samples']})",
-                     f"p50 {lat['p50_s']:.2f} s  p95 {lat['p95_s']:.2f} s  max {lat['max_s']:.2f} s",
-                     "p95 <= 1 s", _status(lat["p95_s"] <= TARGETS["idle_p95_s"])))
+        rows.append(
+            (
+                f"3 IDLE latency APPEND->reply (n={lat['samples']})",
+                f"p50 {lat['p50_s']:.2f} s  p95 {lat['p95_s']:.2f} s  max {lat['max_s']:.2f} s",
+                "p95 <= 1 s",
+                _status(lat["p95_s"] <= TARGETS["idle_p95_s"]),
+            )
+        )
         floor = lat["server_idle_notify"]
-        rows.append(("  (APPEND->verdict logged, p50)", f"{lat['append_to_verdict_p50_s']:.2f} s; Dovecot's own "
-                     f"IDLE notice p50 {floor['p50_s']:.2f} s", "", ""))
+        rows.append(
+            (
+                "  (APPEND->verdict logged, p50)",
+                f"{lat['append_to_verdict_p50_s']:.2f} s; Dovecot's own IDLE notice p50 {floor['p50_s']:.2f} s",
+                "",
+                "",
+            )
+        )
         rows.append(("  (mailbot run peak RSS)", f"{lat['daemon_peak_rss_mb']:.0f} MB", "", ""))
     for key, label in (("backlog_cold", "cold"), ("backlog_year", "year DB")):
         b = r.get(key)
         if b and b.get("peak_rss_mb"):
-            rows.append((f"4 peak RSS backlog ({label})", f"{b['peak_rss_mb']:.0f} MB",
-                         f"<= {TARGETS['backlog_rss_mb']:.0f} MB", _status(b["peak_rss_mb"] <= TARGETS["backlog_rss_mb"])))
+            rows.append(
+                (
+                    f"4 peak RSS backlog ({label})",
+                    f"{b['peak_rss_mb']:.0f} MB",
+                    f"<= {TARGETS['backlog_rss_mb']:.0f} MB",
+                    _status(b["peak_rss_mb"] <= TARGETS["backlog_rss_mb"]),
+                )
+            )
     m = r.get("big30")
     if m:
         limit = TARGETS["big_rss_factor"] * m["message_mb"] + TARGETS["big_rss_base_mb"]
-        rows.append((f"4 peak RSS one {m['message_mb']:.1f} MB message", f"{m['peak_rss_mb']:.0f} MB "
-                     f"({m['wall_s']:.1f} s)", f"<= {limit:.0f} MB", _status(m["peak_rss_mb"] <= limit)))
+        rows.append(
+            (
+                f"4 peak RSS one {m['message_mb']:.1f} MB message",
+                f"{m['peak_rss_mb']:.0f} MB ({m['wall_s']:.1f} s)",
+                f"<= {limit:.0f} MB",
+                _status(m["peak_rss_mb"] <= limit),
+            )
+        )
     e = r.get("empty")
     if e:
         rows.append(("  (poll --once, empty INBOX)", f"{e['peak_rss_mb']:.0f} MB, {e['wall_s']:.1f} s", "", ""))
@@ -600,10 +766,15 @@ def table(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             if db_name in rep:
                 m, y = rep[db_name]["monthly"], rep[db_name]["yearly"]
                 ok = m["build_s"] <= 1.0 if db_name == "sqlite" else None
-                rows.append((f"5 reports, {rep['items']:,} items ({db_name})",
-                             f"monthly {m['build_s']:.2f} s (+render {m['total_s'] - m['build_s']:.2f} s), "
-                             f"yearly {y['build_s']:.2f} s (+render {y['total_s'] - y['build_s']:.2f} s)",
-                             "bulletin <= 1 s" if db_name == "sqlite" else "", _status(ok) if ok is not None else ""))
+                rows.append(
+                    (
+                        f"5 reports, {rep['items']:,} items ({db_name})",
+                        f"monthly {m['build_s']:.2f} s (+render {m['total_s'] - m['build_s']:.2f} s), "
+                        f"yearly {y['build_s']:.2f} s (+render {y['total_s'] - y['build_s']:.2f} s)",
+                        "bulletin <= 1 s" if db_name == "sqlite" else "",
+                        _status(ok) if ok is not None else "",
+                    )
+                )
     rows += [(f"{k}: FAILED", err[:100], "", "FAILED") for k, err in failed]
     return rows
 
@@ -625,8 +796,18 @@ def git_info() -> dict[str, Any]:
 
 # -- main ---------------------------------------------------------------------------------------
 
-def backlog(label: str, work: Path, dovecot: DovecotServer, smtp: SmtpSink, n: int, size: int, raw: dict[str, Any],
-            year_items: int = 0, profile: Path | None = None) -> dict[str, Any]:
+
+def backlog(
+    label: str,
+    work: Path,
+    dovecot: DovecotServer,
+    smtp: SmtpSink,
+    n: int,
+    size: int,
+    raw: dict[str, Any],
+    year_items: int = 0,
+    profile: Path | None = None,
+) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     config = write_config(work, dovecot, smtp)
@@ -648,8 +829,10 @@ def backlog(label: str, work: Path, dovecot: DovecotServer, smtp: SmtpSink, n: i
     result["cpu_ms_per_msg"] = round(1000 * result["cpu_s"] / max(n, 1), 1)
     if seeded:
         result["seeded"] = seeded
-    say(f"  {label}: {result['msgs_per_s']} msg/s, {result['mb_per_s']} MB/s ({100 * result['ratio']:.0f}% of raw), "
-        f"peak RSS {result['peak_rss_mb']} MB, verdicts {result['verdicts']}")
+    say(
+        f"  {label}: {result['msgs_per_s']} msg/s, {result['mb_per_s']} MB/s ({100 * result['ratio']:.0f}% of raw), "
+        f"peak RSS {result['peak_rss_mb']} MB, verdicts {result['verdicts']}"
+    )
     shutil.rmtree(work / "storage", ignore_errors=True)  # gigabytes of raw mail and photos
     return result
 
@@ -674,8 +857,11 @@ def main() -> int:
     ap.add_argument("--latency-samples", type=int, default=50, help="messages appended one by one (default 50)")
     ap.add_argument("--year-items", type=int, default=5000, help="items already in the database (default 5000)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 100 messages, 10 latency samples")
-    ap.add_argument("--profile", action="store_true",
-                    help="also run the cold backlog once more under py-spy (collapsed stacks in bench/results/)")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="also run the cold backlog once more under py-spy (collapsed stacks in bench/results/)",
+    )
     ap.add_argument("--skip", default="", help="comma list of phases to skip: year,latency,big30")
     args = ap.parse_args()
     if args.quick:
@@ -688,11 +874,13 @@ def main() -> int:
 
     git = git_info()
     stamp = datetime.now(UTC).astimezone()
-    result: dict[str, Any] = {"date": stamp.isoformat(timespec="seconds"), "git": git,
-                              "mode": "quick" if args.quick else "full",
-                              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                          "platform": platform.platform()},
-                              "targets": TARGETS}
+    result: dict[str, Any] = {
+        "date": stamp.isoformat(timespec="seconds"),
+        "git": git,
+        "mode": "quick" if args.quick else "full",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "targets": TARGETS,
+    }
     corpus = Corpus(CACHE, senders_from_config())
     corpus.ensure(args.messages, say)
     kinds = collections.Counter(kind_of(i).split(":")[0] for i in range(args.messages))
@@ -709,9 +897,13 @@ def main() -> int:
         say(f"Dovecot on 127.0.0.1:{dovecot.port} ({dovecot.root}), SMTP sink on 127.0.0.1:{smtp.port}")
         say(f"appending {args.messages} messages to {CORPUS_FOLDER}")
         size, big_size = append_corpus(dovecot, corpus, args.messages)
-        result["corpus"] = {"messages": args.messages, "bytes": size, "kinds": dict(kinds),
-                            "expected_verdicts": dict(expected),
-                            "big_messages": sum(1 for i in range(args.messages) if kind_of(i) == "big")}
+        result["corpus"] = {
+            "messages": args.messages,
+            "bytes": size,
+            "kinds": dict(kinds),
+            "expected_verdicts": dict(expected),
+            "big_messages": sum(1 for i in range(args.messages) if kind_of(i) == "big"),
+        }
 
         n = fill_inbox(dovecot, CORPUS_FOLDER)
         passes = []
@@ -724,10 +916,22 @@ def main() -> int:
 
         phase(result, "backlog_cold", backlog, "backlog-cold", work_root / "cold", dovecot, smtp, n, size, raw)
         if "year" not in skip:
-            phase(result, "backlog_year", backlog, "backlog-year", work_root / "year", dovecot, smtp, n, size, raw,
-                  year_items=args.year_items)
+            phase(
+                result,
+                "backlog_year",
+                backlog,
+                "backlog-year",
+                work_root / "year",
+                dovecot,
+                smtp,
+                n,
+                size,
+                raw,
+                year_items=args.year_items,
+            )
 
         if "big30" not in skip:
+
             def memory() -> dict[str, Any]:
                 work = work_root / "big30"
                 work.mkdir()
@@ -744,6 +948,7 @@ def main() -> int:
             phase(result, "big30", memory)
 
         if "latency" not in skip:
+
             def idle_latency() -> dict[str, Any]:
                 work = work_root / "latency"
                 work.mkdir()
@@ -758,6 +963,7 @@ def main() -> int:
             phase(result, "latency", idle_latency)
 
         if "reports" not in skip:
+
             def bulletins() -> dict[str, Any]:
                 import reports
 
@@ -772,11 +978,13 @@ def main() -> int:
                     name = f"mailbot_bench_{os.getpid()}"
                     with create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT").connect() as conn:
                         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+                        conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
                     pg = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
                 items = 20_000 if args.quick else 100_000
-                say(f"reports: monthly bulletin and yearly roll-up over {items} items (SQLite"
-                    + (", PostgreSQL)" if pg else ")"))
+                say(
+                    f"reports: monthly bulletin and yearly roll-up over {items} items (SQLite"
+                    + (", PostgreSQL)" if pg else ")")
+                )
                 try:
                     return reports.run(REPO / "config.toml", work, items, pg)
                 finally:
@@ -789,8 +997,19 @@ def main() -> int:
         if args.profile:
             RESULTS.mkdir(exist_ok=True)
             prof = RESULTS / f"{stamp:%Y-%m-%d}-{git['sha']}{'-quick' if args.quick else ''}-profile.txt"
-            phase(result, "profile_run", backlog, "backlog-profile", work_root / "profile", dovecot, smtp, n, size, raw,
-                  profile=prof)
+            phase(
+                result,
+                "profile_run",
+                backlog,
+                "backlog-profile",
+                work_root / "profile",
+                dovecot,
+                smtp,
+                n,
+                size,
+                raw,
+                profile=prof,
+            )
             if prof.exists():  # collapsed stacks compress ~20x; speedscope and flamegraph.pl read them unzipped
                 packed = prof.with_name(prof.name + ".gz")
                 with open(prof, "rb") as src, gzip.open(packed, "wb") as dst:
@@ -818,8 +1037,10 @@ def main() -> int:
     print(text)
     loads = [result[k]["load_before"] for k in ("backlog_cold", "backlog_year") if "load_before" in result.get(k, {})]
     if max(loads + [result["raw"]["load_before"]]) > 1.0:
-        print(f"\nnote: other work was running (1-min load before the phases: raw {result['raw']['load_before']}, "
-              f"backlogs {loads}); wall-clock figures suffer, CPU ms/msg do not")
+        print(
+            f"\nnote: other work was running (1-min load before the phases: raw {result['raw']['load_before']}, "
+            f"backlogs {loads}); wall-clock figures suffer, CPU ms/msg do not"
+        )
     if git["dirty"]:
         print(f"\n(working tree differs from {git['sha']} in: {', '.join(git['dirty'][:8])})")
     if "profile" in result:

@@ -44,7 +44,7 @@ def build(config: Config) -> App:
     storage_dir.mkdir(parents=True, exist_ok=True)
     url = config.database_url()
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url, schema=config.database.schema)
     sync_units(engine, config.units)
     desk = Desk(config, engine, Storage(storage_dir), Renderer())

@@ -65,8 +65,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
     try:
         report = poll_once(app.source, app.desk, app.transport, analyser)
     except TRANSIENT as exc:
-        log.error("poll stopped: %s: %s; unprocessed mail stays in the mailbox for the next run",
-                  type(exc).__name__, exc)
+        log.error(
+            "poll stopped: %s: %s; unprocessed mail stays in the mailbox for the next run", type(exc).__name__, exc
+        )
         return 1
     finally:
         analyser.close()
@@ -138,7 +139,9 @@ def cmd_units_import(args: argparse.Namespace) -> int:
     for problem in result.problems:
         print(problem.message)
     if result.problems and not args.force:
-        print(f"发现 {len(result.problems)} 处问题，未导入任何内容。请修改表格后重新导入，或加 --force 跳过有问题的行。")
+        print(
+            f"发现 {len(result.problems)} 处问题，未导入任何内容。请修改表格后重新导入，或加 --force 跳过有问题的行。"
+        )
         return 1
     added, retired = sync_units(app.engine, result.units, source="import")
     people = sum(len(u.liaisons) for u in result.units)
@@ -173,8 +176,14 @@ def cmd_items(args: argparse.Namespace) -> int:
     from mailbot.queries import list_items
 
     app = build(load_config(args.config))
-    rows = list_items(app.engine, app.config.timezone, unit=args.unit, status=args.status, search=args.search,
-                      period=parse_period(args.period) if args.period else None)
+    rows = list_items(
+        app.engine,
+        app.config.timezone,
+        unit=args.unit,
+        status=args.status,
+        search=args.search,
+        period=parse_period(args.period) if args.period else None,
+    )
     table = [("编号", "收到时间", "单位", "标题", "状态", "报送分", "采用")]
     table += [(r.number, r.received, r.unit, r.title, r.status, r.points, r.adopted) for r in rows]
     print_table(table, (10, 16, 20, 44, 8, 6, 12))
@@ -197,13 +206,16 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     decision = {"approve": "approved", "return": "returned"}[args.decision]
-    return _office_action(args, lambda s, app: office.review(s, args.item, decision, args.reason or "",
-                                                          _actor(args)))
+    return _office_action(args, lambda s, app: office.review(s, args.item, decision, args.reason or "", _actor(args)))
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
-    return _office_action(args, lambda s, app: office.adopt(s, args.item, args.level, args.publication,
-                                                         args.date or local_today(app), _actor(args)))
+    return _office_action(
+        args,
+        lambda s, app: office.adopt(
+            s, args.item, args.level, args.publication, args.date or local_today(app), _actor(args)
+        ),
+    )
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -211,9 +223,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_deduct(args: argparse.Namespace) -> int:
-    return _office_action(args, lambda s, app: office.deduct(s, args.unit, args.points, args.reason,
-                                                          args.date or local_today(app), _actor(args),
-                                                          args.person or ""))
+    return _office_action(
+        args,
+        lambda s, app: office.deduct(
+            s, args.unit, args.points, args.reason, args.date or local_today(app), _actor(args), args.person or ""
+        ),
+    )
 
 
 def cmd_solicitations(args: argparse.Namespace) -> int:
@@ -238,8 +253,10 @@ def cmd_solicit(args: argparse.Namespace) -> int:
             print(f"未执行：{exc}")
             return 1
         session.commit()
-        print(f"约稿 #{row.id}《{row.topic}》已登记，截止 {row.deadline}，"
-              f"{'、'.join(units) if units else '全部单位'}。报送时请在邮件主题中写“【约稿】{row.topic}”。")
+        print(
+            f"约稿 #{row.id}《{row.topic}》已登记，截止 {row.deadline}，"
+            f"{'、'.join(units) if units else '全部单位'}。报送时请在邮件主题中写“【约稿】{row.topic}”。"
+        )
     return 0
 
 
@@ -250,8 +267,10 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if args.period:
         period = parse_period(args.period)
         if period.kind != digests.PERIOD_KIND[args.kind]:
-            print(f"--period {args.period} is not a {digests.PERIOD_KIND[args.kind]} (e.g. "
-                  f"{digests.last_complete(args.kind, local_today(app)).label})")
+            print(
+                f"--period {args.period} is not a {digests.PERIOD_KIND[args.kind]} (e.g. "
+                f"{digests.last_complete(args.kind, local_today(app)).label})"
+            )
             return 2
     else:
         period = digests.last_complete(args.kind, local_today(app))
@@ -260,8 +279,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
         desks = []
         for path in [args.config or default_path(), *args.together]:
             other = build(load_config(path))
-            desks.append((other.config.office.name,
-                          digests.build_report(other.config, other.engine, args.kind, period)))
+            desks.append(
+                (other.config.office.name, digests.build_report(other.config, other.engine, args.kind, period))
+            )
         report = digests.combine(desks, args.kind, period, app.config.office.name)
         rendered = digests.render_report(app.desk.renderer, app.config, report)
     else:
@@ -316,8 +336,10 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     except CopyError as exc:
         print(f"copy failed: {exc}")
         return 1
-    print(f"copied {sum(counts.values())} rows in {len(counts)} tables to "
-          f"{target.url.render_as_string(hide_password=True)}; point [database] url at it and restart mailbot")
+    print(
+        f"copied {sum(counts.values())} rows in {len(counts)} tables to "
+        f"{target.url.render_as_string(hide_password=True)}; point [database] url at it and restart mailbot"
+    )
     return 0
 
 
@@ -328,19 +350,29 @@ def cmd_purge(args: argparse.Namespace) -> int:
     app = build(load_config(args.config))
     limit = earliest_allowed(local_today(app))
     if args.before > limit and not args.force:
-        print(f"refused: records must be kept at least {KEEP_YEARS} years; the latest date allowed is "
-              f"{limit.isoformat()} (use --force to purge anyway)")
+        print(
+            f"refused: records must be kept at least {KEEP_YEARS} years; the latest date allowed is "
+            f"{limit.isoformat()} (use --force to purge anyway)"
+        )
         return 2
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 500 == 0:
             print(f"  {done}/{total} messages", file=sys.stderr)
 
-    result = purge(app.engine, Storage(app.config.storage_dir()), args.before, app.config.timezone,
-                   dry_run=args.dry_run, progress=progress)
+    result = purge(
+        app.engine,
+        Storage(app.config.storage_dir()),
+        args.before,
+        app.config.timezone,
+        dry_run=args.dry_run,
+        progress=progress,
+    )
     verb = "would delete" if args.dry_run else "deleted"
-    print(f"{verb} the files of {result.messages} message(s) received before {args.before.isoformat()}: "
-          f"{result.files} file(s), {result.bytes / 1048576:.1f} MB; their records are kept")
+    print(
+        f"{verb} the files of {result.messages} message(s) received before {args.before.isoformat()}: "
+        f"{result.files} file(s), {result.bytes / 1048576:.1f} MB; their records are kept"
+    )
     return 0
 
 
@@ -350,8 +382,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"config: FAILED: {exc}")
         return 1
-    print(f"config: ok ({len(config.units)} units, "
-          f"{sum(len(u.liaisons) for u in config.units)} liaisons)")
+    print(f"config: ok ({len(config.units)} units, {sum(len(u.liaisons) for u in config.units)} liaisons)")
     app = build(config)
     failures = 0
     for name, probe in (("mailbox", app.source), ("smtp", app.transport)):
@@ -379,8 +410,10 @@ def _registry_warnings(app: App) -> list[str]:
             warnings.append(f"column {column}: responsible unit(s) {'、'.join(names)} match no [[units]] name or alias")
     today = local_today(app)
     if not calendar.knows(today.replace(month=12, day=31)):
-        warnings.append(f"the holiday calendar does not know {today.year}'s official holidays: weekdays are used; "
-                        "add them under [calendar] holidays / workdays")
+        warnings.append(
+            f"the holiday calendar does not know {today.year}'s official holidays: weekdays are used; "
+            "add them under [calendar] holidays / workdays"
+        )
     return warnings
 
 
@@ -395,10 +428,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.mkdir(parents=True)
     config = replace(
         base,
-        mailbox=MailboxConfig(kind="maildir", path=str(out / "inbox"), processed_folder="processed",
-                              rejected_folder="rejected", held_folder="held"),
-        smtp=SmtpConfig(kind="directory", directory=str(out / "outbox"), from_address=base.smtp.from_address,
-                        from_name=base.smtp.from_name),
+        mailbox=MailboxConfig(
+            kind="maildir",
+            path=str(out / "inbox"),
+            processed_folder="processed",
+            rejected_folder="rejected",
+            held_folder="held",
+        ),
+        smtp=SmtpConfig(
+            kind="directory",
+            directory=str(out / "outbox"),
+            from_address=base.smtp.from_address,
+            from_name=base.smtp.from_name,
+        ),
         database=DatabaseConfig(url=f"sqlite:///{out / 'mailbot.db'}"),
         storage=StorageConfig(dir=str(out / "storage")),
     )
@@ -415,11 +457,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for i, (key, sample) in enumerate(zip(keys, samples, strict=True), 1):
         got = outcomes[key]
         matched += got.verdict == sample.verdict
-        rows.append((str(i), sample.label, sample.verdict, got.verdict, got.item_number or "-",
-                     ",".join(got.reasons) or "-"))
+        rows.append(
+            (str(i), sample.label, sample.verdict, got.verdict, got.item_number or "-", ",".join(got.reasons) or "-")
+        )
     print_table(rows, (3, 34, 10, 10, 10, 60))
-    print(f"\n{len(samples)} messages, {matched} verdicts as expected, {report.sent} emails written to "
-          f"{out / 'outbox'}")
+    print(
+        f"\n{len(samples)} messages, {matched} verdicts as expected, {report.sent} emails written to {out / 'outbox'}"
+    )
     print(f"database: {out / 'mailbot.db'}   raw messages: {out / 'storage'}")
     return 0 if matched == len(samples) else 1
 
@@ -471,8 +515,9 @@ def parser() -> argparse.ArgumentParser:
     solicit.add_argument("--deadline", required=True, type=date.fromisoformat)
     solicit.add_argument("--units", help="comma-separated unit names (default: all units)")
     solicit.set_defaults(func=cmd_solicit)
-    sub.add_parser("solicitations", help="each solicitation: answered in time, late, missing"
-                   ).set_defaults(func=cmd_solicitations)
+    sub.add_parser("solicitations", help="each solicitation: answered in time, late, missing").set_defaults(
+        func=cmd_solicitations
+    )
     grade = sub.add_parser("grade", parents=[by], help="grade a solicited item 0-3")
     grade.add_argument("item")
     grade.add_argument("grade", type=int, choices=(0, 1, 2, 3))
@@ -489,13 +534,19 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("--period", help="2026-W48, 2026-11, 2026-Q4 or 2026 (default: the last complete one)")
     digest.add_argument("--dry-run", action="store_true", help="print the text version; send nothing")
     digest.add_argument("--out", type=Path, help="write .html, .txt, .xlsx and .png here instead of sending")
-    digest.add_argument("--together", type=Path, nargs="+", metavar="CONFIG",
-                        help="other bureaus' config files: one combined report, a line per bureau")
+    digest.add_argument(
+        "--together",
+        type=Path,
+        nargs="+",
+        metavar="CONFIG",
+        help="other bureaus' config files: one combined report, a line per bureau",
+    )
     digest.set_defaults(func=cmd_digest)
     dbp = sub.add_parser("db", help="database maintenance")
     db_sub = dbp.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("upgrade", help="migrate the schema to this version (also done at start-up)"
-                      ).set_defaults(func=cmd_db_upgrade)
+    db_sub.add_parser("upgrade", help="migrate the schema to this version (also done at start-up)").set_defaults(
+        func=cmd_db_upgrade
+    )
     copy = db_sub.add_parser("copy", help="copy every record into another (empty) database, e.g. PostgreSQL")
     copy.add_argument("--to", required=True, help="target URL, e.g. postgresql+psycopg://mailbot@host/mailbot")
     copy.set_defaults(func=cmd_db_copy)
@@ -513,8 +564,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("imapclient", "sqlalchemy", "py7zr"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

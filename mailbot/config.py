@@ -184,7 +184,7 @@ class Config:
         url = self.database.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
-            return prefix + str(self.resolve(url[len(prefix):]))
+            return prefix + str(self.resolve(url[len(prefix) :]))
         return url
 
 
@@ -246,13 +246,25 @@ def _units(raw: Any) -> tuple[Unit, ...]:
             if email in seen_emails and seen_emails[email] != name:
                 raise ConfigError(f"{email} is a liaison of both {seen_emails[email]!r} and {name!r}")
             seen_emails[email] = name
-            liaisons.append(Liaison(name=str(person.get("name", "")).strip(), email=email,
-                                    phone=str(person.get("phone", "")), wechat=str(person.get("wechat", ""))))
+            liaisons.append(
+                Liaison(
+                    name=str(person.get("name", "")).strip(),
+                    email=email,
+                    phone=str(person.get("phone", "")),
+                    wechat=str(person.get("wechat", "")),
+                )
+            )
         aliases = entry.get("aliases", [])
         if not isinstance(aliases, list):
             raise ConfigError(f"unit {name!r}: aliases must be a list of strings")
-        units.append(Unit(name=name, kind=str(entry.get("kind", "科室")), liaisons=tuple(liaisons),
-                          aliases=tuple(str(a) for a in aliases)))
+        units.append(
+            Unit(
+                name=name,
+                kind=str(entry.get("kind", "科室")),
+                liaisons=tuple(liaisons),
+                aliases=tuple(str(a) for a in aliases),
+            )
+        )
     return tuple(units)
 
 
@@ -300,8 +312,13 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> Config:
         columns = parse_columns(data.get("columns", []))
     except ValueError as exc:
         raise ConfigError(f"[[columns]] {exc}") from None
-    config = Config(**parts, units=_units(data.get("units", [])), columns=columns,
-                    timezone=str(data.get("timezone", "Asia/Shanghai")), base_dir=base_dir)
+    config = Config(
+        **parts,
+        units=_units(data.get("units", [])),
+        columns=columns,
+        timezone=str(data.get("timezone", "Asia/Shanghai")),
+        base_dir=base_dir,
+    )
     validate(config)
     return config
 
@@ -309,17 +326,17 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> Config:
 def validate(config: Config) -> None:
     mb, smtp = config.mailbox, config.smtp
     if mb.kind not in ("imap", "maildir"):
-        raise ConfigError(f"[mailbox] kind must be \"imap\" or \"maildir\", not {mb.kind!r}")
+        raise ConfigError(f'[mailbox] kind must be "imap" or "maildir", not {mb.kind!r}')
     if mb.kind == "imap" and (not mb.host or not mb.username):
-        raise ConfigError("[mailbox] host and username are required for kind = \"imap\"")
+        raise ConfigError('[mailbox] host and username are required for kind = "imap"')
     if mb.kind == "maildir" and not mb.path:
-        raise ConfigError("[mailbox] path is required for kind = \"maildir\"")
+        raise ConfigError('[mailbox] path is required for kind = "maildir"')
     if smtp.kind not in ("smtp", "directory"):
-        raise ConfigError(f"[smtp] kind must be \"smtp\" or \"directory\", not {smtp.kind!r}")
+        raise ConfigError(f'[smtp] kind must be "smtp" or "directory", not {smtp.kind!r}')
     if smtp.kind == "smtp" and not smtp.host:
-        raise ConfigError("[smtp] host is required for kind = \"smtp\"")
+        raise ConfigError('[smtp] host is required for kind = "smtp"')
     if smtp.kind == "directory" and not smtp.directory:
-        raise ConfigError("[smtp] directory is required for kind = \"directory\"")
+        raise ConfigError('[smtp] directory is required for kind = "directory"')
     for section, security in (("mailbox", mb.security), ("smtp", smtp.security)):
         if security not in SECURITY:
             raise ConfigError(f"[{section}] security must be one of {', '.join(SECURITY)}, not {security!r}")
@@ -337,12 +354,15 @@ def validate(config: Config) -> None:
     for week in config.quotas.relaxed_weeks:
         if not re.fullmatch(r"\d{4}-W\d{2}", week):
             raise ConfigError(f"[quotas] relaxed_weeks: {week!r} is not an ISO week like 2026-W41")
-    if config.database.schema and (config.database.url.startswith("sqlite")
-                                   or not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", config.database.schema)):
+    if config.database.schema and (
+        config.database.url.startswith("sqlite") or not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", config.database.schema)
+    ):
         raise ConfigError("[database] schema needs a PostgreSQL url and a lower-case name like panjin_city")
     if config.security.require_authentication and not config.security.trusted_authserv_ids:
-        raise ConfigError("[security] require_authentication needs trusted_authserv_ids (your mail server's name "
-                          "in its Authentication-Results headers, e.g. mx.163.com)")
+        raise ConfigError(
+            "[security] require_authentication needs trusted_authserv_ids (your mail server's name "
+            "in its Authentication-Results headers, e.g. mx.163.com)"
+        )
     url = config.database.url
     if not (url.startswith("sqlite:") or url.startswith("postgresql")):
         raise ConfigError("[database] url must be a sqlite:/// or postgresql+psycopg:// URL")

@@ -79,8 +79,9 @@ class Daemon:
             while not self.stop.is_set():
                 if not self.leadership.try_acquire():
                     if not standby_logged:
-                        log.info("standby: another mailbot serves mailbox %s; taking over if it stops",
-                                 self.app.source.key)
+                        log.info(
+                            "standby: another mailbot serves mailbox %s; taking over if it stops", self.app.source.key
+                        )
                         standby_logged = True
                     self.stop.wait(min(poll, STANDBY_SECONDS))
                     continue

@@ -85,28 +85,55 @@ def load_ledger(s: Session, config: Config, start: date, end: date, today: date)
     in_window = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
     adopted_ids = [a.item_id for a in adoptions]
     wanted = in_window | col(Item.id).in_(adopted_ids) if adopted_ids else in_window
-    rows = s.exec(select(Item.id, Item.unit_id, Item.kind, Item.received_at, Item.status, Item.column_name,
-                         Item.solicitation_id, Item.grade).where(wanted)).all()
+    rows = s.exec(
+        select(
+            Item.id,
+            Item.unit_id,
+            Item.kind,
+            Item.received_at,
+            Item.status,
+            Item.column_name,
+            Item.solicitation_id,
+            Item.grade,
+        ).where(wanted)
+    ).all()
     drafters: dict[int, list[tuple[str, int]]] = {}
-    for item_id, name, unit_id in s.exec(select(Author.item_id, Author.name, Author.unit_id)
-                                         .join(Item, col(Item.id) == col(Author.item_id)).where(wanted)
-                                         .order_by(col(Author.id))):
+    for item_id, name, unit_id in s.exec(
+        select(Author.item_id, Author.name, Author.unit_id)
+        .join(Item, col(Item.id) == col(Author.item_id))
+        .where(wanted)
+        .order_by(col(Author.id))
+    ):
         drafters.setdefault(item_id, []).append((name, unit_id))
     column_points = {c.name: c.points for c in config.columns}
     offset = ZoneInfo(tz)
-    scored = [scoring.ScoredItem(i, unit_id, kind, _local_date(received, offset), tuple(drafters.get(i, ())),
-                                 status, column or "", column_points.get(column or "", 0.0))
-              for i, unit_id, kind, received, status, column, _sol, _grade in rows]
+    scored = [
+        scoring.ScoredItem(
+            i,
+            unit_id,
+            kind,
+            _local_date(received, offset),
+            tuple(drafters.get(i, ())),
+            status,
+            column or "",
+            column_points.get(column or "", 0.0),
+        )
+        for i, unit_id, kind, received, status, column, _sol, _grade in rows
+    ]
     duties = Duties(s, config, work_calendar(config))
     deadlines = {sol.id: sol.deadline for sol in s.exec(select(db.Solicitation))}
-    grades = [scoring.SolicitationGrade(i, grade, deadlines[sol]) for i, _u, _k, _r, _s, _c, sol, grade in rows
-              if sol is not None and grade is not None]
+    grades = [
+        scoring.SolicitationGrade(i, grade, deadlines[sol])
+        for i, _u, _k, _r, _s, _c, sol, grade in rows
+        if sol is not None and grade is not None
+    ]
     return scoring.ledger(
         scored,
         [scoring.Adoption(a.item_id, a.level, a.on) for a in adoptions],
         grades,
         [scoring.Deduction(d.unit_id, d.points, d.on, d.reason, d.person or None) for d in deductions]
-        + duties.missed_cycles(start, end, today) + duties.missing_pieces(start, end, today),
+        + duties.missed_cycles(start, end, today)
+        + duties.missing_pieces(start, end, today),
         config.scoring,
     )
 
@@ -118,7 +145,7 @@ def _due(config: Config, calendar: WorkCalendar, unit_kind: str, period: Period)
     months, day = 0, period.start
     while day <= period.end:
         months += monthly_due(policy, unit_kind, month_of(day), calendar)
-        day = (month_of(day).end + timedelta(days=1))
+        day = month_of(day).end + timedelta(days=1)
     return months
 
 
@@ -133,22 +160,34 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         names = {u.id: u.name for u in units}
         in_period = (col(Message.received_at) >= lo) & (col(Message.received_at) < hi)
         verdicts = Counter[tuple[int, str]]()
-        for unit_id, verdict, n in s.exec(select(Message.unit_id, Message.verdict, func.count())
-                                          .where(in_period, col(Message.unit_id).is_not(None))
-                                          .group_by(col(Message.unit_id), col(Message.verdict))):
+        for unit_id, verdict, n in s.exec(
+            select(Message.unit_id, Message.verdict, func.count())
+            .where(in_period, col(Message.unit_id).is_not(None))
+            .group_by(col(Message.unit_id), col(Message.verdict))
+        ):
             verdicts[(unit_id, verdict)] = n
-        accepted = dict(s.exec(select(Item.unit_id, func.count()).where(
-            col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != "returned")
-            .group_by(col(Item.unit_id))).all())
+        accepted = dict(
+            s.exec(
+                select(Item.unit_id, func.count())
+                .where(col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != "returned")
+                .group_by(col(Item.unit_id))
+            ).all()
+        )
         ytd_lo, _ = period_bounds(ytd, config.timezone)
-        ytd_accepted = dict(s.exec(select(Item.unit_id, func.count()).where(
-            col(Item.received_at) >= ytd_lo, col(Item.received_at) < hi, Item.status != "returned")
-            .group_by(col(Item.unit_id))).all())
+        ytd_accepted = dict(
+            s.exec(
+                select(Item.unit_id, func.count())
+                .where(col(Item.received_at) >= ytd_lo, col(Item.received_at) < hi, Item.status != "returned")
+                .group_by(col(Item.unit_id))
+            ).all()
+        )
         adopted = Counter[tuple[int, str]]()
-        for unit_id, level, n in s.exec(select(Item.unit_id, db.Adoption.level, func.count())
-                                         .join(Item, col(Item.id) == col(db.Adoption.item_id))
-                                         .where(db.Adoption.on >= period.start, db.Adoption.on <= period.end)
-                                         .group_by(col(Item.unit_id), col(db.Adoption.level))):
+        for unit_id, level, n in s.exec(
+            select(Item.unit_id, db.Adoption.level, func.count())
+            .join(Item, col(Item.id) == col(db.Adoption.item_id))
+            .where(db.Adoption.on >= period.start, db.Adoption.on <= period.end)
+            .group_by(col(Item.unit_id), col(db.Adoption.level))
+        ):
             adopted[(unit_id, level)] = n
         entries = load_ledger(s, config, ytd.start, period.end, today)
         points = scoring.totals(entries, period, "unit")
@@ -168,47 +207,109 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             due = _due(config, calendar, u.kind, period)
             got = accepted.get(u.id, 0)
             received = sum(verdicts[(u.id, v)] for v in ("receipt", "rejection", "duplicate"))
-            lines.append(UnitLine(u.name, u.kind, received, got, verdicts[(u.id, "rejection")],
-                                  adopted[(u.id, "city")], adopted[(u.id, "province")], adopted[(u.id, "national")],
-                                  points.get(u.id, 0.0), r, due, got >= due, ytd_points.get(u.id, 0.0),
-                                  ytd_accepted.get(u.id, 0), round(column_points[u.id], 4),
-                                  round(deducted[u.id], 4)))
+            lines.append(
+                UnitLine(
+                    u.name,
+                    u.kind,
+                    received,
+                    got,
+                    verdicts[(u.id, "rejection")],
+                    adopted[(u.id, "city")],
+                    adopted[(u.id, "province")],
+                    adopted[(u.id, "national")],
+                    points.get(u.id, 0.0),
+                    r,
+                    due,
+                    got >= due,
+                    ytd_points.get(u.id, 0.0),
+                    ytd_accepted.get(u.id, 0),
+                    round(column_points[u.id], 4),
+                    round(deducted[u.id], 4),
+                )
+            )
         person_points = scoring.totals(entries, period, "person")
         person_ytd = scoring.totals(entries, ytd, "person")
-        person_items = Counter((a.name, a.unit_id) for a in s.exec(
-            select(Author).join(Item, col(Item.id) == col(Author.item_id))
-            .where(col(Item.received_at) >= lo, col(Item.received_at) < hi)))
-        people = sorted((PersonLine(name, names.get(uid, "?"), person_items[(name, uid)], pts,
-                                    person_ytd.get((name, uid), 0.0))
-                         for (name, uid), pts in person_points.items()), key=lambda p: (-p.points, p.unit, p.name))
+        person_items = Counter(
+            (a.name, a.unit_id)
+            for a in s.exec(
+                select(Author)
+                .join(Item, col(Item.id) == col(Author.item_id))
+                .where(col(Item.received_at) >= lo, col(Item.received_at) < hi)
+            )
+        )
+        people = sorted(
+            (
+                PersonLine(name, names.get(uid, "?"), person_items[(name, uid)], pts, person_ytd.get((name, uid), 0.0))
+                for (name, uid), pts in person_points.items()
+            ),
+            key=lambda p: (-p.points, p.unit, p.name),
+        )
         items: list[ItemLine] = []
         if kind == "weekly":
-            for item in s.exec(select(Item).where(col(Item.received_at) >= lo, col(Item.received_at) < hi)
-                               .order_by(col(Item.seq))):
+            for item in s.exec(
+                select(Item).where(col(Item.received_at) >= lo, col(Item.received_at) < hi).order_by(col(Item.seq))
+            ):
                 who = "、".join(a.name for a in s.exec(select(Author).where(Author.item_id == item.id)))
-                items.append(ItemLine(item.number, item.title, names.get(item.unit_id, "?"), who,
-                                      _local(item.received_at, tz), item.points, STATUS.get(item.status, item.status)))
-        messages = s.exec(select(Message).where(in_period, col(Message.verdict).in_(("rejection", "held")))
-                          .order_by(col(Message.id))).all()
-        rejections = tuple(RejectionLine(names.get(m.unit_id or 0, "-"), m.sender, m.subject,
-                                         _local(m.received_at, tz), tuple(m.problems.splitlines()))
-                           for m in messages if m.verdict == "rejection")
-        held = tuple(HeldLine(m.sender, m.subject, _local(m.received_at, tz), HELD_WHY.get(m.reasons, m.reasons))
-                     for m in messages if m.verdict == "held")
+                items.append(
+                    ItemLine(
+                        item.number,
+                        item.title,
+                        names.get(item.unit_id, "?"),
+                        who,
+                        _local(item.received_at, tz),
+                        item.points,
+                        STATUS.get(item.status, item.status),
+                    )
+                )
+        messages = s.exec(
+            select(Message).where(in_period, col(Message.verdict).in_(("rejection", "held"))).order_by(col(Message.id))
+        ).all()
+        rejections = tuple(
+            RejectionLine(
+                names.get(m.unit_id or 0, "-"),
+                m.sender,
+                m.subject,
+                _local(m.received_at, tz),
+                tuple(m.problems.splitlines()),
+            )
+            for m in messages
+            if m.verdict == "rejection"
+        )
+        held = tuple(
+            HeldLine(m.sender, m.subject, _local(m.received_at, tz), HELD_WHY.get(m.reasons, m.reasons))
+            for m in messages
+            if m.verdict == "held"
+        )
         received_total = sum(n for (_, v), n in verdicts.items() if v in ("receipt", "rejection", "duplicate"))
-        published = s.exec(select(func.count()).select_from(Item).where(
-            col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status == "approved")).one()
+        published = s.exec(
+            select(func.count())
+            .select_from(Item)
+            .where(col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status == "approved")
+        ).one()
     days = (period.end - period.start).days + 1
     accepted_total = sum(accepted.values())
     return Report(
-        kind=kind, period_label=period.label, title=title_for(kind, period.label),
-        range_text=range_text(period.start, period.end), office_name=config.office.name,
-        units=tuple(lines), people=tuple(people), items=tuple(items), rejections=rejections, held=held,
+        kind=kind,
+        period_label=period.label,
+        title=title_for(kind, period.label),
+        range_text=range_text(period.start, period.end),
+        office_name=config.office.name,
+        units=tuple(lines),
+        people=tuple(people),
+        items=tuple(items),
+        rejections=rejections,
+        held=held,
         silent_units=tuple(line.unit for line in lines if line.received == 0),
         missed_quota=tuple(line.unit for line in lines if not line.quota_met),
         top_units=top_units(lines),
-        totals=Totals(received_total, accepted_total, sum(line.rejected for line in lines),
-                      sum(adopted.values()), published, round(accepted_total / days, 2)),
+        totals=Totals(
+            received_total,
+            accepted_total,
+            sum(line.rejected for line in lines),
+            sum(adopted.values()),
+            published,
+            round(accepted_total / days, 2),
+        ),
         columns=column_lines,
     )
 
@@ -223,10 +324,19 @@ def _column_lines(s: Session, config: Config, period: Period, today: date) -> tu
         last = duties.last_update(column, min(period.end, today))
         received = sum(n for (_u, label), n in duties.received_in(column, period.start, period.end).items())
         status = "即时更新" if column.cycle == "on_change" else ("逾期" if closed else "正常")
-        lines.append(ColumnLine(column.name, CHANNEL_NAMES[column.channel], CYCLE_NAMES[column.cycle],
-                                "、".join(column.units) or "—", f"{last.month}月{last.day}日" if last else "—",
-                                received, sum(st.missing for st in closed),
-                                tuple(dict.fromkeys(st.unit for st in closed)), status))
+        lines.append(
+            ColumnLine(
+                column.name,
+                CHANNEL_NAMES[column.channel],
+                CYCLE_NAMES[column.cycle],
+                "、".join(column.units) or "—",
+                f"{last.month}月{last.day}日" if last else "—",
+                received,
+                sum(st.missing for st in closed),
+                tuple(dict.fromkeys(st.unit for st in closed)),
+                status,
+            )
+        )
     return tuple(lines)
 
 
@@ -251,15 +361,19 @@ def render(config: Config, engine: Engine, renderer: Renderer, kind: str, period
 def render_report(renderer: Renderer, config: Config, report: Report) -> Rendered:
     template = "digest/weekly" if report.kind == "weekly" else "digest/bulletin"
     text, html = renderer.pair(template, {"report": report, "chart_cid": "chart"})
-    return Rendered(report, f"【{config.office.name}】{report.title}", text, html, build_xlsx(report),
-                    bar_chart(report))
+    return Rendered(
+        report, f"【{config.office.name}】{report.title}", text, html, build_xlsx(report), bar_chart(report)
+    )
 
 
 def write_files(rendered: Rendered, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    files = {f"{rendered.stem}.txt": rendered.text.encode("utf-8"),
-             f"{rendered.stem}.html": rendered.html.replace("cid:chart", f"{rendered.stem}.png").encode("utf-8"),
-             f"{rendered.stem}.xlsx": rendered.xlsx, f"{rendered.stem}.png": rendered.chart}
+    files = {
+        f"{rendered.stem}.txt": rendered.text.encode("utf-8"),
+        f"{rendered.stem}.html": rendered.html.replace("cid:chart", f"{rendered.stem}.png").encode("utf-8"),
+        f"{rendered.stem}.xlsx": rendered.xlsx,
+        f"{rendered.stem}.png": rendered.chart,
+    }
     for name, data in files.items():
         (out / name).write_bytes(data)
     return [out / name for name in files]
@@ -272,18 +386,33 @@ def enqueue(config: Config, engine: Engine, rendered: Rendered, *, again: bool =
         log.warning("no [office] recipients configured: %s not sent", rendered.report.title)
         return None
     msgid = new_message_id(smtp.from_address)
-    msg = compose(Envelope(smtp.from_address, smtp.from_name, office.recipients, rendered.subject,
-                           auto_submitted="auto-generated"), rendered.text, rendered.html, msgid, datetime.now(UTC),
-                  inline=(("chart", rendered.chart, "image/png"),),
-                  attachments=((f"{rendered.report.title}.xlsx", rendered.xlsx, XLSX),))
+    msg = compose(
+        Envelope(
+            smtp.from_address, smtp.from_name, office.recipients, rendered.subject, auto_submitted="auto-generated"
+        ),
+        rendered.text,
+        rendered.html,
+        msgid,
+        datetime.now(UTC),
+        inline=(("chart", rendered.chart, "image/png"),),
+        attachments=((f"{rendered.report.title}.xlsx", rendered.xlsx, XLSX),),
+    )
     with Session(engine) as s:
-        row = Outbox(kind=f"digest_{rendered.report.kind}", sender=smtp.from_address,
-                     recipients=",".join(office.recipients), subject=rendered.subject, message_id=msgid,
-                     raw=msg.as_bytes())
+        row = Outbox(
+            kind=f"digest_{rendered.report.kind}",
+            sender=smtp.from_address,
+            recipients=",".join(office.recipients),
+            subject=rendered.subject,
+            message_id=msgid,
+            raw=msg.as_bytes(),
+        )
         s.add(row)
         s.flush()
-        sent_before = s.exec(select(DigestRun).where(DigestRun.kind == rendered.report.kind,
-                                                     DigestRun.period == rendered.report.period_label)).first()
+        sent_before = s.exec(
+            select(DigestRun).where(
+                DigestRun.kind == rendered.report.kind, DigestRun.period == rendered.report.period_label
+            )
+        ).first()
         if sent_before is not None and not again:
             s.rollback()
             return None
@@ -331,29 +460,57 @@ def combine(desks: list[tuple[str, Report]], kind: str, period: Period, office_n
     shortfalls under "bureau·unit". For a province office collecting its cities' desks."""
     lines = []
     for desk, r in desks:
-        lines.append(UnitLine(
-            desk, "desk", sum(u.received for u in r.units), sum(u.accepted for u in r.units),
-            sum(u.rejected for u in r.units), sum(u.adopted_city for u in r.units),
-            sum(u.adopted_province for u in r.units), sum(u.adopted_national for u in r.units),
-            round(sum(u.points for u in r.units), 4), 0, sum(u.quota_due for u in r.units),
-            all(u.quota_met for u in r.units), round(sum(u.ytd_points for u in r.units), 4),
-            sum(u.ytd_accepted for u in r.units), round(sum(u.column_points for u in r.units), 4),
-            round(sum(u.deductions for u in r.units), 4)))
+        lines.append(
+            UnitLine(
+                desk,
+                "desk",
+                sum(u.received for u in r.units),
+                sum(u.accepted for u in r.units),
+                sum(u.rejected for u in r.units),
+                sum(u.adopted_city for u in r.units),
+                sum(u.adopted_province for u in r.units),
+                sum(u.adopted_national for u in r.units),
+                round(sum(u.points for u in r.units), 4),
+                0,
+                sum(u.quota_due for u in r.units),
+                all(u.quota_met for u in r.units),
+                round(sum(u.ytd_points for u in r.units), 4),
+                sum(u.ytd_accepted for u in r.units),
+                round(sum(u.column_points for u in r.units), 4),
+                round(sum(u.deductions for u in r.units), 4),
+            )
+        )
     lines.sort(key=lambda line: -line.points)
-    ranked = tuple(replace(line, rank=rank)
-                   for line, rank in zip(lines, competition_ranks([x.points for x in lines]), strict=True))
-    people = sorted((replace(p, unit=f"{desk}·{p.unit}") for desk, r in desks for p in r.people),
-                    key=lambda p: (-p.points, p.unit, p.name))
+    ranked = tuple(
+        replace(line, rank=rank) for line, rank in zip(lines, competition_ranks([x.points for x in lines]), strict=True)
+    )
+    people = sorted(
+        (replace(p, unit=f"{desk}·{p.unit}") for desk, r in desks for p in r.people),
+        key=lambda p: (-p.points, p.unit, p.name),
+    )
     totals = [r.totals for _d, r in desks]
     days = (period.end - period.start).days + 1
     accepted = sum(t.accepted for t in totals)
     return Report(
-        kind=kind, period_label=period.label, title=title_for(kind, period.label) + "（汇总）",
-        range_text=range_text(period.start, period.end), office_name=office_name, units=ranked,
-        people=tuple(people), items=(), rejections=(), held=(),
+        kind=kind,
+        period_label=period.label,
+        title=title_for(kind, period.label) + "（汇总）",
+        range_text=range_text(period.start, period.end),
+        office_name=office_name,
+        units=ranked,
+        people=tuple(people),
+        items=(),
+        rejections=(),
+        held=(),
         silent_units=tuple(f"{d}·{u}" for d, r in desks for u in r.silent_units),
         missed_quota=tuple(f"{d}·{u}" for d, r in desks for u in r.missed_quota),
         top_units=top_units(ranked),
-        totals=Totals(sum(t.received for t in totals), accepted, sum(t.rejected for t in totals),
-                      sum(t.adopted for t in totals), sum(t.published for t in totals), round(accepted / days, 2)),
+        totals=Totals(
+            sum(t.received for t in totals),
+            accepted,
+            sum(t.rejected for t in totals),
+            sum(t.adopted for t in totals),
+            sum(t.published for t in totals),
+            round(accepted / days, 2),
+        ),
     )

@@ -30,8 +30,16 @@ from mailbot.domain.columns import (
 )
 from mailbot.domain.units import resolve_units
 
-CYCLE_NAMES = {"daily": "每天", "weekly": "每周", "fortnightly": "每两周", "monthly": "每月", "quarterly": "每季度",
-               "half_yearly": "每半年", "yearly": "每年", "on_change": "即时更新"}
+CYCLE_NAMES = {
+    "daily": "每天",
+    "weekly": "每周",
+    "fortnightly": "每两周",
+    "monthly": "每月",
+    "quarterly": "每季度",
+    "half_yearly": "每半年",
+    "yearly": "每年",
+    "on_change": "即时更新",
+}
 CHANNEL_NAMES = {"website": "网站", "wechat": "微信公众号"}
 
 
@@ -63,8 +71,13 @@ class Duties:
         counts: Counter[tuple[str, str]] = Counter()
         names = {v: k for k, v in self.ids.items()}
         for unit_id, received_at in self.s.exec(
-                select(Item.unit_id, Item.received_at).where(Item.column_name == column.name, Item.status != "returned",
-                                                             col(Item.received_at) >= lo, col(Item.received_at) < hi)):
+            select(Item.unit_id, Item.received_at).where(
+                Item.column_name == column.name,
+                Item.status != "returned",
+                col(Item.received_at) >= lo,
+                col(Item.received_at) < hi,
+            )
+        ):
             cycle = cycle_of(column, utc_to_local_date(received_at, tz))
             if cycle is not None:
                 counts[(names.get(unit_id, "?"), cycle.label)] += 1
@@ -86,8 +99,9 @@ class Duties:
             statuses = [st for st in self.statuses(column, start, end, today) if st.cycle.start >= self.since]
             ends = {s.cycle.label: s.cycle.end for s in statuses}
             for unit, label, points in deductions(statuses, column):
-                out.append(scoring.Deduction(self.ids[unit], -points, ends[label],
-                                             f"栏目《{column.name}》{label} 缺报"))
+                out.append(
+                    scoring.Deduction(self.ids[unit], -points, ends[label], f"栏目《{column.name}》{label} 缺报")
+                )
         return out
 
     def missing_pieces(self, start: date, end: date, today: date) -> list[scoring.Deduction]:
@@ -101,9 +115,14 @@ class Duties:
             hi = local_day_bounds(year_end, self.config.timezone)[1]
             names = {v: k for k, v in self.ids.items()}
             received: Counter[tuple[str, str, int]] = Counter()
-            for unit_id, kind in self.s.exec(select(Item.unit_id, Item.kind).where(
-                    col(Item.kind).in_(("research", "experience")), Item.status != "returned",
-                    col(Item.received_at) >= lo, col(Item.received_at) < hi)):
+            for unit_id, kind in self.s.exec(
+                select(Item.unit_id, Item.kind).where(
+                    col(Item.kind).in_(("research", "experience")),
+                    Item.status != "returned",
+                    col(Item.received_at) >= lo,
+                    col(Item.received_at) < hi,
+                )
+            ):
                 received[(names.get(unit_id, "?"), kind, year)] += 1
             pieces = annual_pieces(self.names, received, year, today)
             for unit, kind, points in annual_deductions(pieces, 1.0, year_closed=True):
@@ -127,6 +146,10 @@ class Duties:
 
     def last_update(self, column: Column, before: date) -> date | None:
         hi = local_day_bounds(before, self.config.timezone)[1]
-        latest = self.s.exec(select(Item.received_at).where(Item.column_name == column.name, col(Item.received_at) < hi)
-                             .order_by(col(Item.received_at).desc()).limit(1)).first()
+        latest = self.s.exec(
+            select(Item.received_at)
+            .where(Item.column_name == column.name, col(Item.received_at) < hi)
+            .order_by(col(Item.received_at).desc())
+            .limit(1)
+        ).first()
         return utc_to_local_date(latest, self.config.timezone) if latest else None

@@ -53,8 +53,9 @@ def review(s: Session, number: str | None, decision: str, reason: str, by: str) 
     s.flush()
     if decision == "approved":
         return Done(f"信息 {item.number}《{item.title}》终审通过。", item.id)
-    return Done(f"信息 {item.number}《{item.title}》已退回，原因：{reason.strip()}。本稿不再计分。", item.id,
-                "returned")
+    return Done(
+        f"信息 {item.number}《{item.title}》已退回，原因：{reason.strip()}。本稿不再计分。", item.id, "returned"
+    )
 
 
 def adopt(s: Session, number: str | None, level: str, publication: str, on: date, by: str) -> Done:

@@ -34,8 +34,15 @@ def _local(moment: object, tz: str) -> str:
     return f"{local:%Y-%m-%d %H:%M}"
 
 
-def list_items(engine: Engine, tz: str, *, unit: str | None = None, period: Period | None = None,
-               status: str | None = None, search: str | None = None) -> list[ItemRow]:
+def list_items(
+    engine: Engine,
+    tz: str,
+    *,
+    unit: str | None = None,
+    period: Period | None = None,
+    status: str | None = None,
+    search: str | None = None,
+) -> list[ItemRow]:
     with Session(engine) as s:
         query = select(Item, Unit).join(Unit, col(Item.unit_id) == col(Unit.id)).order_by(col(Item.year), col(Item.seq))
         if unit:
@@ -50,10 +57,18 @@ def list_items(engine: Engine, tz: str, *, unit: str | None = None, period: Peri
         adoptions: dict[int, list[str]] = {}
         for a in s.exec(select(Adoption)):
             adoptions.setdefault(a.item_id, []).append(LEVEL_NAMES[a.level])
-        return [ItemRow(item.number, _local(item.received_at, tz), u.name, item.title,
-                        STATUS_NAMES.get(item.status, item.status), f"{item.points:g}",
-                        "、".join(adoptions.get(item.id or 0, [])))
-                for item, u in s.exec(query)]
+        return [
+            ItemRow(
+                item.number,
+                _local(item.received_at, tz),
+                u.name,
+                item.title,
+                STATUS_NAMES.get(item.status, item.status),
+                f"{item.points:g}",
+                "、".join(adoptions.get(item.id or 0, [])),
+            )
+            for item, u in s.exec(query)
+        ]
 
 
 def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
@@ -65,16 +80,25 @@ def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
         unit = s.get(Unit, item.unit_id)
         liaison = s.get(Liaison, item.liaison_id) if item.liaison_id else None
         message = s.exec(select(Message).where(Message.item_id == item.id).order_by(col(Message.id))).first()
-        lines = [("信息编号", item.number), ("标题", item.title), ("报送单位", unit.name if unit else "?"),
-                 ("报送人", f"{liaison.name} <{liaison.email}>" if liaison else "-"),
-                 ("收到时间", _local(item.received_at, tz)), ("类别", item.kind),
-                 ("状态", STATUS_NAMES.get(item.status, item.status)), ("报送分", f"{item.points:g}"),
-                 ("正文字数", str(item.body_chars)), ("照片", f"{item.photo_count} 张"),
-                 ("初审人", item.first_reviewer), ("复审人", item.second_reviewer)]
+        lines = [
+            ("信息编号", item.number),
+            ("标题", item.title),
+            ("报送单位", unit.name if unit else "?"),
+            ("报送人", f"{liaison.name} <{liaison.email}>" if liaison else "-"),
+            ("收到时间", _local(item.received_at, tz)),
+            ("类别", item.kind),
+            ("状态", STATUS_NAMES.get(item.status, item.status)),
+            ("报送分", f"{item.points:g}"),
+            ("正文字数", str(item.body_chars)),
+            ("照片", f"{item.photo_count} 张"),
+            ("初审人", item.first_reviewer),
+            ("复审人", item.second_reviewer),
+        ]
         for a in s.exec(select(Author).where(Author.item_id == item.id)):
             written = s.get(Unit, a.unit_id)
-            lines.append(("撰稿人", f"{a.name}（{a.unit_text or '-'}，计入{written.name if written else '?'}，"
-                                  f"{a.share:g} 分）"))
+            lines.append(
+                ("撰稿人", f"{a.name}（{a.unit_text or '-'}，计入{written.name if written else '?'}，{a.share:g} 分）")
+            )
         if item.solicitation_id:
             sol = s.get(Solicitation, item.solicitation_id)
             grade = "未评分" if item.grade is None else f"{item.grade} 分"
@@ -114,6 +138,13 @@ def solicitations(engine: Engine, tz: str) -> list[SolicitationRow]:
                 received = _local(item.received_at, tz)
                 entry = f"{unit} {item.number}（{received}，{grade}）"
                 (late if received[:10] > sol.deadline.isoformat() else answered).append(entry)
-            out.append(SolicitationRow(sol.topic, sol.deadline.isoformat(), tuple(answered), tuple(late),
-                                       tuple(u for u in asked if u not in seen)))
+            out.append(
+                SolicitationRow(
+                    sol.topic,
+                    sol.deadline.isoformat(),
+                    tuple(answered),
+                    tuple(late),
+                    tuple(u for u in asked if u not in seen),
+                )
+            )
     return out

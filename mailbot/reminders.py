@@ -38,16 +38,20 @@ log = logging.getLogger("mailbot")
 
 def work_calendar(config: Config) -> WorkCalendar:
     cal = config.calendar
-    return WorkCalendar(frozenset(date.fromisoformat(d) for d in cal.holidays),
-                        frozenset(date.fromisoformat(d) for d in cal.workdays))
+    return WorkCalendar(
+        frozenset(date.fromisoformat(d) for d in cal.holidays), frozenset(date.fromisoformat(d) for d in cal.workdays)
+    )
 
 
 def quota_policy(config: Config) -> QuotaPolicy:
     q = config.quotas
-    return QuotaPolicy(default=QuotaRule(q.weekly, q.monthly),
-                       by_kind={k.kind: QuotaRule(k.weekly, k.monthly) for k in q.kinds},
-                       relax_short_weeks=q.relax_short_weeks, min_workdays_for_weekly=q.min_workdays_for_weekly,
-                       relaxed_weeks=frozenset(q.relaxed_weeks))
+    return QuotaPolicy(
+        default=QuotaRule(q.weekly, q.monthly),
+        by_kind={k.kind: QuotaRule(k.weekly, k.monthly) for k in q.kinds},
+        relax_short_weeks=q.relax_short_weeks,
+        min_workdays_for_weekly=q.min_workdays_for_weekly,
+        relaxed_weeks=frozenset(q.relaxed_weeks),
+    )
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,11 @@ def plan(config: Config, engine: Engine, day: date, *, scheduled: bool) -> list[
         items: dict[int, dict[str, list[tuple[str, str]]]] = {}
         for period in periods:
             start, end = period_bounds(period, config.timezone)
-            rows = s.exec(select(Item.unit_id, Item.number, Item.title)
-                          .where(Item.received_at >= start, Item.received_at < end).order_by(Item.seq)).all()
+            rows = s.exec(
+                select(Item.unit_id, Item.number, Item.title)
+                .where(Item.received_at >= start, Item.received_at < end)
+                .order_by(Item.seq)
+            ).all()
             counts: dict[int, int] = {}
             for unit_id, number, title in rows:
                 counts[unit_id] = counts.get(unit_id, 0) + 1
@@ -101,24 +108,43 @@ def plan(config: Config, engine: Engine, day: date, *, scheduled: bool) -> list[
             candidates = [(u.id, u.kind) for u in units if u.id in liaisons and (u.id, kind, period.label) not in done]
             for gap in shortfalls(candidates, counts, period, due):  # type: ignore[arg-type]
                 gaps.setdefault(gap.unit_id, []).append(gap)
-    return [Planned(u.id, u.name, tuple(p.email for p in liaisons[u.id]), tuple(p.name for p in liaisons[u.id]),
-                    tuple(gaps[u.id]), items.get(u.id, {}))
-            for u in units if u.id in gaps]
+    return [
+        Planned(
+            u.id,
+            u.name,
+            tuple(p.email for p in liaisons[u.id]),
+            tuple(p.name for p in liaisons[u.id]),
+            tuple(gaps[u.id]),
+            items.get(u.id, {}),
+        )
+        for u in units
+        if u.id in gaps
+    ]
 
 
 def _context(config: Config, p: Planned, calendar: WorkCalendar) -> dict[str, object]:
     sections = []
     for gap in p.gaps:
         by = deadline(gap.period, calendar)
-        sections.append({
-            "label": "本周" if gap.period.kind == "week" else "本月",
-            "range": f"{gap.period.start.month}月{gap.period.start.day}日至{gap.period.end.month}月{gap.period.end.day}日",
-            "submitted": gap.submitted, "due": gap.due, "missing": gap.missing,
-            "deadline": f"{by.month}月{by.day}日",
-            "received": [{"number": n, "title": t} for n, t in p.items.get(gap.period.label, [])],
-        })
-    return {"office_name": config.office.name, "unit_name": p.unit, "liaison_names": "、".join(n for n in p.names if n),
-            "sections": sections, "mailbox": config.smtp.from_address}
+        sections.append(
+            {
+                "label": "本周" if gap.period.kind == "week" else "本月",
+                "range": f"{gap.period.start.month}月{gap.period.start.day}日"
+                f"至{gap.period.end.month}月{gap.period.end.day}日",
+                "submitted": gap.submitted,
+                "due": gap.due,
+                "missing": gap.missing,
+                "deadline": f"{by.month}月{by.day}日",
+                "received": [{"number": n, "title": t} for n, t in p.items.get(gap.period.label, [])],
+            }
+        )
+    return {
+        "office_name": config.office.name,
+        "unit_name": p.unit,
+        "liaison_names": "、".join(n for n in p.names if n),
+        "sections": sections,
+        "mailbox": config.smtp.from_address,
+    }
 
 
 def send(config: Config, engine: Engine, renderer: Renderer, plans: list[Planned]) -> int:
@@ -131,26 +157,48 @@ def send(config: Config, engine: Engine, renderer: Renderer, plans: list[Planned
         labels = "、".join(f"{s['label']}还差{s['missing']}条" for s in context["sections"])  # type: ignore[attr-defined]
         subject = f"【信息报送提醒】{p.unit}：{labels}"
         msgid = new_message_id(smtp.from_address)
-        raw = compose(Envelope(smtp.from_address, smtp.from_name, p.recipients, subject, auto_submitted="auto-generated"),
-                      text, html, msgid, datetime.now(UTC)).as_bytes()
+        raw = compose(
+            Envelope(smtp.from_address, smtp.from_name, p.recipients, subject, auto_submitted="auto-generated"),
+            text,
+            html,
+            msgid,
+            datetime.now(UTC),
+        ).as_bytes()
         with Session(engine) as s:
-            outbox = Outbox(kind="reminder", sender=smtp.from_address, recipients=",".join(p.recipients),
-                            subject=subject, message_id=msgid, raw=raw)
+            outbox = Outbox(
+                kind="reminder",
+                sender=smtp.from_address,
+                recipients=",".join(p.recipients),
+                subject=subject,
+                message_id=msgid,
+                raw=raw,
+            )
             s.add(outbox)
             s.flush()
             for gap in p.gaps:
-                s.add(Reminder(unit_id=p.unit_id, kind="weekly" if gap.period.kind == "week" else "monthly",
-                               period=gap.period.label, submitted=gap.submitted, due=gap.due, outbox_id=outbox.id))
+                s.add(
+                    Reminder(
+                        unit_id=p.unit_id,
+                        kind="weekly" if gap.period.kind == "week" else "monthly",
+                        period=gap.period.label,
+                        submitted=gap.submitted,
+                        due=gap.due,
+                        outbox_id=outbox.id,
+                    )
+                )
             try:
                 s.commit()
             except IntegrityError:  # another run reminded this unit meanwhile: once is enough
                 s.rollback()
                 continue
         queued += 1
-        log.info("reminder queued unit=%s periods=%s to=%s", p.unit, ",".join(g.period.label for g in p.gaps),
-                 ",".join(p.recipients))
+        log.info(
+            "reminder queued unit=%s periods=%s to=%s",
+            p.unit,
+            ",".join(g.period.label for g in p.gaps),
+            ",".join(p.recipients),
+        )
     return queued
-
 
 
 def send_column_reminders(config: Config, engine: Engine, renderer: Renderer, day: date) -> int:
@@ -165,33 +213,66 @@ def send_column_reminders(config: Config, engine: Engine, renderer: Renderer, da
             unit_id = duties.ids[status.unit]
             if (unit_id, f"{column.name} {status.cycle.label}") not in done:
                 owed.setdefault(unit_id, []).append((column, status))
-        people = {uid: s.exec(select(Liaison).where(Liaison.unit_id == uid, Liaison.active == True)).all()  # noqa: E712
-                  for uid in owed}
+        people = {
+            uid: s.exec(select(Liaison).where(Liaison.unit_id == uid, Liaison.active == True)).all()  # noqa: E712
+            for uid in owed
+        }
         names = {u.id: u.name for u in s.exec(select(Unit))}
     queued = 0
     for unit_id, dues in owed.items():
         if not people[unit_id]:
             continue
         to = tuple(p.email for p in people[unit_id])
-        context = {"office_name": config.office.name, "unit_name": names[unit_id], "mailbox": smtp.from_address,
-                   "liaison_names": "、".join(p.name for p in people[unit_id] if p.name),
-                   "columns": [{"name": c.name, "cycle": CYCLE_NAMES[c.cycle], "received": st.received,
-                                "due": st.due, "missing": st.missing,
-                                "deadline": f"{deadline(st.cycle, calendar).month}月{deadline(st.cycle, calendar).day}日",
-                                "points": f"{c.penalty:g}"} for c, st in dues]}
+        context = {
+            "office_name": config.office.name,
+            "unit_name": names[unit_id],
+            "mailbox": smtp.from_address,
+            "liaison_names": "、".join(p.name for p in people[unit_id] if p.name),
+            "columns": [
+                {
+                    "name": c.name,
+                    "cycle": CYCLE_NAMES[c.cycle],
+                    "received": st.received,
+                    "due": st.due,
+                    "missing": st.missing,
+                    "deadline": f"{deadline(st.cycle, calendar).month}月{deadline(st.cycle, calendar).day}日",
+                    "points": f"{c.penalty:g}",
+                }
+                for c, st in dues
+            ],
+        }
         text, html = renderer.pair("reminder/column", context)
         subject = f"【栏目更新提醒】{names[unit_id]}：" + "、".join(f"《{c.name}》" for c, _st in dues)
         msgid = new_message_id(smtp.from_address)
-        raw = compose(Envelope(smtp.from_address, smtp.from_name, to, subject, auto_submitted="auto-generated"),
-                      text, html, msgid, datetime.now(UTC)).as_bytes()
+        raw = compose(
+            Envelope(smtp.from_address, smtp.from_name, to, subject, auto_submitted="auto-generated"),
+            text,
+            html,
+            msgid,
+            datetime.now(UTC),
+        ).as_bytes()
         with Session(engine) as s:
-            outbox = Outbox(kind="reminder", sender=smtp.from_address, recipients=",".join(to), subject=subject,
-                            message_id=msgid, raw=raw)
+            outbox = Outbox(
+                kind="reminder",
+                sender=smtp.from_address,
+                recipients=",".join(to),
+                subject=subject,
+                message_id=msgid,
+                raw=raw,
+            )
             s.add(outbox)
             s.flush()
             for c, st in dues:
-                s.add(Reminder(unit_id=unit_id, kind="column", period=f"{c.name} {st.cycle.label}",
-                               submitted=st.received, due=st.due, outbox_id=outbox.id))
+                s.add(
+                    Reminder(
+                        unit_id=unit_id,
+                        kind="column",
+                        period=f"{c.name} {st.cycle.label}",
+                        submitted=st.received,
+                        due=st.due,
+                        outbox_id=outbox.id,
+                    )
+                )
             try:
                 s.commit()
             except IntegrityError:

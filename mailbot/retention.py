@@ -36,8 +36,9 @@ def earliest_allowed(today: date) -> date:
         return today.replace(year=today.year - KEEP_YEARS, day=28)
 
 
-def purge(engine: Engine, storage: Storage, before: date, tz: str, *, dry_run: bool,
-          progress: Callable[[int, int], None]) -> Purged:
+def purge(
+    engine: Engine, storage: Storage, before: date, tz: str, *, dry_run: bool, progress: Callable[[int, int], None]
+) -> Purged:
     cutoff = local_day_bounds(before, tz)[0]
     with Session(engine) as s:
         old = s.exec(select(Message).where(col(Message.received_at) < cutoff, Message.raw_path != "")).all()

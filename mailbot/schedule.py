@@ -45,8 +45,15 @@ def start(app: App, stop: Event) -> BackgroundScheduler | None:
     tz = ZoneInfo(app.config.timezone)
     hour, minute = (int(x) for x in app.config.schedule.reminder_time.split(":"))
     scheduler = BackgroundScheduler(timezone=tz)
-    scheduler.add_job(daily, CronTrigger(hour=hour, minute=minute, timezone=tz), args=[app, stop], id="daily",
-                      coalesce=True, max_instances=1, misfire_grace_time=6 * 3600)
+    scheduler.add_job(
+        daily,
+        CronTrigger(hour=hour, minute=minute, timezone=tz),
+        args=[app, stop],
+        id="daily",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+    )
     if datetime.now(tz).time() >= time(hour, minute):  # down at the usual hour today: catch up now
         scheduler.add_job(daily, args=[app, stop], id="catch-up", max_instances=1)
     scheduler.start()

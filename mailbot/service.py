@@ -130,10 +130,17 @@ class Desk:
         self.renderer = renderer
         self.tz = ZoneInfo(config.timezone)
         lim = config.limits
-        self.limits = Limits(max_total_bytes=lim.max_archive_bytes, max_members=lim.max_archive_members,
-                             max_ratio=lim.max_compression_ratio)
-        self.rules = Rules(require_photos=config.checks.require_photos, min_photo_side=lim.min_photo_side,
-                           min_research_chars=lim.min_research_chars, max_message_bytes=lim.max_message_bytes)
+        self.limits = Limits(
+            max_total_bytes=lim.max_archive_bytes,
+            max_members=lim.max_archive_members,
+            max_ratio=lim.max_compression_ratio,
+        )
+        self.rules = Rules(
+            require_photos=config.checks.require_photos,
+            min_photo_side=lim.min_photo_side,
+            min_research_chars=lim.min_research_chars,
+            max_message_bytes=lim.max_message_bytes,
+        )
         self.points = config.scoring
 
     def folder_for(self, verdict: str) -> str:
@@ -142,15 +149,25 @@ class Desk:
 
     def state(self, ref: MailRef) -> Message | None:
         with Session(self.engine) as s:
-            return s.exec(select(Message).where(Message.mailbox == ref.mailbox, Message.folder == ref.folder,
-                                                Message.uidvalidity == ref.uidvalidity,
-                                                Message.uid == ref.uid)).first()
+            return s.exec(
+                select(Message).where(
+                    Message.mailbox == ref.mailbox,
+                    Message.folder == ref.folder,
+                    Message.uidvalidity == ref.uidvalidity,
+                    Message.uid == ref.uid,
+                )
+            ).first()
 
     def mark_filed(self, ref: MailRef) -> None:
         with Session(self.engine) as s:
-            row = s.exec(select(Message).where(Message.mailbox == ref.mailbox, Message.folder == ref.folder,
-                                               Message.uidvalidity == ref.uidvalidity,
-                                               Message.uid == ref.uid)).one()
+            row = s.exec(
+                select(Message).where(
+                    Message.mailbox == ref.mailbox,
+                    Message.folder == ref.folder,
+                    Message.uidvalidity == ref.uidvalidity,
+                    Message.uid == ref.uid,
+                )
+            ).one()
             row.state = "filed"
             s.add(row)
             s.commit()
@@ -159,8 +176,14 @@ class Desk:
         """A message recorded but no longer in the folder was moved by a run that died before saying
         so: it is filed."""
         with Session(self.engine) as s:
-            rows = s.exec(select(Message).where(Message.mailbox == mailbox, Message.folder == folder,
-                                                Message.uidvalidity == uidvalidity, Message.state == "recorded")).all()
+            rows = s.exec(
+                select(Message).where(
+                    Message.mailbox == mailbox,
+                    Message.folder == folder,
+                    Message.uidvalidity == uidvalidity,
+                    Message.state == "recorded",
+                )
+            ).all()
             gone = [r for r in rows if r.uid not in set(present)]
             for row in gone:
                 row.state = "filed"
@@ -174,8 +197,15 @@ class Desk:
         """First thing after fetching: the raw bytes on disk and a ledger row, before any parsing."""
         digest, rel = self.storage.put(raw, "raw", ".eml")
         with Session(self.engine) as s:
-            row = Message(mailbox=ref.mailbox, folder=ref.folder, uidvalidity=ref.uidvalidity, uid=ref.uid,
-                          sha256=digest, size=len(raw), raw_path=rel)
+            row = Message(
+                mailbox=ref.mailbox,
+                folder=ref.folder,
+                uidvalidity=ref.uidvalidity,
+                uid=ref.uid,
+                sha256=digest,
+                size=len(raw),
+                raw_path=rel,
+            )
             s.add(row)
             try:
                 s.commit()
@@ -217,16 +247,35 @@ class Desk:
             failure_point("database_write")
             s.commit()
         crash_point("recorded")  # the item and its reply (queued) committed together
-        log.info("message uid=%s folder=%s from=%s unit=%s verdict=%s item=%s reasons=%s", ref.uid, ref.folder,
-                 mail.sender or "-", outcome.unit or "-", outcome.verdict, outcome.item_number or "-",
-                 ",".join(outcome.reasons) or "-")
+        log.info(
+            "message uid=%s folder=%s from=%s unit=%s verdict=%s item=%s reasons=%s",
+            ref.uid,
+            ref.folder,
+            mail.sender or "-",
+            outcome.unit or "-",
+            outcome.verdict,
+            outcome.item_number or "-",
+            ",".join(outcome.reasons) or "-",
+        )
         return outcome
 
     def _decide(self, s: Session, row: Message, mail: ParsedMail, raw: bytes, sub: Submission | None) -> Outcome:
-        earlier = s.exec(select(Message).where(Message.sha256 == row.sha256, Message.id != row.id,
-                                               Message.state != "stored",
-                                               Message.verdict.in_(("receipt", "rejection", "duplicate",  # type: ignore[attr-defined]
-                                                                    "ignored", "seen_before")))).first()
+        earlier = s.exec(
+            select(Message).where(
+                Message.sha256 == row.sha256,
+                Message.id != row.id,
+                Message.state != "stored",
+                Message.verdict.in_(
+                    (
+                        "receipt",
+                        "rejection",
+                        "duplicate",  # type: ignore[attr-defined]
+                        "ignored",
+                        "seen_before",
+                    )
+                ),
+            )
+        ).first()
         if earlier is not None:  # the same bytes again (UIDVALIDITY reset, copied back): never answer twice
             row.item_id, row.unit_id = earlier.item_id, earlier.unit_id
             return Outcome("seen_before", (f"message_{earlier.id}",))
@@ -235,14 +284,17 @@ class Desk:
             return Outcome("ignored", (loop,))
         security = self.config.security
         if security.require_authentication and not authenticated(
-                BytesHeaderParser().parsebytes(raw).get_all("Authentication-Results") or [], mail.sender,
-                security.trusted_authserv_ids):
+            BytesHeaderParser().parsebytes(raw).get_all("Authentication-Results") or [],
+            mail.sender,
+            security.trusted_authserv_ids,
+        ):
             log.warning("held mail from %s: sender not authenticated by the receiving server", mail.sender)
             self._hold(s, row, mail, "unauthenticated")
             return Outcome("held", ("unauthenticated",))
         replied = self._replied_item(s, mail)
         if mail.sender in {a.lower() for a in self.config.office.admins} and (
-                looks_like_command(mail.text) or (replied is not None and not mail.attachments)):
+            looks_like_command(mail.text) or (replied is not None and not mail.attachments)
+        ):
             return self._command(s, row, mail, replied[0] if replied else None)
         if replied is not None and not mail.attachments:
             why = "command_refused" if looks_like_command(mail.text) else "reply_to_notice"
@@ -250,8 +302,9 @@ class Desk:
                 log.warning("refused an office command from %s (not in [office] admins)", mail.sender)
             self._hold(s, row, mail, why)
             return Outcome("held", (why,))
-        liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, Liaison.active == True)  # noqa: E712
-                         ).first()
+        liaison = s.exec(
+            select(Liaison).where(Liaison.email == mail.sender, Liaison.active == True)  # noqa: E712
+        ).first()
         if liaison is None:
             self._hold(s, row, mail, "unknown_sender")
             return Outcome("held", ("unknown_sender",))
@@ -280,9 +333,18 @@ class Desk:
         original = s.exec(select(Item).where(Item.content_hash == digest)).first()
         if original is not None:
             row.item_id = original.id
-            self._reply(s, row, mail, "duplicate", context | {
-                "title": ms.title, "original_number": original.number,
-                "original_received_at": self._local(original.received_at)})
+            self._reply(
+                s,
+                row,
+                mail,
+                "duplicate",
+                context
+                | {
+                    "title": ms.title,
+                    "original_number": original.number,
+                    "original_received_at": self._local(original.received_at),
+                },
+            )
             return Outcome("duplicate", (f"item_{original.number}",), original.number, unit.name)
         solicitation_id, warnings = self._solicitation(s, mail, ms.title, verdict)
         warnings += self._column_warnings(match)
@@ -290,13 +352,28 @@ class Desk:
         context["warnings"] = warnings
         authors = s.exec(select(Author).where(Author.item_id == item.id)).all()
         unit_names = {u.id: u.name for u in s.exec(select(Unit))}
-        self._reply(s, row, mail, "receipt", context | {
-            "number": item.number, "title": item.title, "kind_label": KIND_LABELS[kind],
-            "drafters": [{"name": a.name, "unit": a.unit_text or unit_names[a.unit_id], "share": _fmt(a.share)}
-                         for a in authors],
-            "first_reviewer": item.first_reviewer, "second_reviewer": item.second_reviewer,
-            "photo_count": item.photo_count, "body_chars": item.body_chars, "points": _fmt(item.points),
-            "column": item.column_name or ""})
+        self._reply(
+            s,
+            row,
+            mail,
+            "receipt",
+            context
+            | {
+                "number": item.number,
+                "title": item.title,
+                "kind_label": KIND_LABELS[kind],
+                "drafters": [
+                    {"name": a.name, "unit": a.unit_text or unit_names[a.unit_id], "share": _fmt(a.share)}
+                    for a in authors
+                ],
+                "first_reviewer": item.first_reviewer,
+                "second_reviewer": item.second_reviewer,
+                "photo_count": item.photo_count,
+                "body_chars": item.body_chars,
+                "points": _fmt(item.points),
+                "column": item.column_name or "",
+            },
+        )
         return Outcome("receipt", tuple(w.code for w in warnings), item.number, unit.name)
 
     def _column_warnings(self, match: ColumnMatch | None) -> list[Reason]:
@@ -308,8 +385,9 @@ class Desk:
             return [reason("column_unknown", match.written, self.rules, columns=names)]
         return [reason("column_near_miss", match.written, self.rules, column=match.column.name)]
 
-    def _solicitation(self, s: Session, mail: ParsedMail, title: str, verdict: Verdict
-                      ) -> tuple[int | None, list[Reason]]:
+    def _solicitation(
+        self, s: Session, mail: ParsedMail, title: str, verdict: Verdict
+    ) -> tuple[int | None, list[Reason]]:
         """A subject naming 约稿 answers the matching open request; an unknown one gets a warning."""
         warnings = list(verdict.warnings)
         if not names_solicitation(mail.subject):
@@ -334,20 +412,36 @@ class Desk:
         return (item.number if item else None,)
 
     def _command(self, s: Session, row: Message, mail: ParsedMail, replied_number: str | None) -> Outcome:
-        context: dict[str, object] = {"office_name": self.config.office.name,
-                                      "command_line": command_line(mail.text)}
+        context: dict[str, object] = {"office_name": self.config.office.name, "command_line": command_line(mail.text)}
         try:
-            done = office.apply(s, parse_command(mail.text), replied_number, mail.sender,
-                                utcnow().astimezone(self.tz).date())
+            done = office.apply(
+                s, parse_command(mail.text), replied_number, mail.sender, utcnow().astimezone(self.tz).date()
+            )
         except (CommandError, office.OfficeError) as exc:
-            self._enqueue(s, row.id, "command", "office/command", (mail.sender,), reply_subject(mail.subject),
-                          context | {"ok": False, "error": str(exc)}, in_reply_to=mail.message_id,
-                          references=mail.references)
+            self._enqueue(
+                s,
+                row.id,
+                "command",
+                "office/command",
+                (mail.sender,),
+                reply_subject(mail.subject),
+                context | {"ok": False, "error": str(exc)},
+                in_reply_to=mail.message_id,
+                references=mail.references,
+            )
             log.info("office command from %s not carried out: %s", mail.sender, str(exc).splitlines()[0])
             return Outcome("command_failed", ("command_failed",))
-        self._enqueue(s, row.id, "command", "office/command", (mail.sender,), reply_subject(mail.subject),
-                      context | {"ok": True, "summary": done.summary}, in_reply_to=mail.message_id,
-                      references=mail.references)
+        self._enqueue(
+            s,
+            row.id,
+            "command",
+            "office/command",
+            (mail.sender,),
+            reply_subject(mail.subject),
+            context | {"ok": True, "summary": done.summary},
+            in_reply_to=mail.message_id,
+            references=mail.references,
+        )
         if done.notify and done.item_id is not None:
             self._notify(s, row.id, done.item_id, done.notify)
         log.info("office command from %s: %s", mail.sender, done.summary)
@@ -368,23 +462,41 @@ class Desk:
         if unit is None or not people:
             return
         context: dict[str, object] = {
-            "office_name": self.config.office.name, "liaison_name": "、".join(p.name for p in people if p.name),
-            "unit_name": unit.name, "number": item.number, "title": item.title, "event": event}
+            "office_name": self.config.office.name,
+            "liaison_name": "、".join(p.name for p in people if p.name),
+            "unit_name": unit.name,
+            "number": item.number,
+            "title": item.title,
+            "event": event,
+        }
         if event == "adopted":
-            adoption = s.exec(select(Adoption).where(Adoption.item_id == item_id).order_by(Adoption.id.desc())  # type: ignore[union-attr]
-                              ).first()
+            adoption = s.exec(
+                select(Adoption).where(Adoption.item_id == item_id).order_by(Adoption.id.desc())  # type: ignore[union-attr]
+            ).first()
             assert adoption is not None
-            context |= {"level_name": LEVEL_NAMES[adoption.level], "publication": adoption.publication,
-                        "points": _fmt(self.points.adoption(adoption.level))}
+            context |= {
+                "level_name": LEVEL_NAMES[adoption.level],
+                "publication": adoption.publication,
+                "points": _fmt(self.points.adoption(adoption.level)),
+            }
             subject = f"【采用】信息 {item.number} 已被{LEVEL_NAMES[adoption.level]}采用"
         else:
-            review = s.exec(select(Review).where(Review.item_id == item_id).order_by(Review.id.desc())  # type: ignore[union-attr]
-                            ).first()
+            review = s.exec(
+                select(Review).where(Review.item_id == item_id).order_by(Review.id.desc())  # type: ignore[union-attr]
+            ).first()
             assert review is not None
             context |= {"reason": review.reason}
             subject = f"【终审退回】信息 {item.number}《{item.title}》"
-        self._enqueue(s, message_pk, f"notice_{event}", "reply/notice", tuple(p.email for p in people), subject,
-                      context, auto="auto-generated")
+        self._enqueue(
+            s,
+            message_pk,
+            f"notice_{event}",
+            "reply/notice",
+            tuple(p.email for p in people),
+            subject,
+            context,
+            auto="auto-generated",
+        )
 
     def _record_files(self, s: Session, row: Message, sub: Submission) -> None:
         assert row.id is not None
@@ -395,8 +507,18 @@ class Desk:
                 digest, _rel = self.storage.put(f.data, "files", durable=False)
             s.add(StoredFile(message_pk=row.id, path=f.path[:1000], kind=f.kind, sha256=digest, size=len(f.data)))
 
-    def _record_item(self, s: Session, row: Message, unit: Unit, liaison: Liaison, sub: Submission,
-                     kind: str, digest: str, solicitation_id: int | None, column: Column | None) -> Item:
+    def _record_item(
+        self,
+        s: Session,
+        row: Message,
+        unit: Unit,
+        liaison: Liaison,
+        sub: Submission,
+        kind: str,
+        digest: str,
+        solicitation_id: int | None,
+        column: Column | None,
+    ) -> Item:
         ms = sub.manuscript
         assert ms is not None and unit.id is not None
         now = utcnow()
@@ -404,60 +526,129 @@ class Desk:
         seq = (s.exec(select(func.max(Item.seq)).where(Item.year == year)).one() or 0) + 1
         # A column item earns its column's figure (0.3, or 0.5 for policy documents) instead of 0.3.
         points = column.points if column and kind == "routine" else submission_points(kind, self.points)
-        item = Item(number=f"{year}-{seq:04d}", year=year, seq=seq, unit_id=unit.id, liaison_id=liaison.id,
-                    title=ms.title, kind=kind, body_chars=ms.body_chars,
-                    photo_count=len([p for p in sub.photos if not p.problem]),
-                    first_reviewer=ms.footer.first_reviewer or "", second_reviewer=ms.footer.second_reviewer or "",
-                    points=points, content_hash=digest, received_at=now, solicitation_id=solicitation_id,
-                    column_name=column.name if column else None)
+        item = Item(
+            number=f"{year}-{seq:04d}",
+            year=year,
+            seq=seq,
+            unit_id=unit.id,
+            liaison_id=liaison.id,
+            title=ms.title,
+            kind=kind,
+            body_chars=ms.body_chars,
+            photo_count=len([p for p in sub.photos if not p.problem]),
+            first_reviewer=ms.footer.first_reviewer or "",
+            second_reviewer=ms.footer.second_reviewer or "",
+            points=points,
+            content_hash=digest,
+            received_at=now,
+            solicitation_id=solicitation_id,
+            column_name=column.name if column else None,
+        )
         s.add(item)
         s.flush()
         assert item.id is not None
         known = [(u.id, [u.name, *u.aliases.split("\n")]) for u in s.exec(select(Unit)) if u.id is not None]
         for drafter, share in zip(ms.footer.drafters, split_evenly(points, len(ms.footer.drafters)), strict=True):
-            s.add(Author(item_id=item.id, name=drafter.name, unit_text=drafter.unit or "",
-                         unit_id=match_unit(drafter.unit, known) or unit.id, share=share))
+            s.add(
+                Author(
+                    item_id=item.id,
+                    name=drafter.name,
+                    unit_text=drafter.unit or "",
+                    unit_id=match_unit(drafter.unit, known) or unit.id,
+                    share=share,
+                )
+            )
         row.item_id = item.id
         return item
 
     def _replies_last_hour(self, s: Session, sender: str) -> int:
         since = utcnow() - timedelta(hours=1)
-        return s.exec(select(func.count()).select_from(Outbox).where(
-            Outbox.recipients == sender, Outbox.created_at >= since)).one()
+        return s.exec(
+            select(func.count()).select_from(Outbox).where(Outbox.recipients == sender, Outbox.created_at >= since)
+        ).one()
 
     def _local(self, moment: datetime) -> str:
         local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(self.tz)
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
     def _context(self, mail: ParsedMail, liaison: Liaison, unit: Unit, verdict: Verdict) -> dict[str, object]:
-        return {"office_name": self.config.office.name, "liaison_name": liaison.name, "unit_name": unit.name,
-                "subject": mail.subject or "(无主题)", "received_at": self._local(utcnow()),
-                "problems": list(verdict.problems), "warnings": list(verdict.warnings)}
+        return {
+            "office_name": self.config.office.name,
+            "liaison_name": liaison.name,
+            "unit_name": unit.name,
+            "subject": mail.subject or "(无主题)",
+            "received_at": self._local(utcnow()),
+            "problems": list(verdict.problems),
+            "warnings": list(verdict.warnings),
+        }
 
     def _reply(self, s: Session, row: Message, mail: ParsedMail, kind: str, context: dict[str, object]) -> None:
-        self._enqueue(s, row.id, kind, f"reply/{kind}", (mail.sender,), reply_subject(mail.subject), context,
-                      in_reply_to=mail.message_id, references=mail.references)
+        self._enqueue(
+            s,
+            row.id,
+            kind,
+            f"reply/{kind}",
+            (mail.sender,),
+            reply_subject(mail.subject),
+            context,
+            in_reply_to=mail.message_id,
+            references=mail.references,
+        )
 
     def _hold(self, s: Session, row: Message, mail: ParsedMail, why: str) -> None:
         office = self.config.office
         if not office.recipients:
             return
-        context = {"office_name": office.name, "sender": mail.sender, "sender_name": mail.sender_name,
-                   "subject": mail.subject or "(无主题)", "received_at": self._local(utcnow()),
-                   "why": HELD_WHY[why], "message_ref": f"{row.folder}/{row.uid} sha256:{row.sha256[:12]}"}
-        self._enqueue(s, row.id, "held_notice", "office/held", office.recipients,
-                      f"【来信暂存】{mail.sender}：{mail.subject or '(无主题)'}", context, auto="auto-generated")
+        context = {
+            "office_name": office.name,
+            "sender": mail.sender,
+            "sender_name": mail.sender_name,
+            "subject": mail.subject or "(无主题)",
+            "received_at": self._local(utcnow()),
+            "why": HELD_WHY[why],
+            "message_ref": f"{row.folder}/{row.uid} sha256:{row.sha256[:12]}",
+        }
+        self._enqueue(
+            s,
+            row.id,
+            "held_notice",
+            "office/held",
+            office.recipients,
+            f"【来信暂存】{mail.sender}：{mail.subject or '(无主题)'}",
+            context,
+            auto="auto-generated",
+        )
 
-    def _enqueue(self, s: Session, message_pk: int | None, kind: str, template: str, to: tuple[str, ...], subject: str,
-                 context: dict[str, object], *, in_reply_to: str = "", references: tuple[str, ...] = (),
-                 auto: str = "auto-replied") -> None:
+    def _enqueue(
+        self,
+        s: Session,
+        message_pk: int | None,
+        kind: str,
+        template: str,
+        to: tuple[str, ...],
+        subject: str,
+        context: dict[str, object],
+        *,
+        in_reply_to: str = "",
+        references: tuple[str, ...] = (),
+        auto: str = "auto-replied",
+    ) -> None:
         smtp = self.config.smtp
         text, html = self.renderer.pair(template, context)
         msgid = new_message_id(smtp.from_address)
         env = Envelope(smtp.from_address, smtp.from_name, to, subject, in_reply_to, references, auto)
         raw = compose(env, text, html, msgid, datetime.now(UTC)).as_bytes()
-        s.add(Outbox(message_pk=message_pk, kind=kind, sender=smtp.from_address, recipients=",".join(to),
-                     subject=subject, message_id=msgid, raw=raw))
+        s.add(
+            Outbox(
+                message_pk=message_pk,
+                kind=kind,
+                sender=smtp.from_address,
+                recipients=",".join(to),
+                subject=subject,
+                message_id=msgid,
+                raw=raw,
+            )
+        )
 
     # -- outbox ---------------------------------------------------------------------------------
 
@@ -483,18 +674,36 @@ class Desk:
         office = self.config.office
         if not office.recipients or row.kind.startswith(("digest", "delivery_failed", "held_notice")):
             return
-        context = {"office_name": office.name, "recipients": row.recipients, "subject": row.subject,
-                   "error": row.last_error, "attempts": row.attempts, "kind": row.kind}
-        self._enqueue(s, row.message_pk, "delivery_failed", "office/delivery_failed", office.recipients,
-                      f"【投递失败】发往 {row.recipients} 的邮件未能送达", context, auto="auto-generated")
+        context = {
+            "office_name": office.name,
+            "recipients": row.recipients,
+            "subject": row.subject,
+            "error": row.last_error,
+            "attempts": row.attempts,
+            "kind": row.kind,
+        }
+        self._enqueue(
+            s,
+            row.message_pk,
+            "delivery_failed",
+            "office/delivery_failed",
+            office.recipients,
+            f"【投递失败】发往 {row.recipients} 的邮件未能送达",
+            context,
+            auto="auto-generated",
+        )
 
     def _send_next(self, transport: Transport, after: int) -> tuple[int, int]:
         """Send the next due row after id `after`; returns (1 if sent else 0, its id or 0 if none)."""
         with Session(self.engine) as s:
             # SKIP LOCKED: several instances drain one outbox, each row is sent by one of them.
-            row = s.exec(select(Outbox).where(Outbox.state == "pending", Outbox.next_attempt_at <= utcnow(),
-                                              Outbox.id > after)  # type: ignore[operator]
-                         .order_by(Outbox.id).limit(1).with_for_update(skip_locked=True)).first()  # type: ignore[arg-type]
+            row = s.exec(
+                select(Outbox)
+                .where(Outbox.state == "pending", Outbox.next_attempt_at <= utcnow(), Outbox.id > after)  # type: ignore[operator]
+                .order_by(Outbox.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()  # type: ignore[arg-type]
             if row is None:
                 return 0, 0
             assert row.id is not None
@@ -507,14 +716,20 @@ class Desk:
                 row.last_error = str(exc)[:500]
                 if row.attempts >= self.config.smtp.max_attempts:
                     row.state = "failed"
-                    log.error("reply %s to %s failed for good after %d attempts: %s", row.id,
-                              row.recipients, row.attempts, row.last_error)
+                    log.error(
+                        "reply %s to %s failed for good after %d attempts: %s",
+                        row.id,
+                        row.recipients,
+                        row.attempts,
+                        row.last_error,
+                    )
                     self._report_failure(s, row)
                 else:
                     delay = min(3600, self.config.smtp.retry_seconds * 2 ** (row.attempts - 1))
                     row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-                    log.warning("reply %s to %s deferred (attempt %d): %s", row.id, row.recipients,
-                                row.attempts, row.last_error)
+                    log.warning(
+                        "reply %s to %s deferred (attempt %d): %s", row.id, row.recipients, row.attempts, row.last_error
+                    )
             except PermanentFailure as exc:
                 row.state, row.last_error, row.attempts = "failed", str(exc)[:500], row.attempts + 1
                 log.error("reply %s to %s refused: %s", row.id, row.recipients, row.last_error)
@@ -561,8 +776,9 @@ class Analyser:
 
     def submit(self, raw: bytes) -> Future[Analysis]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
-                                             initializer=_die_with_parent)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=get_context("spawn"), initializer=_die_with_parent
+            )
         return self._pool.submit(analyse, raw, self.limits)
 
     def result(self, future: Future[Analysis], raw: bytes) -> Analysis:
@@ -596,8 +812,9 @@ class _InFlight:
     future: Future[Analysis] | None
 
 
-def ingest_pass(source: Source, desk: Desk, stop: Event | None = None,
-                analyser: Analyser | None = None) -> list[tuple[str, Outcome]]:
+def ingest_pass(
+    source: Source, desk: Desk, stop: Event | None = None, analyser: Analyser | None = None
+) -> list[tuple[str, Outcome]]:
     """Every message in the open folder gets a verdict and is filed, in order; `stop` is checked
     between messages. With an analyser, one message is analysed in the worker while the next is
     fetched; the raw bytes are stored before any analysis starts, as always."""

@@ -201,18 +201,14 @@ class DovecotServer:
         deadline = time.monotonic() + self.start_timeout
         while True:
             if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"dovecot exited with {self._process.returncode}:\n{self.diagnostics()}"
-                )
+                raise RuntimeError(f"dovecot exited with {self._process.returncode}:\n{self.diagnostics()}")
             try:
                 with self.connect(timeout=1.0):
                     return
             except (OSError, IMAPClient.Error) as exc:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise TimeoutError(
-                        f"dovecot not ready on port {self.port}: {exc}\n{self.diagnostics()}"
-                    ) from exc
+                    raise TimeoutError(f"dovecot not ready on port {self.port}: {exc}\n{self.diagnostics()}") from exc
                 time.sleep(0.01)
 
     def stop(self) -> None:
@@ -291,8 +287,11 @@ class DovecotServer:
         self.start()
         with self.connect() as client:
             # Parents that exist only as a path (\NonExistent) cannot be deleted and need not be.
-            folders = [name for flags, _delim, name in client.list_folders()
-                       if b"\\NonExistent" not in flags and b"\\Noselect" not in flags]
+            folders = [
+                name
+                for flags, _delim, name in client.list_folders()
+                if b"\\NonExistent" not in flags and b"\\Noselect" not in flags
+            ]
             # Children before parents: Dovecot refuses to delete a folder with children.
             for name in sorted(folders, key=len, reverse=True):
                 if name.upper() != "INBOX":
@@ -474,7 +473,7 @@ def database_url(tmp_path: Path) -> str:
 
     name = f"mailbot_test_{uuid.uuid4().hex[:12]}"
     with create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+        conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
     _created_databases.append(name)
     return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 

@@ -80,8 +80,9 @@ def bar_chart(report: Report) -> bytes:
     lift = (ink_top + ink_bottom) / 2
     for index, (unit, label, value) in enumerate(zip(units, labels, values, strict=True)):
         middle = _HEADER + index * _ROW + _ROW // 2
-        draw.text((left - 12 - draw.textlength(label, font=text_font), middle - lift), label, font=text_font,
-                  fill=_TEXT)
+        draw.text(
+            (left - 12 - draw.textlength(label, font=text_font), middle - lift), label, font=text_font, fill=_TEXT
+        )
         length = _bar_length(unit, top_points, span)
         if length:
             colour = _PRAISED_COLOUR if unit.unit in praised else _BAR_COLOUR

@@ -38,8 +38,12 @@ def copy_database(source: Engine, target: Engine, progress: Callable[[str, int, 
                 progress(table.name, done, total)
             counts[table.name] = done
             if target.dialect.name == "postgresql" and "id" in table.c and done:
-                dst.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
-                                 f"(SELECT MAX(id) FROM \"{table.name}\"))"))
+                dst.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                        f'(SELECT MAX(id) FROM "{table.name}"))'
+                    )
+                )
     with target.connect() as conn:
         for table in tables:
             arrived = conn.execute(select(func.count()).select_from(table)).scalar()

@@ -242,17 +242,27 @@ def sync_units(engine: Engine, units: tuple[UnitConfig, ...], *, source: str = "
             assert unit.id is not None
             touched.add(unit.id)
             for person in cfg.liaisons:
-                row = session.exec(select(Liaison).where(Liaison.unit_id == unit.id,
-                                                         Liaison.email == person.email)).first()
+                row = session.exec(
+                    select(Liaison).where(Liaison.unit_id == unit.id, Liaison.email == person.email)
+                ).first()
                 if row is None or not row.active:
                     added += 1
                 row = row or Liaison(unit_id=unit.id, email=person.email)
                 row.name, row.phone, row.wechat, row.active, row.source = (
-                    person.name, person.phone, person.wechat, True, source)
+                    person.name,
+                    person.phone,
+                    person.wechat,
+                    True,
+                    source,
+                )
                 session.add(row)
                 listed.add((unit.id, person.email))
-        for row in session.exec(select(Liaison).where(Liaison.active == True,  # noqa: E712
-                                                      Liaison.source == source)):
+        for row in session.exec(
+            select(Liaison).where(
+                Liaison.active == True,  # noqa: E712
+                Liaison.source == source,
+            )
+        ):
             if (row.unit_id, row.email) not in listed and (source == "config" or row.unit_id in touched):
                 row.active = False
                 retired += 1
@@ -267,11 +277,21 @@ def registry_rows(engine: Engine) -> list[tuple[str, ...]]:
         counts = dict(s.exec(select(Item.unit_id, func.count()).group_by(Item.unit_id)).all())
         rows: list[tuple[str, ...]] = []
         for unit in s.exec(select(Unit).order_by(Unit.id)):
-            people = s.exec(select(Liaison).where(Liaison.unit_id == unit.id)
-                            .order_by(Liaison.active.desc(), Liaison.id)).all()  # type: ignore[attr-defined]
+            people = s.exec(
+                select(Liaison).where(Liaison.unit_id == unit.id).order_by(Liaison.active.desc(), Liaison.id)
+            ).all()  # type: ignore[attr-defined]
             for i, p in enumerate(people or [None]):
                 first = i == 0
-                rows.append((unit.name if first else "", unit.kind if first else "",
-                             p.name if p else "-", p.email if p else "-", p.phone if p else "", p.wechat if p else "",
-                             ("在用" if p.active else "停用") if p else "", str(counts.get(unit.id, 0)) if first else ""))
+                rows.append(
+                    (
+                        unit.name if first else "",
+                        unit.kind if first else "",
+                        p.name if p else "-",
+                        p.email if p else "-",
+                        p.phone if p else "",
+                        p.wechat if p else "",
+                        ("在用" if p.active else "停用") if p else "",
+                        str(counts.get(unit.id, 0)) if first else "",
+                    )
+                )
         return rows

@@ -61,8 +61,9 @@ class ImapSource:
     def connect(self) -> IMAPClient:
         cfg = self.config
         context = ssl.create_default_context()
-        client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "ssl", ssl_context=context,
-                            timeout=cfg.timeout_seconds)
+        client = IMAPClient(
+            cfg.host, port=cfg.port, ssl=cfg.security == "ssl", ssl_context=context, timeout=cfg.timeout_seconds
+        )
         try:
             if cfg.security == "starttls":
                 client.starttls(context)

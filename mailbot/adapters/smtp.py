@@ -29,8 +29,7 @@ class SmtpTransport:
         cfg = self.config
         context = ssl.create_default_context()
         if cfg.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds,
-                                                    context=context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=context)
         else:
             client = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
             if cfg.security == "starttls":
@@ -46,8 +45,9 @@ class SmtpTransport:
             except smtplib.SMTPAuthenticationError as exc:
                 raise ConnectionFailure(f"SMTP login refused: {exc.smtp_code} {_text(exc.smtp_error)}") from None
             except (OSError, smtplib.SMTPException) as exc:
-                raise ConnectionFailure(f"SMTP connection to {self.config.host}:{self.config.port} failed: "
-                                        f"{exc}") from None
+                raise ConnectionFailure(
+                    f"SMTP connection to {self.config.host}:{self.config.port} failed: {exc}"
+                ) from None
         return self._client
 
     def send(self, sender: str, recipients: list[str], raw: bytes) -> None:

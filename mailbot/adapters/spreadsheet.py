@@ -26,8 +26,10 @@ class SpreadsheetError(Exception):
 def read_rows(path: Path) -> list[list[str]]:
     suffix = path.suffix.lower()
     if suffix not in XLSX + TEXT:
-        raise SpreadsheetError(f"不支持的文件类型“{path.suffix or '无扩展名'}”，请另存为 .xlsx 或 .csv 后再导入"
-                               f"（unsupported file type {path.name!r}; expected .xlsx or .csv）")
+        raise SpreadsheetError(
+            f"不支持的文件类型“{path.suffix or '无扩展名'}”，请另存为 .xlsx 或 .csv 后再导入"
+            f"（unsupported file type {path.name!r}; expected .xlsx or .csv）"
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -46,14 +48,18 @@ def _cell(value: object) -> str:
 
 def _xlsx_rows(path: Path, data: bytes) -> list[list[str]]:
     if data.startswith(_OLE_MAGIC):
-        raise SpreadsheetError(f"{path.name} 设有打开密码或是旧版 .xls 文件：请在 Excel 中取消密码并另存为 .xlsx"
-                               "（OLE container: password-protected workbook or legacy .xls）")
+        raise SpreadsheetError(
+            f"{path.name} 设有打开密码或是旧版 .xls 文件：请在 Excel 中取消密码并另存为 .xlsx"
+            "（OLE container: password-protected workbook or legacy .xls）"
+        )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise SpreadsheetError(f"{path.name} 不是有效的 Excel 文件（not an xlsx workbook: no zip container）")
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError, ValueError, lxml errors... for a damaged workbook
-        raise SpreadsheetError(f"{path.name} 已损坏，无法读取（invalid workbook: {type(exc).__name__}: {exc}）") from None
+        raise SpreadsheetError(
+            f"{path.name} 已损坏，无法读取（invalid workbook: {type(exc).__name__}: {exc}）"
+        ) from None
     try:
         sheet = workbook.active
         if not hasattr(sheet, "reset_dimensions"):
@@ -62,8 +68,9 @@ def _xlsx_rows(path: Path, data: bytes) -> list[list[str]]:
         try:
             return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         except Exception as exc:  # a damaged sheet XML only shows up while iterating
-            raise SpreadsheetError(f"{path.name} 已损坏，无法读取"
-                                   f"（invalid worksheet: {type(exc).__name__}: {exc}）") from None
+            raise SpreadsheetError(
+                f"{path.name} 已损坏，无法读取（invalid worksheet: {type(exc).__name__}: {exc}）"
+            ) from None
     finally:
         workbook.close()
 
@@ -81,8 +88,10 @@ def _decode(path: Path, data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise SpreadsheetError(f"{path.name} 的文字编码无法识别，请在 Excel 中另存为“CSV UTF-8”"
-                               f"（neither UTF-8 nor GB18030: {exc.reason} at byte {exc.start}）") from None
+        raise SpreadsheetError(
+            f"{path.name} 的文字编码无法识别，请在 Excel 中另存为“CSV UTF-8”"
+            f"（neither UTF-8 nor GB18030: {exc.reason} at byte {exc.start}）"
+        ) from None
 
 
 def _text_rows(path: Path, data: bytes) -> list[list[str]]:

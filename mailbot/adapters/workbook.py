@@ -60,18 +60,42 @@ def build_xlsx(report: Report) -> bytes:
 
 
 def _unit_sheet(wb: Workbook, report: Report) -> None:
-    columns = [Column("排名"), Column("处室（单位）"), Column("类别"), Column("收到（封）", summed=True),
-               Column("收录（条）", summed=True), Column("退回（封）", summed=True), Column("市级采用", summed=True),
-               Column("省级采用", summed=True), Column("国家级采用", summed=True),
-               Column("得分", points=True, summed=True), Column("栏目得分", points=True, summed=True),
-               Column("扣分", points=True, summed=True), Column("应报（条）", summed=True), Column("完成任务")]
+    columns = [
+        Column("排名"),
+        Column("处室（单位）"),
+        Column("类别"),
+        Column("收到（封）", summed=True),
+        Column("收录（条）", summed=True),
+        Column("退回（封）", summed=True),
+        Column("市级采用", summed=True),
+        Column("省级采用", summed=True),
+        Column("国家级采用", summed=True),
+        Column("得分", points=True, summed=True),
+        Column("栏目得分", points=True, summed=True),
+        Column("扣分", points=True, summed=True),
+        Column("应报（条）", summed=True),
+        Column("完成任务"),
+    ]
     if report.shows_ytd:
         columns += [Column("本年累计收录", summed=True), Column("本年累计得分", points=True, summed=True)]
     rows: list[list[Value]] = []
     for u in report.units:
-        row: list[Value] = [u.rank, u.unit, u.kind, u.received, u.accepted, u.rejected, u.adopted_city,
-                            u.adopted_province, u.adopted_national, u.points, u.column_points, u.deductions,
-                            u.quota_due, "✓" if u.quota_met else "✗"]
+        row: list[Value] = [
+            u.rank,
+            u.unit,
+            u.kind,
+            u.received,
+            u.accepted,
+            u.rejected,
+            u.adopted_city,
+            u.adopted_province,
+            u.adopted_national,
+            u.points,
+            u.column_points,
+            u.deductions,
+            u.quota_due,
+            "✓" if u.quota_met else "✗",
+        ]
         if report.shows_ytd:
             row += [u.ytd_accepted, u.ytd_points]
         rows.append(row)
@@ -82,12 +106,33 @@ def _unit_sheet(wb: Workbook, report: Report) -> None:
 
 def _columns_sheet(wb: Workbook, report: Report) -> None:
     """Column health: who owes which column; overdue rows tinted and their status in red, as in the email."""
-    columns = [Column("序号"), Column("栏目"), Column("渠道"), Column("更新周期"), Column("责任单位", wrap=True),
-               Column("最近更新"), Column("本期（条）"), Column("缺报（条）"), Column("状态"),
-               Column("逾期单位", wrap=True)]
-    rows: list[list[Value]] = [[index, c.name, c.channel, c.cycle, c.units, c.last_update, c.received, c.missing,
-                                c.status, "、".join(c.overdue)]
-                               for index, c in enumerate(report.columns, 1)]
+    columns = [
+        Column("序号"),
+        Column("栏目"),
+        Column("渠道"),
+        Column("更新周期"),
+        Column("责任单位", wrap=True),
+        Column("最近更新"),
+        Column("本期（条）"),
+        Column("缺报（条）"),
+        Column("状态"),
+        Column("逾期单位", wrap=True),
+    ]
+    rows: list[list[Value]] = [
+        [
+            index,
+            c.name,
+            c.channel,
+            c.cycle,
+            c.units,
+            c.last_update,
+            c.received,
+            c.missing,
+            c.status,
+            "、".join(c.overdue),
+        ]
+        for index, c in enumerate(report.columns, 1)
+    ]
     ws = _sheet(wb, "栏目更新", report.title, columns, rows)
     status = [c.header for c in columns].index("状态")
     for row, line in zip(ws.iter_rows(min_row=HEADER_ROW + 1), report.columns, strict=True):
@@ -112,18 +157,34 @@ def _people_sheet(wb: Workbook, report: Report) -> None:
 
 
 def _items_sheet(wb: Workbook, report: Report) -> None:
-    columns = [Column("信息编号"), Column("标题", wrap=True), Column("报送单位"), Column("撰稿人", wrap=True),
-               Column("收到时间"), Column("得分", points=True), Column("状态")]
-    rows: list[list[Value]] = [[i.number, i.title, i.unit, i.drafters, i.received_at, i.points, i.status]
-                               for i in report.items]
+    columns = [
+        Column("信息编号"),
+        Column("标题", wrap=True),
+        Column("报送单位"),
+        Column("撰稿人", wrap=True),
+        Column("收到时间"),
+        Column("得分", points=True),
+        Column("状态"),
+    ]
+    rows: list[list[Value]] = [
+        [i.number, i.title, i.unit, i.drafters, i.received_at, i.points, i.status] for i in report.items
+    ]
     _sheet(wb, "信息明细", report.title, columns, rows)
 
 
 def _rejections_sheet(wb: Workbook, report: Report) -> None:
-    columns = [Column("序号"), Column("处室（单位）"), Column("发件人"), Column("主题", wrap=True),
-               Column("收到时间"), Column("退回原因", wrap=True)]
-    rows: list[list[Value]] = [[index, x.unit, x.sender, x.subject, x.received_at, _reasons(x.reasons)]
-                               for index, x in enumerate(report.rejections, 1)]
+    columns = [
+        Column("序号"),
+        Column("处室（单位）"),
+        Column("发件人"),
+        Column("主题", wrap=True),
+        Column("收到时间"),
+        Column("退回原因", wrap=True),
+    ]
+    rows: list[list[Value]] = [
+        [index, x.unit, x.sender, x.subject, x.received_at, _reasons(x.reasons)]
+        for index, x in enumerate(report.rejections, 1)
+    ]
     _sheet(wb, "退回记录", report.title, columns, rows)
 
 
@@ -133,8 +194,9 @@ def _reasons(reasons: Sequence[str]) -> str:
     return "\n".join(f"{n}. {reason}" for n, reason in enumerate(reasons, 1))
 
 
-def _sheet(wb: Workbook, name: str, title: str, columns: Sequence[Column],
-           rows: Sequence[Sequence[Value]]) -> Worksheet:
+def _sheet(
+    wb: Workbook, name: str, title: str, columns: Sequence[Column], rows: Sequence[Sequence[Value]]
+) -> Worksheet:
     ws = wb.create_sheet(name)
     last = get_column_letter(len(columns))
     ws.append([title])

@@ -66,10 +66,27 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 # Zip containers that are documents, not archives: a .docx has zip magic but must
 # reach the manuscript checks whole.
-_ZIP_DOCUMENTS = frozenset({
-    ".docx", ".docm", ".dotx", ".dotm", ".xlsx", ".xlsm", ".pptx", ".ppsx",
-    ".odt", ".ods", ".odp", ".ofd", ".epub", ".xps", ".oxps", ".jar", ".apk",
-})
+_ZIP_DOCUMENTS = frozenset(
+    {
+        ".docx",
+        ".docm",
+        ".dotx",
+        ".dotm",
+        ".xlsx",
+        ".xlsm",
+        ".pptx",
+        ".ppsx",
+        ".odt",
+        ".ods",
+        ".odp",
+        ".ofd",
+        ".epub",
+        ".xps",
+        ".oxps",
+        ".jar",
+        ".apk",
+    }
+)
 _JUNK_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -185,9 +202,7 @@ _UNSUPPORTED_ERRORS = (
 )
 
 
-def _unpack(
-    kind: str, data: bytes, label: str, prefix: str, depth: int, budget: _Budget
-) -> list[Member]:
+def _unpack(kind: str, data: bytes, label: str, prefix: str, depth: int, budget: _Budget) -> list[Member]:
     """The single boundary where library exceptions become ArchiveError."""
     try:
         members = _READERS[kind](data, label, prefix, budget)
@@ -232,12 +247,7 @@ def _is_junk(path: str) -> bool:
     """Finder, Explorer and Word droppings: never content, often confusing to the checks."""
     parts = path.split("/")
     base = parts[-1]
-    return (
-        not path
-        or "__MACOSX" in parts
-        or base.lower() in _JUNK_FILES
-        or base.startswith(("~$", "._"))
-    )
+    return not path or "__MACOSX" in parts or base.lower() in _JUNK_FILES or base.startswith(("~$", "._"))
 
 
 def _decode_legacy(raw: bytes) -> str:

@@ -69,8 +69,9 @@ def parse_period(text: str) -> Period:
         match = pattern.fullmatch(cleaned)
         if match:
             return _build(kind, *(int(g) for g in match.groups()), text=text)
-    raise ValueError(f"period {text!r} is not one of 2026-W48 (ISO week), 2026-11 (month), "
-                     "2026-Q4 (quarter) or 2026 (year)")
+    raise ValueError(
+        f"period {text!r} is not one of 2026-W48 (ISO week), 2026-11 (month), 2026-Q4 (quarter) or 2026 (year)"
+    )
 
 
 def _build(kind: str, year: int, number: int = 0, *, text: str) -> Period:

@@ -15,25 +15,38 @@ from mailbot.domain.submission import Finding, Submission
 # code -> (what is wrong, how to fix it); {detail} is the file, field or figure concerned.
 CATALOGUE: dict[str, tuple[str, str]] = {
     "no_attachment": ("邮件中没有附件。", "请将稿件（.docx）和照片压缩成一个压缩包，作为附件发送。"),
-    "large_attachment_link": ("附件是以“超大附件”下载链接的形式发送的，系统无法下载。",
-                              "请压缩照片后以普通附件发送，或分成几封邮件发送（每封不超过 20MB）。"),
+    "large_attachment_link": (
+        "附件是以“超大附件”下载链接的形式发送的，系统无法下载。",
+        "请压缩照片后以普通附件发送，或分成几封邮件发送（每封不超过 20MB）。",
+    ),
     "oversized_message": ("邮件过大（{detail}）。", "请压缩照片（每张 1-2MB 即可）后重新发送。"),
     "no_manuscript": ("附件中没有找到 Word 稿件（.docx）。", "请把稿件（.docx 格式）和照片一起压缩后发送。"),
-    "legacy_document": ("稿件“{detail}”是旧版 Word 或 WPS 格式，系统无法读取。",
-                        "请在 Word 或 WPS 中“另存为” .docx 格式后重新发送。"),
-    "multiple_manuscripts": ("一个压缩包中有多篇稿件（{detail}）。",
-                             "按照“一事一报”，每封邮件只报送一篇稿件，请分开发送。"),
+    "legacy_document": (
+        "稿件“{detail}”是旧版 Word 或 WPS 格式，系统无法读取。",
+        "请在 Word 或 WPS 中“另存为” .docx 格式后重新发送。",
+    ),
+    "multiple_manuscripts": (
+        "一个压缩包中有多篇稿件（{detail}）。",
+        "按照“一事一报”，每封邮件只报送一篇稿件，请分开发送。",
+    ),
     "archive_corrupt": ("压缩包“{detail}”已损坏，无法打开。", "请重新压缩后发送（建议使用 zip 格式）。"),
     "archive_encrypted": ("压缩包“{detail}”设置了密码，系统无法打开。", "请去掉密码，重新压缩后发送。"),
-    "archive_unsafe_path": ("压缩包中的文件“{detail}”路径不安全（含“..”、绝对路径或快捷方式）。",
-                            "请只压缩稿件和照片本身，重新发送。"),
+    "archive_unsafe_path": (
+        "压缩包中的文件“{detail}”路径不安全（含“..”、绝对路径或快捷方式）。",
+        "请只压缩稿件和照片本身，重新发送。",
+    ),
     "archive_too_large": ("压缩包解压后过大（{detail}）。", "请压缩照片后重新发送。"),
     "archive_too_many_members": ("压缩包中的文件过多（{detail}）。", "请只放入稿件和相关照片，重新压缩后发送。"),
     "archive_bomb": ("压缩包“{detail}”的压缩比异常，疑似恶意文件，已拒收。", "请直接压缩稿件和照片后重新发送。"),
-    "archive_nested_too_deep": ("压缩包中嵌套了多层压缩包（{detail}）。", "请把所有文件放入同一个压缩包，不要层层嵌套。"),
+    "archive_nested_too_deep": (
+        "压缩包中嵌套了多层压缩包（{detail}）。",
+        "请把所有文件放入同一个压缩包，不要层层嵌套。",
+    ),
     "archive_unsupported": ("附件“{detail}”的压缩格式无法识别。", "请使用 zip、7z 或 rar 格式压缩。"),
-    "manuscript_not_docx": ("稿件“{detail}”不是真正的 .docx 文件（可能是改了扩展名的 .doc、.wps，或设置了打开密码）。",
-                            "请去掉文档密码，在 Word 或 WPS 中“另存为” .docx 格式后重新发送。"),
+    "manuscript_not_docx": (
+        "稿件“{detail}”不是真正的 .docx 文件（可能是改了扩展名的 .doc、.wps，或设置了打开密码）。",
+        "请去掉文档密码，在 Word 或 WPS 中“另存为” .docx 格式后重新发送。",
+    ),
     "manuscript_corrupt": ("稿件“{detail}”已损坏，无法打开。", "请在 Word 中打开确认无误后重新保存并发送。"),
     "missing_title": ("稿件没有标题。", "请在正文第一行写明标题。"),
     "empty_body": ("稿件正文为空。", "请补充正文内容后重新发送。"),
@@ -44,16 +57,28 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "missing_photos": ("新闻类信息需要“文字+影像”，但没有找到照片。", "请把现场照片（jpg 格式）和稿件一起压缩后发送。"),
     "photo_broken": ("照片“{detail}”无法打开，可能已损坏。", "请重新导出这张照片后发送。"),
     "photo_bomb": ("照片“{detail}”的像素数异常，已拒收。", "请发送相机或手机拍摄的原图。"),
-    "photo_unsupported": ("照片“{detail}”是 HEIC 等格式，部分电脑无法打开。", "请在手机上设置为“兼容格式”或转成 jpg 后发送。"),
+    "photo_unsupported": (
+        "照片“{detail}”是 HEIC 等格式，部分电脑无法打开。",
+        "请在手机上设置为“兼容格式”或转成 jpg 后发送。",
+    ),
     "photo_too_small": ("照片“{detail}”尺寸过小，像是缩略图。", "请发送原图（长边不小于 {min_side} 像素）。"),
-    "research_too_short": ("调研/经验类信息正文为 {detail} 字，不足 {min_chars} 字。",
-                           "请补充内容至 {min_chars} 字以上；如是常规信息，请去掉主题中的【调研】【经验】字样。"),
-    "solicitation_unknown": ("主题中写了“约稿”，但没有找到对应的约稿任务（{detail}）。",
-                             "本稿已按常规信息登记；如是约稿，请在主题中写明约稿题目，例如“【约稿】题目”。"),
-    "column_unknown": ("没有名为“{detail}”的栏目，本稿已按常规信息登记。",
-                       "如需报送栏目稿件，请在邮件主题开头写明栏目名称，例如【动态要闻】。可用栏目：{columns}。"),
+    "research_too_short": (
+        "调研/经验类信息正文为 {detail} 字，不足 {min_chars} 字。",
+        "请补充内容至 {min_chars} 字以上；如是常规信息，请去掉主题中的【调研】【经验】字样。",
+    ),
+    "solicitation_unknown": (
+        "主题中写了“约稿”，但没有找到对应的约稿任务（{detail}）。",
+        "本稿已按常规信息登记；如是约稿，请在主题中写明约稿题目，例如“【约稿】题目”。",
+    ),
+    "column_unknown": (
+        "没有名为“{detail}”的栏目，本稿已按常规信息登记。",
+        "如需报送栏目稿件，请在邮件主题开头写明栏目名称，例如【动态要闻】。可用栏目：{columns}。",
+    ),
     "column_near_miss": ("栏目“{detail}”已按“{column}”登记。", "如登记有误，请联系办公室更正。"),
-    "missing_drafter_unit": ("撰稿人“{detail}”未注明单位（科室）。", "可按“撰稿人：单位（科室）姓名”格式注明，本次按发件单位计分。"),
+    "missing_drafter_unit": (
+        "撰稿人“{detail}”未注明单位（科室）。",
+        "可按“撰稿人：单位（科室）姓名”格式注明，本次按发件单位计分。",
+    ),
 }
 
 
@@ -100,8 +125,14 @@ class Verdict:
 
 def reason(code: str, detail: str = "", rules: Rules = Rules(), **extra: str) -> Reason:
     message, hint = CATALOGUE[code]
-    values = {"detail": detail, "min_side": rules.min_photo_side, "min_chars": rules.min_research_chars,
-              "columns": "", "column": "", **extra}
+    values = {
+        "detail": detail,
+        "min_side": rules.min_photo_side,
+        "min_chars": rules.min_research_chars,
+        "columns": "",
+        "column": "",
+        **extra,
+    }
     return Reason(code, message.format(**values), hint.format(**values), detail)
 
 
@@ -181,8 +212,14 @@ def check_length(facts: Facts, rules: Rules) -> Iterator[Finding]:
         yield Finding("research_too_short", str(ms.body_chars))
 
 
-CHECKS: tuple[Check, ...] = (check_message, check_unpacking, check_manuscript_count, check_fields,
-                             check_photos, check_length)
+CHECKS: tuple[Check, ...] = (
+    check_message,
+    check_unpacking,
+    check_manuscript_count,
+    check_fields,
+    check_photos,
+    check_length,
+)
 
 
 def warnings_for(facts: Facts, rules: Rules) -> Iterator[Finding]:
@@ -192,8 +229,7 @@ def warnings_for(facts: Facts, rules: Rules) -> Iterator[Finding]:
         yield from (Finding("missing_drafter_unit", d.name) for d in ms.footer.drafters if not d.unit)
     usable = [p for p in facts.submission.photos if not p.problem]
     if any(max(p.width, p.height) >= rules.min_photo_side for p in usable):
-        yield from (Finding("photo_too_small", p.name) for p in usable
-                    if max(p.width, p.height) < rules.min_photo_side)
+        yield from (Finding("photo_too_small", p.name) for p in usable if max(p.width, p.height) < rules.min_photo_side)
 
 
 def evaluate(facts: Facts, rules: Rules) -> Verdict:

@@ -66,8 +66,9 @@ def parse_columns(raw: list[dict]) -> tuple[Column, ...]:
         for spelling in (column.name, *column.aliases):
             key = _norm(spelling)
             if key in owner and owner[key] != column.name:
-                raise ValueError(f"column {column.name!r}: {spelling!r} is already a name or alias of "
-                                 f"column {owner[key]!r}")
+                raise ValueError(
+                    f"column {column.name!r}: {spelling!r} is already a name or alias of column {owner[key]!r}"
+                )
             owner[key] = column.name
         columns.append(column)
     return tuple(columns)
@@ -97,16 +98,25 @@ def _parse_column(i: int, entry: object) -> Column:
     if not units:
         raise ValueError(f"{where}: units must name at least one responsible unit")
     if EVERY_UNIT in units and len(units) > 1:
-        raise ValueError(f"{where}: units = [\"*\"] means every unit and cannot be combined with names")
+        raise ValueError(f'{where}: units = ["*"] means every unit and cannot be combined with names')
     points, penalty = (_amount(entry[key], where, key) for key in ("points", "penalty"))
     if not isinstance(entry["photos"], bool):
         raise ValueError(f"{where}: photos must be true or false, not {entry['photos']!r}")
     content = entry.get("content", "")
     if not isinstance(content, str):
         raise ValueError(f"{where}: content must be a string")
-    return Column(name=name.strip(), channel=entry["channel"], cycle=entry["cycle"], per_cycle=per_cycle,
-                  units=units, points=points, penalty=penalty, photos=entry["photos"],
-                  aliases=_strings(entry.get("aliases", []), where, "aliases"), content=content)
+    return Column(
+        name=name.strip(),
+        channel=entry["channel"],
+        cycle=entry["cycle"],
+        per_cycle=per_cycle,
+        units=units,
+        points=points,
+        penalty=penalty,
+        photos=entry["photos"],
+        aliases=_strings(entry.get("aliases", []), where, "aliases"),
+        content=content,
+    )
 
 
 def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
@@ -145,8 +155,15 @@ def half_of(day: date) -> Period:
     return Period("half", f"{day.year}-H2", date(day.year, 7, 1), date(day.year, 12, 31))
 
 
-_CYCLE_OF = {"daily": day_of, "weekly": week_of, "fortnightly": fortnight_of, "monthly": month_of,
-             "quarterly": quarter_of, "half_yearly": half_of, "yearly": year_of}
+_CYCLE_OF = {
+    "daily": day_of,
+    "weekly": week_of,
+    "fortnightly": fortnight_of,
+    "monthly": month_of,
+    "quarterly": quarter_of,
+    "half_yearly": half_of,
+    "yearly": year_of,
+}
 
 
 def cycle_of(column: Column, day: date) -> Period | None:
@@ -186,8 +203,9 @@ def responsible(column: Column, units: Sequence[str]) -> tuple[str, ...]:
     return tuple(units) if column.units == (EVERY_UNIT,) else column.units
 
 
-def cycle_accounting(column: Column, units: Sequence[str], received: Mapping[tuple[str, str], int],
-                     cycles: Sequence[Period], today: date) -> list[CycleStatus]:
+def cycle_accounting(
+    column: Column, units: Sequence[str], received: Mapping[tuple[str, str], int], cycles: Sequence[Period], today: date
+) -> list[CycleStatus]:
     """Due, received and missing per responsible unit and cycle; `received` is keyed by (unit, cycle label),
     absent = 0. A cycle of another kind than the column's is refused: its label would never match."""
     if column.cycle == "on_change":
@@ -195,12 +213,16 @@ def cycle_accounting(column: Column, units: Sequence[str], received: Mapping[tup
     statuses = []
     for cycle in cycles:
         if cycle_of(column, cycle.start) != cycle:
-            raise ValueError(f"column {column.name!r} is {column.cycle}: {cycle.kind} {cycle.label} is not one "
-                             "of its cycles")
+            raise ValueError(
+                f"column {column.name!r} is {column.cycle}: {cycle.kind} {cycle.label} is not one of its cycles"
+            )
         for unit in responsible(column, units):
             got = received.get((unit, cycle.label), 0)
-            statuses.append(CycleStatus(column.name, unit, cycle, column.per_cycle, got,
-                                        max(0, column.per_cycle - got), cycle.end < today))
+            statuses.append(
+                CycleStatus(
+                    column.name, unit, cycle, column.per_cycle, got, max(0, column.per_cycle - got), cycle.end < today
+                )
+            )
     return statuses
 
 
@@ -221,8 +243,14 @@ def deductions(statuses: Sequence[CycleStatus], column: Column) -> list[tuple[st
     return result
 
 
-def due_soon(column: Column, units: Sequence[str], received: Mapping[tuple[str, str], int], today: date,
-             calendar: WorkCalendar, days_before: int = 1) -> list[CycleStatus]:
+def due_soon(
+    column: Column,
+    units: Sequence[str],
+    received: Mapping[tuple[str, str], int],
+    today: date,
+    calendar: WorkCalendar,
+    days_before: int = 1,
+) -> list[CycleStatus]:
     """Whom to remind today: units still short in the current cycle when at most `days_before` working days
     of it are left after today (so the last day itself is included). Nothing on non-working days or for
     on_change columns; the caller keeps one reminder per unit and cycle if it runs this every day."""
@@ -249,8 +277,9 @@ class AnnualPiece:
     missing: int  # 1 if the year has ended (as of `today`) with none received, else 0
 
 
-def annual_pieces(units: Sequence[str], received: Mapping[tuple[str, str, int], int], year: int,
-                  today: date) -> list[AnnualPiece]:
+def annual_pieces(
+    units: Sequence[str], received: Mapping[tuple[str, str, int], int], year: int, today: date
+) -> list[AnnualPiece]:
     """One research and one experience piece per unit and year; sending them in different halves is allowed,
     and either half will do, so nothing is owed before the year ends. `received` is keyed by
     (unit, kind, year), absent = 0."""
@@ -263,8 +292,9 @@ def annual_pieces(units: Sequence[str], received: Mapping[tuple[str, str, int], 
     return pieces
 
 
-def annual_deductions(pieces: Sequence[AnnualPiece], penalty: float = 1.0, *,
-                      year_closed: bool) -> list[tuple[str, str, float]]:
+def annual_deductions(
+    pieces: Sequence[AnnualPiece], penalty: float = 1.0, *, year_closed: bool
+) -> list[tuple[str, str, float]]:
     """(unit, kind, -penalty) per missing piece, only once the office has closed the year, so a piece of
     last year arriving in early January can still be counted before anyone is deducted."""
     if not year_closed:
@@ -309,8 +339,10 @@ def match_column(text: str, columns: Sequence[Column]) -> ColumnMatch:
         if key in (_norm(a) for a in column.aliases):
             return ColumnMatch(column, False, text)
 
-    ratios = sorted(((max(difflib.SequenceMatcher(None, key, s).ratio() for s in _spellings(c)), i)
-                     for i, c in enumerate(columns)), reverse=True)
+    ratios = sorted(
+        ((max(difflib.SequenceMatcher(None, key, s).ratio() for s in _spellings(c)), i) for i, c in enumerate(columns)),
+        reverse=True,
+    )
     close = [(r, i) for r, i in ratios if r >= MIN_RATIO]
     if close:
         if len(close) == 1 or close[0][0] - close[1][0] >= MIN_LEAD:
@@ -336,8 +368,10 @@ _LINE = re.compile(r"\s*(?:所属|报送|投稿)?栏目(?:名称)?\s*[:：]\s*(.
 _BRACKET = re.compile(r"[【\[]\s*([^】\]]+?)\s*[】\]]")
 # Bracketed tags that mark something else than a column: the kind of piece (调研, 经验, 约稿), routine
 # markers, office replies, a unit's name (ending in 局, 科, 队 ...) or an issue number or date.
-_NOT_COLUMN = re.compile(r".*(?:调研|经验|约稿).*|常规(?:信息)?|(?:政务)?信息|报送|补报|更正|紧急|急件|重要|转发|回复"
-                         r"|采用|终审退回|.*(?:局|部|科|队|中心|办|室|区|县|市|委|站)|[\d\s年月日号期第.\-/]+")
+_NOT_COLUMN = re.compile(
+    r".*(?:调研|经验|约稿).*|常规(?:信息)?|(?:政务)?信息|报送|补报|更正|紧急|急件|重要|转发|回复"
+    r"|采用|终审退回|.*(?:局|部|科|队|中心|办|室|区|县|市|委|站)|[\d\s年月日号期第.\-/]+"
+)
 FIRST_LINES = 5  # a 栏目 line is looked for among the manuscript's first non-empty paragraphs
 MAX_TAG = 12  # a longer bracketed text is a title or an emphasis, not a column name
 

@@ -10,14 +10,28 @@ import re
 from dataclasses import dataclass
 
 LEVELS = {
-    "国家级": "national", "国家": "national", "中央": "national", "部级": "national",
-    "省级": "province", "省": "province", "省委": "province", "省政府": "province",
-    "市级": "city", "市": "city", "市委": "city", "市政府": "city",
+    "国家级": "national",
+    "国家": "national",
+    "中央": "national",
+    "部级": "national",
+    "省级": "province",
+    "省": "province",
+    "省委": "province",
+    "省政府": "province",
+    "市级": "city",
+    "市": "city",
+    "市委": "city",
+    "市政府": "city",
 }
 LEVEL_NAMES = {"city": "市级", "province": "省级", "national": "国家级"}
 VERBS = {
-    "采用": "adopt", "终审通过": "approve", "通过": "approve", "退回": "return", "扣分": "deduct",
-    "评分": "grade", "约稿评分": "grade",
+    "采用": "adopt",
+    "终审通过": "approve",
+    "通过": "approve",
+    "退回": "return",
+    "扣分": "deduct",
+    "评分": "grade",
+    "约稿评分": "grade",
 }
 USAGE = (
     "可用的指令（每封邮件第一行写一条）：\n"
@@ -67,11 +81,11 @@ def parse_command(text: str) -> Command:
     if not match:
         raise CommandError("第一行不是可识别的指令。\n" + USAGE)
     verb = VERBS[match.group(1)]
-    rest = line[match.end():].strip(" :：")
+    rest = line[match.end() :].strip(" :：")
     number_match = _NUMBER.search(rest)
     number = number_match.group(1) if number_match else None
     if number_match:
-        rest = (rest[: number_match.start()] + rest[number_match.end():]).strip()
+        rest = (rest[: number_match.start()] + rest[number_match.end() :]).strip()
     words = rest.split()
     if verb == "adopt":
         level = next((LEVELS[w] for w in words if w in LEVELS), None)

@@ -13,8 +13,8 @@ content: an unreplaced placeholder is a missing field, never a name.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 DRAFTER = "撰稿人"
 FIRST_REVIEWER = "初审人"
@@ -37,9 +37,7 @@ _LABELS: dict[str, str] = {
 _CANONICAL_ORDER = (DRAFTER, FIRST_REVIEWER, SECOND_REVIEWER)
 
 # People type "撰 稿 人" to line labels up, so any whitespace may sit between the characters.
-_LABEL_ALTERNATION = "|".join(
-    r"\s*".join(map(re.escape, label)) for label in sorted(_LABELS, key=len, reverse=True)
-)
+_LABEL_ALTERNATION = "|".join(r"\s*".join(map(re.escape, label)) for label in sorted(_LABELS, key=len, reverse=True))
 # A label counts only when a colon, whitespace (a table cell boundary) or the line end follows;
 # this keeps "作者认为..." or "初审意见：" in the body from being taken for a footer.
 _LABEL_END = r"(?=\s*[:：]|\s|$)"
@@ -47,9 +45,7 @@ _LINE_START = re.compile(rf"\s*(?:{_LABEL_ALTERNATION}){_LABEL_END}")
 # Labels further along the line ("初审人：李四    复审人：王五") follow whitespace or punctuation.
 # No "\s*" before the label: the lookbehind already admits whitespace, and a leading "\s*" made
 # every position of a long run of spaces rescan the rest of it (quadratic).
-_LABEL_ANYWHERE = re.compile(
-    rf"(?:^|(?<=[\s，,；;。]))(?P<label>{_LABEL_ALTERNATION}){_LABEL_END}\s*[:：]?"
-)
+_LABEL_ANYWHERE = re.compile(rf"(?:^|(?<=[\s，,；;。]))(?P<label>{_LABEL_ALTERNATION}){_LABEL_END}\s*[:：]?")
 # Another "label：" inside a value ("张三  联系电话：138...") starts a field we do not read.
 # It is tried only where a run of whitespace begins, which keeps the search linear.
 _OTHER_FIELD = re.compile(r"(?<!\s)\s+[\u4e00-\u9fff]{2,6}[:：]")
@@ -66,8 +62,22 @@ _PHONE = re.compile(r"[\d\-+()（）]{5,}")
 # Endings of Chinese organisation names. Strong ones end units of three characters
 # ("办公室", "宣教科"); weak ones also end given names, so they need a longer word.
 _STRONG_UNIT_SUFFIXES = (
-    "局", "科", "室", "队", "中心", "站", "办", "院", "所", "处", "组", "厅", "公司", "单位",
-    "集团", "街道",
+    "局",
+    "科",
+    "室",
+    "队",
+    "中心",
+    "站",
+    "办",
+    "院",
+    "所",
+    "处",
+    "组",
+    "厅",
+    "公司",
+    "单位",
+    "集团",
+    "街道",
 )
 _WEAK_UNIT_SUFFIXES = ("委", "部", "会", "司", "府", "区", "县", "市", "镇", "乡", "厂", "场", "馆")
 _MAX_NAME_CHARS = 4
@@ -134,7 +144,7 @@ def _segments(line: str) -> list[tuple[str, str]]:
     """Split a line into (canonical label, value) pairs, one per label on it."""
     matches = list(_LABEL_ANYWHERE.finditer(line))
     pairs = []
-    for match, following in zip(matches, [*matches[1:], None]):
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
         value = line[match.end() : following.start() if following else len(line)]
         other = _OTHER_FIELD.search(value)
         if other:

@@ -89,9 +89,7 @@ def read_docx(data: bytes) -> Manuscript:
     KeyError, RuntimeError and lxml errors on damaged files (python-docx #1561).
     """
     if data.startswith(_OLE_MAGIC):
-        raise ManuscriptError(
-            "manuscript_not_docx", "an OLE2 file (Word 97-2003 .doc or WPS .wps) named .docx"
-        )
+        raise ManuscriptError("manuscript_not_docx", "an OLE2 file (Word 97-2003 .doc or WPS .wps) named .docx")
     if not data.startswith(_ZIP_MAGICS):
         raise ManuscriptError("manuscript_not_docx", "not a zip package, so not a .docx")
     try:
@@ -115,23 +113,17 @@ def _check_package(data: bytes) -> None:
         total = 0
         for info in infos:
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise ManuscriptError(
-                    "manuscript_corrupt", f"{info.filename}: compression {info.compress_type}"
-                )
+                raise ManuscriptError("manuscript_corrupt", f"{info.filename}: compression {info.compress_type}")
             is_xml = info.filename.endswith((".xml", ".rels"))
             if info.file_size > (_MAX_XML_PART if is_xml else _MAX_OTHER_PART):
-                raise ManuscriptError(
-                    "manuscript_corrupt", f"{info.filename} inflates to {info.file_size} bytes"
-                )
+                raise ManuscriptError("manuscript_corrupt", f"{info.filename} inflates to {info.file_size} bytes")
             total += info.file_size
         if total > _MAX_TOTAL:
             raise ManuscriptError("manuscript_corrupt", f"package inflates to {total} bytes")
         main_part = _main_part_name(package)
         content_type = _content_type(package, main_part)
         if content_type != _WORD_MAIN:
-            raise ManuscriptError(
-                "manuscript_not_docx", f"main part {main_part} is {content_type or 'untyped'}"
-            )
+            raise ManuscriptError("manuscript_not_docx", f"main part {main_part} is {content_type or 'untyped'}")
 
 
 def _parse_small_xml(package: zipfile.ZipFile, name: str) -> etree._Element:
@@ -194,9 +186,7 @@ def _read(document: Document) -> Manuscript:
 
     # A footer text box counts where it is anchored (normally the last paragraph), but one
     # anchored in the title paragraph must not split the title, so the title skips it.
-    footer_boxes = {
-        line.box for line in lines if line.box is not None and is_footer_line(line.text)
-    }
+    footer_boxes = {line.box for line in lines if line.box is not None and is_footer_line(line.text)}
     flow = [index for index, line in enumerate(lines) if line.box not in footer_boxes]
     title = flow[: _title_line_count([lines[index] for index in flow])]
     body_start = title[-1] + 1 if title else 0
@@ -209,11 +199,7 @@ def _read(document: Document) -> Manuscript:
         len(lines),
     )
     body = tuple(line.text for line in lines[body_start:footer_start])
-    footer = [
-        line.text
-        for index, line in enumerate(lines)
-        if index >= footer_start or line.box in footer_boxes
-    ]
+    footer = [line.text for index, line in enumerate(lines) if index >= footer_start or line.box in footer_boxes]
     return Manuscript(
         title="".join(lines[index].text for index in title),
         body=body,
@@ -295,9 +281,7 @@ class _Walker:
             self._boxes += 1
             self.block(content, self._boxes)
 
-    def _inline(
-        self, element: etree._Element, pieces: list[str], boxes: list[etree._Element]
-    ) -> None:
+    def _inline(self, element: etree._Element, pieces: list[str], boxes: list[etree._Element]) -> None:
         for child in element:
             tag = child.tag
             if not isinstance(tag, str) or tag in _HIDDEN:

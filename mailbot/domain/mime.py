@@ -331,7 +331,7 @@ def _lift_base64(raw: bytes) -> tuple[bytes, dict[str, bytes]]:
         line_end = lower.find(b"\r\n", found + 1)
         if line_end < 0:
             break
-        value = lower[found + len(_CTE):line_end].strip()
+        value = lower[found + len(_CTE) : line_end].strip()
         found = line_end
         if value != b"base64" or line_end < pos:
             continue
@@ -394,8 +394,9 @@ def _payload(part: Message, lifted: dict[str, bytes], claimed: set[str]) -> byte
     return payload if isinstance(payload, bytes) else b""
 
 
-def _facts(msg: Message, *, body: bool = True, unreadable: str = "", lifted: dict[str, bytes] | None = None
-           ) -> ParsedMail:
+def _facts(
+    msg: Message, *, body: bool = True, unreadable: str = "", lifted: dict[str, bytes] | None = None
+) -> ParsedMail:
     headers = {k.lower(): decode_header_value(v) for k, v in reversed(msg.items())}
     sender_name, sender = _address(msg)
     plain: list[str] = []
@@ -407,8 +408,9 @@ def _facts(msg: Message, *, body: bool = True, unreadable: str = "", lifted: dic
             continue
         data = _payload(part, lifted or {}, claimed)
         if _is_attachment(part):
-            attachments.append(Attachment(name=_filename(part) or "未命名附件",
-                                          content_type=part.get_content_type(), data=data))
+            attachments.append(
+                Attachment(name=_filename(part) or "未命名附件", content_type=part.get_content_type(), data=data)
+            )
         elif part.get_content_type() == "text/plain":
             text, inline = _uudecoded(decode_bytes(data, part.get_content_charset()))
             plain.append(text)

@@ -91,8 +91,9 @@ class Shortfall:
         return max(self.due - self.submitted, 0)
 
 
-def shortfalls(units: Sequence[tuple[int, str]], counts: Mapping[int, int], period: Period,
-               due: Callable[[str], int]) -> list[Shortfall]:
+def shortfalls(
+    units: Sequence[tuple[int, str]], counts: Mapping[int, int], period: Period, due: Callable[[str], int]
+) -> list[Shortfall]:
     """Units (id, kind) that submitted fewer than they owe, in the order given; absent from counts = 0."""
     result = []
     for unit_id, kind in units:

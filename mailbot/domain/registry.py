@@ -139,18 +139,24 @@ def parse_registry(rows: Sequence[Sequence[str]]) -> ImportResult:
             continue
         if email in owner:
             first_unit, first_row = owner[email]
-            message = (f"邮箱 {email} 与第{first_row}行重复" if first_unit == unit
-                       else f"同一邮箱 {email} 已登记在“{first_unit}”")
+            message = (
+                f"邮箱 {email} 与第{first_row}行重复"
+                if first_unit == unit
+                else f"同一邮箱 {email} 已登记在“{first_unit}”"
+            )
             problems.append(_problem(number, message))
             continue
         owner[email] = (unit, number)
-        liaisons.setdefault(unit, []).append(Liaison(
-            name=_compact(cells["name"]),
-            email=email,
-            phone=_compact(unicodedata.normalize("NFKC", cells.get("phone", ""))),
-            wechat=unicodedata.normalize("NFKC", cells.get("wechat", "")).strip(),
-        ))
+        liaisons.setdefault(unit, []).append(
+            Liaison(
+                name=_compact(cells["name"]),
+                email=email,
+                phone=_compact(unicodedata.normalize("NFKC", cells.get("phone", ""))),
+                wechat=unicodedata.normalize("NFKC", cells.get("wechat", "")).strip(),
+            )
+        )
 
-    units = tuple(Unit(name=name, kind=kinds.get(name, DEFAULT_KIND), liaisons=tuple(people))
-                  for name, people in liaisons.items())
+    units = tuple(
+        Unit(name=name, kind=kinds.get(name, DEFAULT_KIND), liaisons=tuple(people)) for name, people in liaisons.items()
+    )
     return ImportResult(units, tuple(problems))

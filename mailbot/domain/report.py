@@ -185,7 +185,7 @@ def title_for(kind: str, period_label: str) -> str:
 
 
 def range_text(start: date, end: date) -> str:
-    """"2026年11月23日至11月29日"; the end's year is repeated only when it differs (ISO weeks across New Year)."""
+    """ "2026年11月23日至11月29日"; the end's year is repeated only when it differs (ISO weeks across New Year)."""
     if end < start:
         raise ValueError(f"period ends ({end}) before it starts ({start})")
     first = f"{start.year}年{start.month}月{start.day}日"

@@ -34,8 +34,7 @@ class PointTable:
     adopted_national: float = 5.0
 
     def adoption(self, level: str) -> float:
-        return {"city": self.adopted_city, "province": self.adopted_province,
-                "national": self.adopted_national}[level]
+        return {"city": self.adopted_city, "province": self.adopted_province, "national": self.adopted_national}[level]
 
 
 def submission_points(kind: str, table: PointTable) -> float:
@@ -126,8 +125,13 @@ class Entry:
     note: str
 
 
-def ledger(items: Iterable[ScoredItem], adoptions: Iterable[Adoption], grades: Iterable[SolicitationGrade],
-           deductions: Iterable[Deduction], table: PointTable) -> list[Entry]:
+def ledger(
+    items: Iterable[ScoredItem],
+    adoptions: Iterable[Adoption],
+    grades: Iterable[SolicitationGrade],
+    deductions: Iterable[Deduction],
+    table: PointTable,
+) -> list[Entry]:
     """All entries, sorted by date; pass every item adoptions or grades refer to, whatever its date.
 
     A submission, an adoption and a solicitation grade are separate entries that add up: the grade scores the
@@ -142,8 +146,13 @@ def ledger(items: Iterable[ScoredItem], adoptions: Iterable[Adoption], grades: I
     entries: list[Entry] = []
     for item in by_id.values():
         if item.column and item.kind == "routine":
-            entries += _credit(item, item.received, item.column_points, "column",
-                               f"栏目《{item.column}》 {_fmt(item.column_points)} 分")
+            entries += _credit(
+                item,
+                item.received,
+                item.column_points,
+                "column",
+                f"栏目《{item.column}》 {_fmt(item.column_points)} 分",
+            )
             continue
         points = submission_points(item.kind, table)
         entries += _credit(item, item.received, points, "submission", f"{_KIND_NOTE[item.kind]} {_fmt(points)} 分")
@@ -156,8 +165,9 @@ def ledger(items: Iterable[ScoredItem], adoptions: Iterable[Adoption], grades: I
             first_adoption[key] = adoption
     for adoption in first_adoption.values():
         points = table.adoption(adoption.level)
-        entries += _credit(by_id[adoption.item_id], adoption.on, points, "adoption",
-                           f"{_LEVEL_NOTE[adoption.level]} {_fmt(points)} 分")
+        entries += _credit(
+            by_id[adoption.item_id], adoption.on, points, "adoption", f"{_LEVEL_NOTE[adoption.level]} {_fmt(points)} 分"
+        )
 
     graded: set[int] = set()
     for grade in grades:
@@ -171,8 +181,17 @@ def ledger(items: Iterable[ScoredItem], adoptions: Iterable[Adoption], grades: I
         entries += _credit(item, item.received, float(points), "solicitation", note)
 
     for deduction in deductions:
-        entries.append(Entry(deduction.on, deduction.unit_id, deduction.person, -deduction.points, "deduction",
-                             None, f"扣分：{deduction.reason}"))
+        entries.append(
+            Entry(
+                deduction.on,
+                deduction.unit_id,
+                deduction.person,
+                -deduction.points,
+                "deduction",
+                None,
+                f"扣分：{deduction.reason}",
+            )
+        )
     entries.sort(key=lambda e: e.on)
     return entries
 
@@ -192,8 +211,10 @@ def _credit(item: ScoredItem, on: date, points: float, source: str, note: str) -
         return [Entry(on, item.unit_id, None, points, source, item.item_id, note)]
     people = len(item.drafters)
     suffix = f" ÷ {people} 人" if people > 1 else ""
-    return [Entry(on, unit_id, name, share, source, item.item_id, note + suffix)
-            for (name, unit_id), share in zip(item.drafters, split_evenly(points, people), strict=True)]
+    return [
+        Entry(on, unit_id, name, share, source, item.item_id, note + suffix)
+        for (name, unit_id), share in zip(item.drafters, split_evenly(points, people), strict=True)
+    ]
 
 
 @overload
@@ -202,8 +223,9 @@ def totals(entries: Iterable[Entry], period: Period, key: Literal["unit"]) -> di
 def totals(entries: Iterable[Entry], period: Period, key: Literal["person"]) -> dict[tuple[str, int], float]: ...
 
 
-def totals(entries: Iterable[Entry], period: Period,
-           key: Literal["unit", "person"]) -> dict[int, float] | dict[tuple[str, int], float]:
+def totals(
+    entries: Iterable[Entry], period: Period, key: Literal["unit", "person"]
+) -> dict[int, float] | dict[tuple[str, int], float]:
     """Points per unit or per (person, unit) for entries dated in the period, rounded to 4 decimals.
 
     Entries without a person (items with no drafter, unit-level deductions) count for units only; units or

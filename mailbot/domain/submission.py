@@ -86,8 +86,9 @@ def unpack(attachments: tuple[Attachment, ...], limits: Limits) -> Submission:
         files.append(FoundFile(att.name, att.data, kind))
         if kind != "archive":
             continue
-        left = replace(limits, max_total_bytes=limits.max_total_bytes - unpacked,
-                       max_members=limits.max_members - members_seen)
+        left = replace(
+            limits, max_total_bytes=limits.max_total_bytes - unpacked, max_members=limits.max_members - members_seen
+        )
         try:
             members = read_archive(att.data, att.name, left)
         except ArchiveError as exc:
@@ -95,8 +96,11 @@ def unpack(attachments: tuple[Attachment, ...], limits: Limits) -> Submission:
             continue
         members_seen += len(members)
         unpacked += sum(len(m.data) for m in members)
-        files.extend(FoundFile(f"{att.name}/{m.path}", m.data, _kind(m.path, m.data)) for m in members
-                     if _kind(m.path, m.data) != "archive")
+        files.extend(
+            FoundFile(f"{att.name}/{m.path}", m.data, _kind(m.path, m.data))
+            for m in members
+            if _kind(m.path, m.data) != "archive"
+        )
     manuscripts: list[tuple[str, Manuscript]] = []
     photos: list[Photo] = []
     budget = DecodeBudget()
@@ -112,8 +116,7 @@ def unpack(attachments: tuple[Attachment, ...], limits: Limits) -> Submission:
         elif f.kind == "photo":
             photos.append(inspect_photo(_basename(f.path), f.data, budget))
     for path, ms in manuscripts:
-        photos.extend(inspect_photo(f"{_basename(path)}:{_basename(name)}", data, budget)
-                      for name, data in ms.images)
+        photos.extend(inspect_photo(f"{_basename(path)}:{_basename(name)}", data, budget) for name, data in ms.images)
     legacy = tuple(_basename(f.path) for f in files if f.kind == "legacy")
     return Submission(tuple(files), tuple(manuscripts), legacy, tuple(photos), tuple(findings))
 

@@ -24,12 +24,18 @@ def match_unit(written: str | None, units: Iterable[tuple[int, Iterable[str]]]) 
     return best[1] if best else None
 
 
-GROUPS = {"各科室": "科室", "局机关各科室": "科室", "各县(区)应急管理局": "县区", "各县（区）应急管理局": "县区",
-          "各县区应急管理局": "县区"}
+GROUPS = {
+    "各科室": "科室",
+    "局机关各科室": "科室",
+    "各县(区)应急管理局": "县区",
+    "各县（区）应急管理局": "县区",
+    "各县区应急管理局": "县区",
+}
 
 
-def resolve_units(written: Iterable[str], units: Iterable[tuple[int, str, str, Iterable[str]]]
-                  ) -> tuple[tuple[int, ...], tuple[str, ...]]:
+def resolve_units(
+    written: Iterable[str], units: Iterable[tuple[int, str, str, Iterable[str]]]
+) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """Responsible units as the annexes write them -> registered unit ids, and the names not found.
 
     "*" is every unit; "各科室" every unit of kind 科室; otherwise a name or alias, exact first.

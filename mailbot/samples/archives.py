@@ -83,8 +83,17 @@ def _pack(entry: ZipEntry) -> _Packed:
 def _local_record(packed: _Packed) -> bytes:
     e = packed.entry
     header = _LOCAL.pack(
-        b"PK\x03\x04", 20, e.flags, packed.method, _DOS_TIME, _DOS_DATE,
-        packed.crc, len(packed.payload), packed.size, len(e.raw_name), len(e.extra),
+        b"PK\x03\x04",
+        20,
+        e.flags,
+        packed.method,
+        _DOS_TIME,
+        _DOS_DATE,
+        packed.crc,
+        len(packed.payload),
+        packed.size,
+        len(e.raw_name),
+        len(e.extra),
     )
     return header + e.raw_name + e.extra + packed.payload
 
@@ -92,9 +101,23 @@ def _local_record(packed: _Packed) -> bytes:
 def _central_record(packed: _Packed, offset: int) -> bytes:
     e = packed.entry
     header = _CENTRAL.pack(
-        b"PK\x01\x02", (e.create_system << 8) | 20, 20, e.flags, packed.method, _DOS_TIME, _DOS_DATE,
-        packed.crc, len(packed.payload), packed.size, len(e.raw_name), len(e.extra), 0, 0, 0,
-        e.external_attr, offset,
+        b"PK\x01\x02",
+        (e.create_system << 8) | 20,
+        20,
+        e.flags,
+        packed.method,
+        _DOS_TIME,
+        _DOS_DATE,
+        packed.crc,
+        len(packed.payload),
+        packed.size,
+        len(e.raw_name),
+        len(e.extra),
+        0,
+        0,
+        0,
+        e.external_attr,
+        offset,
     )
     return header + e.raw_name + e.extra
 
@@ -150,8 +173,9 @@ def build_zip(members: Iterable[tuple[str, bytes]], *, names: str = "gbk") -> by
 def zip_symlink(name: str, target: str) -> bytes:
     """A Unix symlink entry: extracting it naively lets later members write through it."""
     mode = stat.S_IFLNK | 0o777
-    entry = ZipEntry(name.encode("utf-8"), target.encode("utf-8"), flags=ZIP_FLAG_UTF8,
-                     external_attr=mode << 16, create_system=3)
+    entry = ZipEntry(
+        name.encode("utf-8"), target.encode("utf-8"), flags=ZIP_FLAG_UTF8, external_attr=mode << 16, create_system=3
+    )
     return write_zip([entry])
 
 
@@ -228,7 +252,7 @@ def _winrar_unicode(name: str) -> bytes:
     units = name.encode("utf-16-le")
     out = bytearray([0])  # high byte for mode 1, unused here
     for start in range(0, len(units), 8):
-        group = [units[i:i + 2] for i in range(start, min(start + 8, len(units)), 2)]
+        group = [units[i : i + 2] for i in range(start, min(start + 8, len(units)), 2)]
         flags = 0
         payload = bytearray()
         for position, unit in enumerate(group):
@@ -259,10 +283,22 @@ def _rar_file(
     if encrypted:
         flags |= _RAR_FILE_PASSWORD | _RAR_FILE_SALT
         extra = bytes(range(8))
-    body = struct.pack(
-        "<LLBLLBBHL", len(data), len(data), host_os, zlib.crc32(data),
-        (_DOS_DATE << 16) | _DOS_TIME, 29, _RAR_STORED, len(raw), attr,
-    ) + raw + extra
+    body = (
+        struct.pack(
+            "<LLBLLBBHL",
+            len(data),
+            len(data),
+            host_os,
+            zlib.crc32(data),
+            (_DOS_DATE << 16) | _DOS_TIME,
+            29,
+            _RAR_STORED,
+            len(raw),
+            attr,
+        )
+        + raw
+        + extra
+    )
     return _rar_block(_RAR_FILE, flags, body) + data
 
 
@@ -286,8 +322,14 @@ def build_rar(
     writes bare GBK names without the Unicode flag, as WinRAR 2.x did.
     """
     files = (
-        _rar_file(name, data, host_os=_RAR_OS_WIN32, attr=0x10 if name.endswith("/") else 0x20,
-                  encrypted=encrypted, legacy=legacy_names)
+        _rar_file(
+            name,
+            data,
+            host_os=_RAR_OS_WIN32,
+            attr=0x10 if name.endswith("/") else 0x20,
+            encrypted=encrypted,
+            legacy=legacy_names,
+        )
         for name, data in members
     )
     return _rar_archive(files, main_flags=_RAR_MAIN_PASSWORD if encrypt_headers else 0)
@@ -295,9 +337,11 @@ def build_rar(
 
 def rar_symlink(name: str, target: str) -> bytes:
     """A RAR 4.x Unix symlink entry (the shape behind rarfile #114)."""
-    return _rar_archive([
-        _rar_file(name, target.encode("utf-8"), host_os=_RAR_OS_UNIX, attr=stat.S_IFLNK | 0o777),
-    ])
+    return _rar_archive(
+        [
+            _rar_file(name, target.encode("utf-8"), host_os=_RAR_OS_UNIX, attr=stat.S_IFLNK | 0o777),
+        ]
+    )
 
 
 def sample_members() -> Sequence[tuple[str, bytes]]:

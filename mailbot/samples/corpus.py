@@ -14,26 +14,38 @@ from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
 
 STORIES: dict[str, tuple[str, list[str]]] = {
-    "drill": ("盘山县应急管理局组织开展危险化学品泄漏事故应急演练", [
-        "为进一步提高企业应对突发事故的处置能力，检验应急预案的可操作性，6月19日，盘山县应急管理局在辽河油田某联合站组织开展危险化学品泄漏事故应急处置演练。",
-        "演练模拟储罐区阀门发生泄漏并引发火情，企业应急救援队伍第一时间启动应急预案，迅速完成警戒疏散、泄漏堵漏、火灾扑救和伤员救治等科目。县消防救援大队、卫生健康部门协同参演，各环节衔接紧密、处置有序。",
-        "演练结束后，县应急管理局相关负责同志对演练进行了点评，指出了存在的不足，要求企业进一步完善预案、加强培训，切实提升防范化解重大安全风险的能力。",
-    ]),
-    "flood": ("大洼区扎实做好汛前检查确保安全度汛", [
-        "入汛以来，大洼区应急管理局坚持“人民至上、生命至上”，提前谋划部署防汛各项工作，组织水利、农业农村、住建等部门成立联合检查组，对全区重点河道、涵闸泵站、在建工地和低洼易涝区进行拉网式排查。",
-        "检查中，检查组详细查看了防汛物资储备、抢险队伍建设和值班值守情况，对发现的12处隐患当场下达整改通知，明确整改时限和责任人，确保隐患在主汛期前全部整改到位。",
-        "下一步，大洼区将持续加强监测预警和会商研判，严格落实24小时领导带班和专人值班制度，全力保障人民群众生命财产安全。",
-    ]),
-    "training": ("市应急局举办安全生产执法业务培训班", [
-        "为提升全市应急管理系统执法人员业务能力，6月25日至26日，市应急管理局举办2025年安全生产执法业务培训班，各县区应急管理局、经济区应急管理部及局执法队共80余人参加培训。",
-        "培训邀请省应急管理厅专家围绕《安全生产法》新修订内容、执法文书制作规范、典型案例分析等进行授课，并组织学员开展现场模拟执法和闭卷测试。",
-        "参训人员纷纷表示，通过培训进一步明确了执法程序、提高了执法水平，将把所学知识运用到日常执法检查中，推动安全生产形势持续稳定向好。",
-    ]),
-    "fire": ("市消防救援支队开展“119”消防宣传进社区活动", [
-        "11月9日，市消防救援支队联合兴隆台区应急管理局在兴隆台街道开展“119”消防宣传进社区活动，通过发放宣传资料、现场演示灭火器使用、播放警示教育片等形式，向居民普及家庭防火和逃生自救知识。",
-        "活动现场，消防员针对电动自行车违规充电、楼道堆放杂物等常见火灾隐患进行了重点讲解，并手把手指导居民正确使用灭火器和灭火毯。",
-        "此次活动共发放宣传资料1200余份，接受群众咨询300余人次，进一步增强了社区居民的消防安全意识和自防自救能力。",
-    ]),
+    "drill": (
+        "盘山县应急管理局组织开展危险化学品泄漏事故应急演练",
+        [
+            "为进一步提高企业应对突发事故的处置能力，检验应急预案的可操作性，6月19日，盘山县应急管理局在辽河油田某联合站组织开展危险化学品泄漏事故应急处置演练。",
+            "演练模拟储罐区阀门发生泄漏并引发火情，企业应急救援队伍第一时间启动应急预案，迅速完成警戒疏散、泄漏堵漏、火灾扑救和伤员救治等科目。县消防救援大队、卫生健康部门协同参演，各环节衔接紧密、处置有序。",
+            "演练结束后，县应急管理局相关负责同志对演练进行了点评，指出了存在的不足，要求企业进一步完善预案、加强培训，切实提升防范化解重大安全风险的能力。",
+        ],
+    ),
+    "flood": (
+        "大洼区扎实做好汛前检查确保安全度汛",
+        [
+            "入汛以来，大洼区应急管理局坚持“人民至上、生命至上”，提前谋划部署防汛各项工作，组织水利、农业农村、住建等部门成立联合检查组，对全区重点河道、涵闸泵站、在建工地和低洼易涝区进行拉网式排查。",
+            "检查中，检查组详细查看了防汛物资储备、抢险队伍建设和值班值守情况，对发现的12处隐患当场下达整改通知，明确整改时限和责任人，确保隐患在主汛期前全部整改到位。",
+            "下一步，大洼区将持续加强监测预警和会商研判，严格落实24小时领导带班和专人值班制度，全力保障人民群众生命财产安全。",
+        ],
+    ),
+    "training": (
+        "市应急局举办安全生产执法业务培训班",
+        [
+            "为提升全市应急管理系统执法人员业务能力，6月25日至26日，市应急管理局举办2025年安全生产执法业务培训班，各县区应急管理局、经济区应急管理部及局执法队共80余人参加培训。",
+            "培训邀请省应急管理厅专家围绕《安全生产法》新修订内容、执法文书制作规范、典型案例分析等进行授课，并组织学员开展现场模拟执法和闭卷测试。",
+            "参训人员纷纷表示，通过培训进一步明确了执法程序、提高了执法水平，将把所学知识运用到日常执法检查中，推动安全生产形势持续稳定向好。",
+        ],
+    ),
+    "fire": (
+        "市消防救援支队开展“119”消防宣传进社区活动",
+        [
+            "11月9日，市消防救援支队联合兴隆台区应急管理局在兴隆台街道开展“119”消防宣传进社区活动，通过发放宣传资料、现场演示灭火器使用、播放警示教育片等形式，向居民普及家庭防火和逃生自救知识。",
+            "活动现场，消防员针对电动自行车违规充电、楼道堆放杂物等常见火灾隐患进行了重点讲解，并手把手指导居民正确使用灭火器和灭火毯。",
+            "此次活动共发放宣传资料1200余份，接受群众咨询300余人次，进一步增强了社区居民的消防安全意识和自防自救能力。",
+        ],
+    ),
 }
 
 RESEARCH_TITLE = "关于我市危险化学品企业安全生产标准化建设情况的调研报告"
@@ -78,61 +90,148 @@ def week_of_mail(units: tuple[Unit, ...]) -> list[Sample]:
     drill_docx = build_docx(title, body, _footer(f"{ua}（办公室）", "张三"))
     drill_zip = build_zip([(f"{title}.docx", drill_docx), *_photos(1)])
     samples = [
-        Sample("GBK 压缩包，稿件+3张照片", build_mail(a, f"报送信息：{title}", [("信息报送.zip", drill_zip)]),
-               "receipt"),
+        Sample(
+            "GBK 压缩包，稿件+3张照片", build_mail(a, f"报送信息：{title}", [("信息报送.zip", drill_zip)]), "receipt"
+        ),
     ]
     t, body = STORIES["flood"]
-    two = build_docx(t, body, [f"撰稿人：{ub}（防汛办）赵六、{ua}（办公室）钱七", "初审人：孙八", "复审人：李九"],
-                     footer_in="table")
-    samples.append(Sample("7z，两位撰稿人，落款在表格中",
-                          build_mail(b, t, [("汛前检查.7z", build_7z([(f"{t}.docx", two), *_photos(10, 2)]))],
-                                     style="outlook"), "receipt"))
+    two = build_docx(
+        t, body, [f"撰稿人：{ub}（防汛办）赵六、{ua}（办公室）钱七", "初审人：孙八", "复审人：李九"], footer_in="table"
+    )
+    samples.append(
+        Sample(
+            "7z，两位撰稿人，落款在表格中",
+            build_mail(b, t, [("汛前检查.7z", build_7z([(f"{t}.docx", two), *_photos(10, 2)]))], style="outlook"),
+            "receipt",
+        )
+    )
     t, body = STORIES["training"]
     bare = build_docx(t, body, _footer(f"{units[2].name}", "周 敏"), images=[make_photo(1024, 768, seed=20)])
-    samples.append(Sample("直接附 .docx，照片嵌在文中", build_mail(c, t, [(f"{t}.docx", bare)], style="webmail"),
-                          "receipt"))
+    samples.append(
+        Sample("直接附 .docx，照片嵌在文中", build_mail(c, t, [(f"{t}.docx", bare)], style="webmail"), "receipt")
+    )
     t, body = STORIES["fire"]
     rar = build_rar([(f"{t}.docx", build_docx(t, body, _footer(units[3].name, "吴刚"))), *_photos(30, 2)])
     samples.append(Sample("rar 压缩包", build_mail(d, t, [("消防宣传.rar", rar)]), "receipt"))
     research = build_docx(RESEARCH_TITLE, RESEARCH_SECTIONS, _footer(f"{ub}", "郑文"), footer_in="textbox")
-    samples.append(Sample("【调研】2000字以上，落款在文本框中",
-                          build_mail(b, f"【调研】{RESEARCH_TITLE}", [("调研报告.zip", build_zip(
-                              [(f"{RESEARCH_TITLE}.docx", research)], names="unicode-extra"))]), "receipt"))
+    samples.append(
+        Sample(
+            "【调研】2000字以上，落款在文本框中",
+            build_mail(
+                b,
+                f"【调研】{RESEARCH_TITLE}",
+                [("调研报告.zip", build_zip([(f"{RESEARCH_TITLE}.docx", research)], names="unicode-extra"))],
+            ),
+            "receipt",
+        )
+    )
     t, body = STORIES["flood"]
     short = build_docx("关于汛期安全生产工作的调研", body, _footer(ub, "郑文"))
-    samples.append(Sample("【调研】不足2000字", build_mail(b, "【调研】关于汛期安全生产工作的调研",
-                                                      [("调研.zip", build_zip([("调研.docx", short)]))]),
-                          "rejection", ("research_too_short",)))
-    no_second = build_docx("双台子区开展燃气安全专项检查", STORIES["fire"][1],
-                           [f"撰稿人：{ua}张三", "初审人：李四"])
-    samples.append(Sample("缺复审人", build_mail(a, "燃气安全专项检查", [("燃气.zip", build_zip(
-        [("燃气安全检查.docx", no_second), *_photos(40, 1)]))]), "rejection", ("missing_second_reviewer",)))
-    template = build_docx(["市应急局参加XXX企业突发事故", "应急处置演练(示例"], STORIES["drill"][1],
-                          ["撰稿人:XX单位(科室)XXX", "初审人:XXX    复审人:XXX"],
-                          notes=["注：请各单位、各科室将照片及稿件压缩到一个压缩包后发至邮箱"])
-    samples.append(Sample("模板占位符未替换", build_mail(c, "信息报送", [("报送.zip", build_zip(
-        [("示例.docx", template), *_photos(50, 1)]))]), "rejection",
-        ("placeholder_left", "missing_drafter", "missing_first_reviewer", "missing_second_reviewer")))
+    samples.append(
+        Sample(
+            "【调研】不足2000字",
+            build_mail(b, "【调研】关于汛期安全生产工作的调研", [("调研.zip", build_zip([("调研.docx", short)]))]),
+            "rejection",
+            ("research_too_short",),
+        )
+    )
+    no_second = build_docx("双台子区开展燃气安全专项检查", STORIES["fire"][1], [f"撰稿人：{ua}张三", "初审人：李四"])
+    samples.append(
+        Sample(
+            "缺复审人",
+            build_mail(
+                a, "燃气安全专项检查", [("燃气.zip", build_zip([("燃气安全检查.docx", no_second), *_photos(40, 1)]))]
+            ),
+            "rejection",
+            ("missing_second_reviewer",),
+        )
+    )
+    template = build_docx(
+        ["市应急局参加XXX企业突发事故", "应急处置演练(示例"],
+        STORIES["drill"][1],
+        ["撰稿人:XX单位(科室)XXX", "初审人:XXX    复审人:XXX"],
+        notes=["注：请各单位、各科室将照片及稿件压缩到一个压缩包后发至邮箱"],
+    )
+    samples.append(
+        Sample(
+            "模板占位符未替换",
+            build_mail(c, "信息报送", [("报送.zip", build_zip([("示例.docx", template), *_photos(50, 1)]))]),
+            "rejection",
+            ("placeholder_left", "missing_drafter", "missing_first_reviewer", "missing_second_reviewer"),
+        )
+    )
     t, body = STORIES["training"]
-    samples.append(Sample("新闻稿没有照片", build_mail(d, t, [("培训.zip", build_zip(
-        [(f"{t}.docx", build_docx(t, body, _footer(units[3].name, "吴刚")))]))]), "rejection", ("missing_photos",)))
+    samples.append(
+        Sample(
+            "新闻稿没有照片",
+            build_mail(
+                d, t, [("培训.zip", build_zip([(f"{t}.docx", build_docx(t, body, _footer(units[3].name, "吴刚")))]))]
+            ),
+            "rejection",
+            ("missing_photos",),
+        )
+    )
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4096
-    samples.append(Sample("旧版 .doc 稿件", build_mail(a, "防汛信息", [("防汛.zip", build_zip(
-        [("防汛信息.doc", ole), *_photos(60, 1)]))]), "rejection", ("legacy_document",)))
-    samples.append(Sample("加密压缩包", build_mail(b, "执法检查信息", [("执法.7z", build_7z(
-        [("执法检查.docx", drill_docx)], password="1234", encrypt_headers=True))]), "rejection",
-        ("archive_encrypted",)))
-    samples.append(Sample("损坏的压缩包", build_mail(c, "培训信息", [("培训.zip", drill_zip[: len(drill_zip) // 2])]),
-                          "rejection", ("archive_corrupt",)))
-    samples.append(Sample("没有附件", build_mail(d, "本周信息", [], body="稿件见附件。"), "rejection",
-                          ("no_attachment",)))
-    samples.append(Sample("重复报送（同一稿件再发一次）",
-                          build_mail(a, f"重发：{title}", [("信息报送（重发）.zip", build_zip(
-                              [(f"{title}.docx", drill_docx), *_photos(1)]))]), "duplicate"))
-    samples.append(Sample("未登记的发件人", build_mail("someone@example.org", title, [("x.zip", drill_zip)]),
-                          "held"))
-    samples.append(Sample("自动回复", build_mail(c, "自动回复: 本周信息", [], body="您好，我正在休假。",
-                                                 headers=[("Auto-Submitted", "auto-replied")]), "ignored"))
-    samples.append(Sample("退信", build_mail("MAILER-DAEMON@mx.example.com", "Undelivered Mail Returned to Sender",
-                                             [], body="This is the mail system."), "ignored"))
+    samples.append(
+        Sample(
+            "旧版 .doc 稿件",
+            build_mail(a, "防汛信息", [("防汛.zip", build_zip([("防汛信息.doc", ole), *_photos(60, 1)]))]),
+            "rejection",
+            ("legacy_document",),
+        )
+    )
+    samples.append(
+        Sample(
+            "加密压缩包",
+            build_mail(
+                b,
+                "执法检查信息",
+                [("执法.7z", build_7z([("执法检查.docx", drill_docx)], password="1234", encrypt_headers=True))],
+            ),
+            "rejection",
+            ("archive_encrypted",),
+        )
+    )
+    samples.append(
+        Sample(
+            "损坏的压缩包",
+            build_mail(c, "培训信息", [("培训.zip", drill_zip[: len(drill_zip) // 2])]),
+            "rejection",
+            ("archive_corrupt",),
+        )
+    )
+    samples.append(
+        Sample("没有附件", build_mail(d, "本周信息", [], body="稿件见附件。"), "rejection", ("no_attachment",))
+    )
+    samples.append(
+        Sample(
+            "重复报送（同一稿件再发一次）",
+            build_mail(
+                a, f"重发：{title}", [("信息报送（重发）.zip", build_zip([(f"{title}.docx", drill_docx), *_photos(1)]))]
+            ),
+            "duplicate",
+        )
+    )
+    samples.append(Sample("未登记的发件人", build_mail("someone@example.org", title, [("x.zip", drill_zip)]), "held"))
+    samples.append(
+        Sample(
+            "自动回复",
+            build_mail(
+                c, "自动回复: 本周信息", [], body="您好，我正在休假。", headers=[("Auto-Submitted", "auto-replied")]
+            ),
+            "ignored",
+        )
+    )
+    samples.append(
+        Sample(
+            "退信",
+            build_mail(
+                "MAILER-DAEMON@mx.example.com",
+                "Undelivered Mail Returned to Sender",
+                [],
+                body="This is the mail system.",
+            ),
+            "ignored",
+        )
+    )
     return samples

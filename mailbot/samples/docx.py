@@ -101,7 +101,7 @@ def _add_footer_table(document: Document, footer: Sequence[str]) -> None:
     rows = [[_label_and_value(field) for field in _FIELD_GAP.split(line.strip())] for line in footer]
     width = 2 * max((len(fields) for fields in rows), default=1)
     table = document.add_table(rows=len(rows), cols=width)
-    for row, fields in zip(table.rows, rows):
+    for row, fields in zip(table.rows, rows, strict=True):
         for position, (label, value) in enumerate(fields):
             row.cells[2 * position].text = label
             row.cells[2 * position + 1].text = value
@@ -116,8 +116,8 @@ def _add_footer_textbox(document: Document, footer: Sequence[str]) -> None:
     """A floating text box as Word 2010+ writes it: wps shape in mc:Choice, VML in mc:Fallback."""
     shape_id = document.part.next_id
     content = "".join(
-        f"<w:p><w:r><w:rPr><w:rFonts w:eastAsia=\"{_BODY_FONT}\"/><w:sz w:val=\"32\"/></w:rPr>"
-        f"<w:t xml:space=\"preserve\">{escape(line)}</w:t></w:r></w:p>"
+        f'<w:p><w:r><w:rPr><w:rFonts w:eastAsia="{_BODY_FONT}"/><w:sz w:val="32"/></w:rPr>'
+        f'<w:t xml:space="preserve">{escape(line)}</w:t></w:r></w:p>'
         for line in footer
     )
     run_xml = f"""<w:r {_TEXTBOX_NAMESPACES}><mc:AlternateContent><mc:Choice Requires="wps">

@@ -43,10 +43,19 @@ def _b64(data: bytes) -> str:
     return base64.encodebytes(data).decode("ascii").rstrip("\n").replace("\n", "\r\n")
 
 
-def build_mail(sender: str, subject: str, attachments: Sequence[tuple[str, bytes]] = (), *,
-               sender_name: str = "", to: str = "pjyjjbgs@163.com", body: str = "请审阅，谢谢！",
-               style: str = "foxmail", message_id: str = "", date: datetime | None = None,
-               headers: Sequence[tuple[str, str]] = ()) -> bytes:
+def build_mail(
+    sender: str,
+    subject: str,
+    attachments: Sequence[tuple[str, bytes]] = (),
+    *,
+    sender_name: str = "",
+    to: str = "pjyjjbgs@163.com",
+    body: str = "请审阅，谢谢！",
+    style: str = "foxmail",
+    message_id: str = "",
+    date: datetime | None = None,
+    headers: Sequence[tuple[str, str]] = (),
+) -> bytes:
     charset = "gb2312" if style == "foxmail" else "utf-8"
     codec = "gb18030" if charset == "gb2312" else "utf-8"
     boundary = "----=_NextPart_mailbot_sample_0001"
@@ -59,17 +68,34 @@ def build_mail(sender: str, subject: str, attachments: Sequence[tuple[str, bytes
         "MIME-Version: 1.0",
         *(f"{k}: {v}" for k, v in headers),
     ]
-    text_part = [f"Content-Type: text/plain; charset={charset}", "Content-Transfer-Encoding: base64", "",
-                 _b64(body.encode(codec))]
+    text_part = [
+        f"Content-Type: text/plain; charset={charset}",
+        "Content-Transfer-Encoding: base64",
+        "",
+        _b64(body.encode(codec)),
+    ]
     if not attachments:
         return "\r\n".join([*lines, *text_part, ""]).encode("ascii")
-    parts = [*lines, f'Content-Type: multipart/mixed; boundary="{boundary}"', "",
-             "This is a multi-part message in MIME format.", "", f"--{boundary}", *text_part]
+    parts = [
+        *lines,
+        f'Content-Type: multipart/mixed; boundary="{boundary}"',
+        "",
+        "This is a multi-part message in MIME format.",
+        "",
+        f"--{boundary}",
+        *text_part,
+    ]
     for name, data in attachments:
-        suffix = name[name.rfind("."):].lower() if "." in name else ""
+        suffix = name[name.rfind(".") :].lower() if "." in name else ""
         ctype = _CONTENT_TYPES.get(suffix, "application/octet-stream")
-        parts += ["", f"--{boundary}", f'Content-Type: {ctype};\r\n name="{_word(name, charset)}"',
-                  "Content-Transfer-Encoding: base64", f"Content-Disposition: {_disposition(name, style)}",
-                  "", _b64(data)]
+        parts += [
+            "",
+            f"--{boundary}",
+            f'Content-Type: {ctype};\r\n name="{_word(name, charset)}"',
+            "Content-Transfer-Encoding: base64",
+            f"Content-Disposition: {_disposition(name, style)}",
+            "",
+            _b64(data),
+        ]
     parts += ["", f"--{boundary}--", ""]
     return "\r\n".join(parts).encode("ascii")

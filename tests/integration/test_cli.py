@@ -15,8 +15,15 @@ from tests.servers import DovecotServer, SmtpSink
 
 
 def mailbot(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mailbot", *args], capture_output=True, text=True, timeout=300,
-                          cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "mailbot", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_demo_runs_on_the_example_config(tmp_path: Path) -> None:
@@ -43,8 +50,9 @@ def test_check_passes_against_live_servers(dovecot: DovecotServer, smtp_sink: Sm
     assert "match no [[units]]" not in result.stdout  # every column's units resolve in the example config
 
 
-def test_check_fails_on_wrong_password_without_printing_it(dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                                          tmp_path: Path) -> None:
+def test_check_fails_on_wrong_password_without_printing_it(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
     config = write_config(tmp_path, dovecot, smtp_sink)
     result = mailbot("--config", str(config), "check", env={"TEST_IMAP_PASSWORD": "wrong-secret-123"})
     assert result.returncode == 1
@@ -52,13 +60,19 @@ def test_check_fails_on_wrong_password_without_printing_it(dovecot: DovecotServe
     assert "wrong-secret-123" not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[mailbox]\nkind = 'pop3'\n", "kind must be"),
-    ("[mailbox]\nhost = 'imap.163.com'\nusername = 'x@163.com'\nsecurity = 'tls'\n"
-     "[smtp]\nhost = 's'\nfrom_address = 'x@163.com'\n", "security must be one of"),
-    ("[mailbox]\nhost = 'h'\nusername = 'u'\npasword_env = 'X'\n", "unknown key(s): pasword_env"),
-    ("not toml = = =", "config.toml"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[mailbox]\nkind = 'pop3'\n", "kind must be"),
+        (
+            "[mailbox]\nhost = 'imap.163.com'\nusername = 'x@163.com'\nsecurity = 'tls'\n"
+            "[smtp]\nhost = 's'\nfrom_address = 'x@163.com'\n",
+            "security must be one of",
+        ),
+        ("[mailbox]\nhost = 'h'\nusername = 'u'\npasword_env = 'X'\n", "unknown key(s): pasword_env"),
+        ("not toml = = =", "config.toml"),
+    ],
+)
 def test_bad_config_is_explained(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
@@ -67,8 +81,9 @@ def test_bad_config_is_explained(tmp_path: Path, text: str, message: str) -> Non
     assert message in result.stdout + result.stderr
 
 
-def test_poll_once_exits_zero_and_logs_one_line_per_message(dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                                           tmp_path: Path) -> None:
+def test_poll_once_exits_zero_and_logs_one_line_per_message(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
     from mailbot.config import load_config
     from mailbot.samples.corpus import week_of_mail
 
@@ -86,9 +101,11 @@ def test_check_warns_about_column_units_that_match_no_unit(tmp_path: Path, smtp_
     from tests.integration.test_reminders import config_file
 
     path = config_file(tmp_path, smtp_sink)
-    path.write_text(path.read_text(encoding="utf-8") + '[[columns]]\nname = "部门文件"\nchannel = "website"\n'
-                    'cycle = "monthly"\nunits = ["法规科"]\npoints = 0.5\npenalty = 0.5\nphotos = false\n',
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + '[[columns]]\nname = "部门文件"\nchannel = "website"\n'
+        'cycle = "monthly"\nunits = ["法规科"]\npoints = 0.5\npenalty = 0.5\nphotos = false\n',
+        encoding="utf-8",
+    )
     result = mailbot("--config", str(path), "check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "mailbox: ok" in result.stdout

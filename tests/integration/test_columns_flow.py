@@ -104,15 +104,39 @@ def seed(app: App) -> None:
     """宣教科 sends 文件解读 in October only; 通知公告 (weekly, every unit) only from 盘山县 in W45."""
     with Session(app.engine) as s:
         ids = {u.name: u.id for u in s.exec(select(Unit))}
-        rows = [(1, "宣教科", "文件解读", datetime(2026, 10, 9, 2, tzinfo=UTC)),
-                (2, "盘山县应急管理局", "通知公告", datetime(2026, 11, 3, 2, tzinfo=UTC)),
-                (3, "宣教科", "部门领导", datetime(2026, 11, 4, 2, tzinfo=UTC))]
+        rows = [
+            (1, "宣教科", "文件解读", datetime(2026, 10, 9, 2, tzinfo=UTC)),
+            (2, "盘山县应急管理局", "通知公告", datetime(2026, 11, 3, 2, tzinfo=UTC)),
+            (3, "宣教科", "部门领导", datetime(2026, 11, 4, 2, tzinfo=UTC)),
+        ]
         for seq, unit, column, when in rows:
-            s.add(Message(mailbox="m", folder="INBOX", uidvalidity=1, uid=f"s{seq}", sha256=f"x{seq}",
-                          raw_path="x", received_at=datetime(2026, 10, 1, 1, tzinfo=UTC), state="filed",
-                          verdict="receipt", unit_id=ids[unit]))
-            s.add(Item(number=f"2026-{seq:04d}", year=2026, seq=seq, unit_id=ids[unit], title=f"t{seq}",
-                       content_hash=f"h{seq}", received_at=when, points=0.3, column_name=column))
+            s.add(
+                Message(
+                    mailbox="m",
+                    folder="INBOX",
+                    uidvalidity=1,
+                    uid=f"s{seq}",
+                    sha256=f"x{seq}",
+                    raw_path="x",
+                    received_at=datetime(2026, 10, 1, 1, tzinfo=UTC),
+                    state="filed",
+                    verdict="receipt",
+                    unit_id=ids[unit],
+                )
+            )
+            s.add(
+                Item(
+                    number=f"2026-{seq:04d}",
+                    year=2026,
+                    seq=seq,
+                    unit_id=ids[unit],
+                    title=f"t{seq}",
+                    content_hash=f"h{seq}",
+                    received_at=when,
+                    points=0.3,
+                    column_name=column,
+                )
+            )
         s.commit()
 
 
@@ -137,8 +161,9 @@ def test_missed_cycles_are_deducted_once_and_shown(app: App) -> None:
     assert again.units == report.units
 
     # October: 文件解读 was sent, so no deduction for it; the mailbox's first message dates from October 1st.
-    oct_report = digests.build_report(app.config, app.engine, "monthly", parse_period("2026-10"),
-                                      today=date(2026, 12, 2))
+    oct_report = digests.build_report(
+        app.config, app.engine, "monthly", parse_period("2026-10"), today=date(2026, 12, 2)
+    )
     assert not any("文件解读" in u for c in oct_report.columns if c.name == "文件解读" for u in c.overdue)
 
 

@@ -31,13 +31,18 @@ def poll(config: Path, password: str, fault: str = "") -> subprocess.Popen[str]:
     env.pop("MAILBOT_FAULT", None)
     if fault:
         env["MAILBOT_FAULT"] = fault
-    return subprocess.Popen([sys.executable, "-m", "mailbot", "--config", str(config), "poll", "--once"], cwd=REPO,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mailbot", "--config", str(config), "poll", "--once"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
 
 
-def check_exactly_once(config: Path, raws: list[bytes], smtp: SmtpSink, dovecot: DovecotServer,
-                       receipts: int) -> None:
+def check_exactly_once(config: Path, raws: list[bytes], smtp: SmtpSink, dovecot: DovecotServer, receipts: int) -> None:
     """One reply per message (a re-send after a kill between 250 and commit reuses its Message-ID),
     one item per receipt, every raw message kept byte for byte, the inbox empty."""
     ids: dict[str, set[str]] = defaultdict(set)
@@ -80,8 +85,9 @@ def test_killed_after_each_stage(stage: str, dovecot: DovecotServer, smtp_sink: 
 
 
 @pytest.mark.parametrize("operation", ["storage_write", "database_write"])
-def test_write_failures_leave_mail_for_the_next_run(operation: str, dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                                    tmp_path: Path) -> None:
+def test_write_failures_leave_mail_for_the_next_run(
+    operation: str, dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
     config = write_config(tmp_path, dovecot, smtp_sink)
     raws = [s.raw for s in week_of_mail(load_config(config).units)[:2]]
     for raw in raws:
@@ -99,9 +105,27 @@ def many(count: int, senders: list[str]) -> list[bytes]:
     """Spread over the units' liaisons: one sender would hit the hourly reply limit and be held."""
     photo = make_photo(640, 480, seed=3)
     title, body = STORIES["fire"]
-    return [build_mail(senders[i % len(senders)], f"{title}{i}", [("a.zip", build_zip(
-        [("稿件.docx", build_docx(f"{title}（{i}）", body, ["撰稿人：冯超", "初审人：李四", "复审人：王五"])),
-         ("照片.jpg", photo)]))]) for i in range(count)]
+    return [
+        build_mail(
+            senders[i % len(senders)],
+            f"{title}{i}",
+            [
+                (
+                    "a.zip",
+                    build_zip(
+                        [
+                            (
+                                "稿件.docx",
+                                build_docx(f"{title}（{i}）", body, ["撰稿人：冯超", "初审人：李四", "复审人：王五"]),
+                            ),
+                            ("照片.jpg", photo),
+                        ]
+                    ),
+                )
+            ],
+        )
+        for i in range(count)
+    ]
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -30,13 +30,21 @@ class Running:
 def daemon(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path) -> Iterator[Running]:
     config = write_config(tmp_path, dovecot, smtp_sink)
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace('security = "none"\nfrom_address', 'security = "none"\nretry_seconds = 1\n'
-                                   'from_address'), encoding="utf-8")
+    config.write_text(
+        text.replace('security = "none"\nfrom_address', 'security = "none"\nretry_seconds = 1\nfrom_address'),
+        encoding="utf-8",
+    )
     log = tmp_path / "daemon.log"
     with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "mailbot", "--config", str(config), "run"], cwd=REPO,
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                                env={**os.environ, "TEST_IMAP_PASSWORD": dovecot.password})
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "TEST_IMAP_PASSWORD": dovecot.password},
+        )
     running = Running(proc, log, week_of_mail(load_config(config).units))
     deadline = time.monotonic() + 20
     while "mailbot running" not in running.output():
@@ -49,8 +57,9 @@ def daemon(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path) -> Itera
         proc.wait()
 
 
-def test_idle_replies_within_seconds_and_survives_a_dovecot_restart(daemon: Running, dovecot: DovecotServer,
-                                                                   smtp_sink: SmtpSink) -> None:
+def test_idle_replies_within_seconds_and_survives_a_dovecot_restart(
+    daemon: Running, dovecot: DovecotServer, smtp_sink: SmtpSink
+) -> None:
     started = time.monotonic()
     dovecot.append(daemon.samples[0].raw)
     smtp_sink.wait_for(1, timeout=10)
@@ -70,8 +79,9 @@ def test_idle_replies_within_seconds_and_survives_a_dovecot_restart(daemon: Runn
     assert "mailbot stopped" in daemon.output()
 
 
-def test_replies_wait_for_smtp_and_go_out_in_order(daemon: Running, dovecot: DovecotServer,
-                                                  smtp_sink: SmtpSink) -> None:
+def test_replies_wait_for_smtp_and_go_out_in_order(
+    daemon: Running, dovecot: DovecotServer, smtp_sink: SmtpSink
+) -> None:
     smtp_sink.stop()
     sent = [s for s in daemon.samples if s.verdict in ("receipt", "rejection")][:3]
     for sample in sent:

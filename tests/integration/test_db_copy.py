@@ -32,12 +32,31 @@ def fill_a_year(url: str, config_path: Path) -> None:
         for seq in range(1, ITEMS + 1):
             when = start + timedelta(minutes=rng.randrange(0, 364 * 24 * 60))
             unit = rng.choice(units)
-            msg = Message(mailbox="m", folder="INBOX", uidvalidity=1, uid=str(seq), sha256=f"s{seq}", raw_path="x",
-                          received_at=when, state="filed", verdict="receipt", unit_id=unit, subject=f"主题{seq}")
+            msg = Message(
+                mailbox="m",
+                folder="INBOX",
+                uidvalidity=1,
+                uid=str(seq),
+                sha256=f"s{seq}",
+                raw_path="x",
+                received_at=when,
+                state="filed",
+                verdict="receipt",
+                unit_id=unit,
+                subject=f"主题{seq}",
+            )
             s.add(msg)
             s.flush()
-            item = Item(number=f"2026-{seq:04d}", year=2026, seq=seq, unit_id=unit, title=f"信息{seq}",
-                        content_hash=f"h{seq}", received_at=when, points=0.3)
+            item = Item(
+                number=f"2026-{seq:04d}",
+                year=2026,
+                seq=seq,
+                unit_id=unit,
+                title=f"信息{seq}",
+                content_hash=f"h{seq}",
+                received_at=when,
+                points=0.3,
+            )
             s.add(item)
             s.flush()
             assert item.id is not None and msg.id is not None
@@ -45,16 +64,33 @@ def fill_a_year(url: str, config_path: Path) -> None:
             for n in range(rng.choice((1, 1, 2, 3))):
                 s.add(Author(item_id=item.id, name=f"撰稿人{n}", unit_id=rng.choice(units), share=0.1))
             if rng.random() < 0.1:
-                s.add(Adoption(item_id=item.id, level=rng.choice(("city", "province", "national")),
-                               on=min(date(2026, 12, 31), when.date() + timedelta(days=10)), by="t"))
-            s.add(Outbox(message_pk=msg.id, kind="receipt", sender="a@b", recipients="c@d", subject="回执",
-                         message_id=f"<r{seq}@b>", raw=b"x", state="sent"))
+                s.add(
+                    Adoption(
+                        item_id=item.id,
+                        level=rng.choice(("city", "province", "national")),
+                        on=min(date(2026, 12, 31), when.date() + timedelta(days=10)),
+                        by="t",
+                    )
+                )
+            s.add(
+                Outbox(
+                    message_pk=msg.id,
+                    kind="receipt",
+                    sender="a@b",
+                    recipients="c@d",
+                    subject="回执",
+                    message_id=f"<r{seq}@b>",
+                    raw=b"x",
+                    state="sent",
+                )
+            )
         s.add(Deduction(unit_id=units[0], points=1.5, reason="信息失实", on=date(2026, 6, 1), by="t"))
         s.commit()
 
 
-def test_copy_a_year_from_sqlite_to_postgresql(tmp_path: Path, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_copy_a_year_from_sqlite_to_postgresql(
+    tmp_path: Path, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     if not postgres_reachable():
         pytest.skip("PostgreSQL is not reachable (MAILBOT_TEST_POSTGRES): the copy needs a target")
     monkeypatch.setenv("MAILBOT_TEST_DB", "sqlite")

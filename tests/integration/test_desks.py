@@ -24,15 +24,18 @@ def desk_config(tmp_path: Path, name: str, office: str, dovecot: DovecotServer, 
     folder.mkdir()
     path = write_config(folder, dovecot, smtp)
     text = path.read_text(encoding="utf-8")
-    text = text.replace('[database]\n', f'[database]\nschema = "{name}"\n', 1)
-    text = text.replace(text[text.index('url = "'):text.index('"', text.index('url = "') + 7) + 1], f'url = "{url}"', 1)
+    text = text.replace("[database]\n", f'[database]\nschema = "{name}"\n', 1)
+    text = text.replace(
+        text[text.index('url = "') : text.index('"', text.index('url = "') + 7) + 1], f'url = "{url}"', 1
+    )
     text = text.replace('name = "市应急管理局办公室"', f'name = "{office}"')
     path.write_text(text.replace("TEST_IMAP_PASSWORD", f"TEST_IMAP_PASSWORD_{name.upper()}"), encoding="utf-8")
     return path
 
 
-def test_two_bureaus_share_a_database_and_report_together(dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_bureaus_share_a_database_and_report_together(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not postgres_reachable():
         pytest.skip("PostgreSQL is not reachable (MAILBOT_TEST_POSTGRES): schemas per bureau need it")
     monkeypatch.setenv("MAILBOT_TEST_DB", "postgresql")
@@ -59,11 +62,16 @@ def test_two_bureaus_share_a_database_and_report_together(dovecot: DovecotServer
 
         month = local_today(build(load_config(a))).strftime("%Y-%m")
         out = tmp_path / "together"
-        assert main(["--config", str(a), "digest", "monthly", "--period", month, "--together", str(b),
-                     "--out", str(out)]) == 0
+        assert (
+            main(["--config", str(a), "digest", "monthly", "--period", month, "--together", str(b), "--out", str(out)])
+            == 0
+        )
         sheet = load_workbook(next(out.glob("*.xlsx")))["单位汇总"]
-        rows = {r[1]: r for r in sheet.iter_rows(values_only=True) if r and r[1] in (
-            "盘锦市应急管理局办公室", "锦州市应急管理局办公室")}
+        rows = {
+            r[1]: r
+            for r in sheet.iter_rows(values_only=True)
+            if r and r[1] in ("盘锦市应急管理局办公室", "锦州市应急管理局办公室")
+        }
         assert set(rows) == {"盘锦市应急管理局办公室", "锦州市应急管理局办公室"}
         text = next(out.glob("*.txt")).read_text(encoding="utf-8")
         assert "（汇总）" in text and "锦州市应急管理局办公室" in text

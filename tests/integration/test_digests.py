@@ -39,17 +39,38 @@ def seed_november(app: App) -> None:
     with Session(app.engine) as s:
         ids = {u.name: u.id for u in s.exec(select(Unit))}
 
-        def item(seq: int, unit: str, when: datetime, drafters: list[tuple[str, str]], status: str = "received"
-                 ) -> int:
-            row = Item(number=f"2026-{seq:04d}", year=2026, seq=seq, unit_id=ids[unit], title=f"信息{seq}",
-                       content_hash=f"h{seq}", received_at=when, points=0.3, status=status)
+        def item(seq: int, unit: str, when: datetime, drafters: list[tuple[str, str]], status: str = "received") -> int:
+            row = Item(
+                number=f"2026-{seq:04d}",
+                year=2026,
+                seq=seq,
+                unit_id=ids[unit],
+                title=f"信息{seq}",
+                content_hash=f"h{seq}",
+                received_at=when,
+                points=0.3,
+                status=status,
+            )
             s.add(row)
             s.flush()
             assert row.id is not None
             for name, u in drafters:
                 s.add(Author(item_id=row.id, name=name, unit_id=ids[u], share=0.3 / len(drafters)))
-            s.add(Message(mailbox="m", folder="INBOX", uidvalidity=1, uid=str(seq), sha256=f"s{seq}", raw_path="x",
-                          received_at=when, state="filed", verdict="receipt", unit_id=ids[unit], item_id=row.id))
+            s.add(
+                Message(
+                    mailbox="m",
+                    folder="INBOX",
+                    uidvalidity=1,
+                    uid=str(seq),
+                    sha256=f"s{seq}",
+                    raw_path="x",
+                    received_at=when,
+                    state="filed",
+                    verdict="receipt",
+                    unit_id=ids[unit],
+                    item_id=row.id,
+                )
+            )
             return row.id
 
         nov = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
@@ -63,9 +84,24 @@ def seed_november(app: App) -> None:
         s.add(Adoption(item_id=two, level="city", on=date(2026, 11, 21), by="t"))
         s.add(Review(item_id=four, decision="returned", reason="数据有误", by="t"))
         s.add(Deduction(unit_id=ids[DAWA], points=0.5, reason="信息失实", on=date(2026, 11, 25), by="t"))
-        s.add(Message(mailbox="m", folder="INBOX", uidvalidity=1, uid="99", sha256="r", raw_path="x", received_at=nov,
-                      state="filed", verdict="rejection", unit_id=ids[DAWA], sender="dawa@example.com",
-                      subject="报送", reasons="missing_photos", problems="新闻类信息需要“文字+影像”，但没有找到照片。"))
+        s.add(
+            Message(
+                mailbox="m",
+                folder="INBOX",
+                uidvalidity=1,
+                uid="99",
+                sha256="r",
+                raw_path="x",
+                received_at=nov,
+                state="filed",
+                verdict="rejection",
+                unit_id=ids[DAWA],
+                sender="dawa@example.com",
+                subject="报送",
+                reasons="missing_photos",
+                problems="新闻类信息需要“文字+影像”，但没有找到照片。",
+            )
+        )
         s.commit()
 
 
@@ -95,11 +131,12 @@ def test_monthly_bulletin_figures(app: App) -> None:
     assert report.rejections[0].reasons == ("新闻类信息需要“文字+影像”，但没有找到照片。",)
 
 
-def test_digest_files_open_as_the_office_would(app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                               ) -> None:
+def test_digest_files_open_as_the_office_would(app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    assert main(["--config", str(tmp_path / "config.toml"), "digest", "monthly", "--period", "2026-11",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["--config", str(tmp_path / "config.toml"), "digest", "monthly", "--period", "2026-11", "--out", str(out)])
+        == 0
+    )
     xlsx = load_workbook(out / "2026-11-monthly.xlsx")
     sheet = xlsx["单位汇总"]
     cells = [[c.value for c in row] for row in sheet.iter_rows()]
@@ -114,13 +151,13 @@ def test_digest_files_open_as_the_office_would(app: App, tmp_path: Path, capsys:
     assert 'src="2026-11-monthly.png"' in html
 
     assert main(["--config", str(tmp_path / "config.toml"), "digest", "monthly", "--period", "2026-W48"]) == 2
-    assert main(["--config", str(tmp_path / "config.toml"), "digest", "yearly", "--period", "2026",
-                 "--dry-run"]) == 0
+    assert main(["--config", str(tmp_path / "config.toml"), "digest", "yearly", "--period", "2026", "--dry-run"]) == 0
     assert "2026年度政务信息报送情况通报" in capsys.readouterr().out
 
 
-def test_scheduled_bulletin_is_sent_once_with_chart_and_workbook(app: App, smtp_sink: SmtpSink,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scheduled_bulletin_is_sent_once_with_chart_and_workbook(
+    app: App, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(schedule, "local_today", lambda _app: date(2026, 12, 1))  # Tuesday, a working day
     stop = threading.Event()
     schedule.daily(app, stop)

@@ -45,18 +45,32 @@ def submissions(senders: list[str]) -> list[bytes]:
     title, body = STORIES["drill"]
     out = []
     for i in range(COUNT):
-        docx = build_docx(f"{title}（第{i + 1}期）", [f"{p}（{i}）" for p in body],
-                          [f"撰稿人：办公室张三{i % 7}", "初审人：李四    复审人：王五"])
-        out.append(build_mail(senders[i % len(senders)], f"{title}（第{i + 1}期）",
-                              [("报送.zip", build_zip([("稿件.docx", docx), ("照片.jpg", photo)]))]))
+        docx = build_docx(
+            f"{title}（第{i + 1}期）",
+            [f"{p}（{i}）" for p in body],
+            [f"撰稿人：办公室张三{i % 7}", "初审人：李四    复审人：王五"],
+        )
+        out.append(
+            build_mail(
+                senders[i % len(senders)],
+                f"{title}（第{i + 1}期）",
+                [("报送.zip", build_zip([("稿件.docx", docx), ("照片.jpg", photo)]))],
+            )
+        )
     return out
 
 
 def start(config: Path, password: str, log: Path) -> subprocess.Popen[str]:
     with open(log, "w", encoding="utf-8") as out:
-        return subprocess.Popen([sys.executable, "-m", "mailbot", "--config", str(config), "run"], cwd=REPO,
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                                env={**os.environ, "TEST_IMAP_PASSWORD": password})
+        return subprocess.Popen(
+            [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "TEST_IMAP_PASSWORD": password},
+        )
 
 
 def wait_for(predicate: object, timeout: float, what: str) -> None:
@@ -66,8 +80,9 @@ def wait_for(predicate: object, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def test_standby_takes_over_with_nothing_lost_or_doubled(dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                                          tmp_path: Path) -> None:
+def test_standby_takes_over_with_nothing_lost_or_doubled(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
     config = write_config(tmp_path, dovecot, smtp_sink)
     text = config.read_text(encoding="utf-8").replace("enabled = false", 'enabled = true\nreminder_time = "00:00"')
     text = text.replace("[office]", reminder_today_calendar() + "[office]", 1)

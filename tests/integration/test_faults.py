@@ -66,8 +66,10 @@ def test_connection_cut_mid_fetch(dovecot: DovecotServer, smtp_sink: SmtpSink, t
     proxy = CuttingProxy(dovecot.port, cut_after=150_000)
     try:
         config = write_config(tmp_path, dovecot, smtp_sink)
-        config.write_text(config.read_text(encoding="utf-8").replace(f"port = {dovecot.port}", f"port = {proxy.port}"),
-                          encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8").replace(f"port = {dovecot.port}", f"port = {proxy.port}"),
+            encoding="utf-8",
+        )
         raws = [s.raw for s in week_of_mail(load_config(config).units)[:2]]  # ~1 MB each: the cut lands in FETCH
         for raw in raws:
             dovecot.append(raw)
@@ -83,8 +85,9 @@ def test_connection_cut_mid_fetch(dovecot: DovecotServer, smtp_sink: SmtpSink, t
         proxy.close()
 
 
-def test_uidvalidity_change_answers_nothing_twice(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_uidvalidity_change_answers_nothing_twice(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
     app = build(load_config(write_config(tmp_path, dovecot, smtp_sink)))
     good = week_of_mail(app.config.units)[0]
@@ -105,12 +108,17 @@ def test_uidvalidity_change_answers_nothing_twice(dovecot: DovecotServer, smtp_s
         assert len({m.uidvalidity for m in s.exec(select(Message))}) == 2
 
 
-def test_a_flood_from_one_sender_is_held_after_the_limit(dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_flood_from_one_sender_is_held_after_the_limit(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
     config = write_config(tmp_path, dovecot, smtp_sink)
-    config.write_text(config.read_text(encoding="utf-8").replace("[office]", "[limits]\nreplies_per_sender_per_hour = 2\n"
-                                                                 "[office]", 1), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "[office]", "[limits]\nreplies_per_sender_per_hour = 2\n[office]", 1
+        ),
+        encoding="utf-8",
+    )
     app = build(load_config(config))
     mail = week_of_mail(app.config.units)[12]  # "no attachment": a rejection each time, from one liaison
     for n in range(4):
@@ -123,14 +131,19 @@ def test_a_flood_from_one_sender_is_held_after_the_limit(dovecot: DovecotServer,
     assert "一小时内来信过多" in to_office[0].message.get_body(("plain",)).get_content()
 
 
-def test_spoofed_senders_are_held_when_authentication_is_required(dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                                                  tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spoofed_senders_are_held_when_authentication_is_required(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
     config = write_config(tmp_path, dovecot, smtp_sink)
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "[office]", '[security]\nrequire_authentication = true\ntrusted_authserv_ids = ["mx.bureau.test"]\n[office]',
-        1), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "[office]",
+            '[security]\nrequire_authentication = true\ntrusted_authserv_ids = ["mx.bureau.test"]\n[office]',
+            1,
+        ),
+        encoding="utf-8",
+    )
     app = build(load_config(config))
     samples = week_of_mail(app.config.units)
     sender = "stz.yjj@example.com"

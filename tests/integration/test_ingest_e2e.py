@@ -28,9 +28,11 @@ FROM = "pjyjjbgs@163.com"
 def write_config(tmp_path: Path, dovecot: DovecotServer, smtp: SmtpSink) -> Path:
     """The repository's example config with the servers swapped for the test ones."""
     example = (REPO / "config.toml").read_text(encoding="utf-8")
-    units = example[example.index("[[units]]"):]
+    units = example[example.index("[[units]]") :]
     path = tmp_path / "config.toml"
-    path.write_text(server_sections(dovecot, smtp, "TEST_IMAP_PASSWORD", FROM) + f"""[database]
+    path.write_text(
+        server_sections(dovecot, smtp, "TEST_IMAP_PASSWORD", FROM)
+        + f"""[database]
 url = "{database_url(tmp_path)}"
 [storage]
 dir = "storage"
@@ -40,7 +42,9 @@ recipients = ["office@example.com"]
 admins = ["chief@example.com"]
 [schedule]
 enabled = false  # reminders would depend on the hour the tests run
-{units}""", encoding="utf-8")
+{units}""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -52,18 +56,56 @@ def extra_cases() -> list[Sample]:
     return [
         Sample("邮件列表", build_mail(sender, "周报", [], headers=[("List-Id", "<news.example.com>")]), "ignored"),
         Sample("群发", build_mail(sender, "通知", [], headers=[("Precedence", "bulk")]), "ignored"),
-        Sample("照片损坏", build_mail(sender, title, [("a.zip", build_zip(
-            [("稿件.docx", docx), ("坏照片.jpg", make_photo(seed=3)[:800])]))]), "rejection", ("photo_broken",)),
-        Sample("只有缩略图", build_mail(sender, title, [("b.zip", build_zip(
-            [("稿件.docx", docx), ("小图.jpg", make_photo(160, 120, seed=4))]))]), "rejection",
-            ("photo_too_small",)),
-        Sample("两篇稿件", build_mail(sender, title, [("c.zip", build_zip(
-            [("稿件一.docx", docx), ("稿件二.docx", docx), ("图.jpg", make_photo(seed=5))]))]), "rejection",
-            ("multiple_manuscripts",)),
-        Sample("嵌套压缩包，GBK 文件名", build_mail(sender, f"{title}（含照片包）", [("外层.zip", build_zip(
-            [("稿件/消防宣传.docx", build_docx(title + "（续）", body, ["撰稿人：冯超", "初审人：李四",
-                                                                    "复审人：王五"])),
-             ("照片.zip", build_zip([("照片/现场1.jpg", make_photo(seed=6))]))]))]), "receipt"),
+        Sample(
+            "照片损坏",
+            build_mail(
+                sender, title, [("a.zip", build_zip([("稿件.docx", docx), ("坏照片.jpg", make_photo(seed=3)[:800])]))]
+            ),
+            "rejection",
+            ("photo_broken",),
+        ),
+        Sample(
+            "只有缩略图",
+            build_mail(
+                sender, title, [("b.zip", build_zip([("稿件.docx", docx), ("小图.jpg", make_photo(160, 120, seed=4))]))]
+            ),
+            "rejection",
+            ("photo_too_small",),
+        ),
+        Sample(
+            "两篇稿件",
+            build_mail(
+                sender,
+                title,
+                [("c.zip", build_zip([("稿件一.docx", docx), ("稿件二.docx", docx), ("图.jpg", make_photo(seed=5))]))],
+            ),
+            "rejection",
+            ("multiple_manuscripts",),
+        ),
+        Sample(
+            "嵌套压缩包，GBK 文件名",
+            build_mail(
+                sender,
+                f"{title}（含照片包）",
+                [
+                    (
+                        "外层.zip",
+                        build_zip(
+                            [
+                                (
+                                    "稿件/消防宣传.docx",
+                                    build_docx(
+                                        title + "（续）", body, ["撰稿人：冯超", "初审人：李四", "复审人：王五"]
+                                    ),
+                                ),
+                                ("照片.zip", build_zip([("照片/现场1.jpg", make_photo(seed=6))])),
+                            ]
+                        ),
+                    )
+                ],
+            ),
+            "receipt",
+        ),
     ]
 
 
@@ -73,8 +115,9 @@ def reply_text(msg: EmailMessage) -> str:
     return part.get_content()
 
 
-def test_week_of_mail_end_to_end(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_week_of_mail_end_to_end(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
     config_path = write_config(tmp_path, dovecot, smtp_sink)
     config = load_config(config_path)
@@ -140,8 +183,9 @@ def test_week_of_mail_end_to_end(dovecot: DovecotServer, smtp_sink: SmtpSink, tm
         assert s.exec(select(func.count()).select_from(Outbox).where(Outbox.state != "sent")).one() == 0
 
 
-def test_receipt_reads_back_in_chinese(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_receipt_reads_back_in_chinese(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The receipt carries what the issue asks: number, title, drafters with unit, reviewers, photos, points."""
     monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
     config_path = write_config(tmp_path, dovecot, smtp_sink)

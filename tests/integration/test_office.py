@@ -48,9 +48,13 @@ def submit_one(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink) -> EmailMe
 
 
 def reply_to(receipt: EmailMessage, sender: str, body: str) -> bytes:
-    return build_mail(sender, f"Re: {receipt['Subject']}", [], body=body + "\n\n> 原回执内容……",
-                      headers=[("In-Reply-To", str(receipt["Message-ID"])),
-                               ("References", str(receipt["Message-ID"]))])
+    return build_mail(
+        sender,
+        f"Re: {receipt['Subject']}",
+        [],
+        body=body + "\n\n> 原回执内容……",
+        headers=[("In-Reply-To", str(receipt["Message-ID"])), ("References", str(receipt["Message-ID"]))],
+    )
 
 
 def test_admin_adopts_by_replying_to_a_receipt(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink) -> None:
@@ -90,8 +94,9 @@ def test_a_liaison_question_is_held_not_rejected(app: App, dovecot: DovecotServe
     assert report.rcpt_tos == ["office@example.com"] and "回复了系统发出的邮件" in text_of(parsed(report.data))
 
 
-def test_admin_returns_by_number_and_bad_commands_explain_themselves(app: App, dovecot: DovecotServer,
-                                                                    smtp_sink: SmtpSink) -> None:
+def test_admin_returns_by_number_and_bad_commands_explain_themselves(
+    app: App, dovecot: DovecotServer, smtp_sink: SmtpSink
+) -> None:
     submit_one(app, dovecot, smtp_sink)
     dovecot.append(build_mail(CHIEF, "终审", [], body="退回 2026-0001 数据有误，请核实伤亡人数"))
     dovecot.append(build_mail(CHIEF, "采用", [], body="采用 2026-0001"))
@@ -105,12 +110,15 @@ def test_admin_returns_by_number_and_bad_commands_explain_themselves(app: App, d
         assert s.exec(select(Review)).one().by == CHIEF
 
 
-def test_cli_actions_are_recorded_with_who_and_when(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                                   tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_actions_are_recorded_with_who_and_when(
+    app: App, dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     submit_one(app, dovecot, smtp_sink)
     config = str(tmp_path / "config.toml")
-    assert main(["--config", config, "adopt", "2026-0001", "--level", "city", "--by", "王主任",
-                 "--date", "2026-11-20"]) == 0
+    assert (
+        main(["--config", config, "adopt", "2026-0001", "--level", "city", "--by", "王主任", "--date", "2026-11-20"])
+        == 0
+    )
     assert main(["--config", config, "adopt", "2026-0001", "--level", "city"]) == 1
     assert "已经登记过" in capsys.readouterr().out
     assert main(["--config", config, "review", "2026-0001", "approve"]) == 0
@@ -130,8 +138,9 @@ def test_cli_actions_are_recorded_with_who_and_when(app: App, dovecot: DovecotSe
     assert "已被市级采用" in str(notices[0]["Subject"])
 
 
-def test_a_solicited_piece_names_its_request(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                            tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_solicited_piece_names_its_request(
+    app: App, dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = str(tmp_path / "config.toml")
     assert main(["--config", config, "solicit", "冬季安全生产", "--deadline", "2026-12-10"]) == 0
     good = week_of_mail(app.config.units)[0]

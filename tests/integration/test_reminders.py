@@ -38,7 +38,8 @@ liaisons = [{ name = "陈静", email = "xuanjiao@example.com" }]
 
 def config_file(tmp_path: Path, smtp: SmtpSink, extra: str = "") -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [mailbox]
 kind = "maildir"
 path = "inbox"
@@ -52,7 +53,9 @@ url = "{database_url(tmp_path)}"
 [storage]
 dir = "storage"
 {extra}
-{UNITS}""", encoding="utf-8")
+{UNITS}""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -60,8 +63,17 @@ def add_item(app: App, unit: str, when: datetime, title: str = "信息") -> None
     with Session(app.engine) as s:
         unit_id = s.exec(select(Unit.id).where(Unit.name == unit)).one()
         seq = len(s.exec(select(Item)).all()) + 1
-        s.add(Item(number=f"2026-{seq:04d}", year=2026, seq=seq, unit_id=unit_id, title=f"{title}{seq}",
-                   content_hash=f"h{seq}", received_at=when))
+        s.add(
+            Item(
+                number=f"2026-{seq:04d}",
+                year=2026,
+                seq=seq,
+                unit_id=unit_id,
+                title=f"{title}{seq}",
+                content_hash=f"h{seq}",
+                received_at=when,
+            )
+        )
         s.commit()
 
 
@@ -131,8 +143,9 @@ def test_per_kind_quota(tmp_path: Path, smtp_sink: SmtpSink) -> None:
     assert sorted(p.unit for p in plans) == ["大洼区应急管理局", "盘山县应急管理局"]
 
 
-def test_dry_run_sends_and_records_nothing(tmp_path: Path, smtp_sink: SmtpSink,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_sends_and_records_nothing(
+    tmp_path: Path, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = config_file(tmp_path, smtp_sink)
     assert main(["--config", str(path), "remind", "--date", "2026-11-25", "--dry-run"]) == 0
     out = capsys.readouterr().out
@@ -142,8 +155,9 @@ def test_dry_run_sends_and_records_nothing(tmp_path: Path, smtp_sink: SmtpSink,
         assert s.exec(select(Reminder)).all() == []
 
 
-def test_scheduled_daily_job_runs_once_per_period(tmp_path: Path, smtp_sink: SmtpSink,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scheduled_daily_job_runs_once_per_period(
+    tmp_path: Path, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = build(load_config(config_file(tmp_path, smtp_sink)))
     monkeypatch.setattr(schedule, "local_today", lambda _app: date(2026, 11, 26))  # Thursday of W48
     stop = threading.Event()
@@ -155,8 +169,9 @@ def test_scheduled_daily_job_runs_once_per_period(tmp_path: Path, smtp_sink: Smt
     assert len(rows) == 6  # three units, week and month (11-26 is in November's last three working days)
 
 
-def test_units_import_from_xlsx_and_csv(tmp_path: Path, smtp_sink: SmtpSink,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_units_import_from_xlsx_and_csv(
+    tmp_path: Path, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = config_file(tmp_path, smtp_sink)
     book = Workbook()
     sheet = book.active

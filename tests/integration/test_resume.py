@@ -34,14 +34,15 @@ def first_ref(app: App) -> tuple[MailRef, bytes]:
 
 def counts(app: App) -> tuple[int, int, int]:
     with Session(app.engine) as s:
-        return (s.exec(select(func.count()).select_from(Message)).one(),
-                s.exec(select(func.count()).select_from(Item)).one(),
-                s.exec(select(func.count()).select_from(Outbox)).one())
+        return (
+            s.exec(select(func.count()).select_from(Message)).one(),
+            s.exec(select(func.count()).select_from(Item)).one(),
+            s.exec(select(func.count()).select_from(Outbox)).one(),
+        )
 
 
 @pytest.mark.parametrize("stage", ["stored", "recorded", "filed_unmarked"])
-def test_resume_after_dying_at_each_stage(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink,
-                                          stage: str) -> None:
+def test_resume_after_dying_at_each_stage(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink, stage: str) -> None:
     good = week_of_mail(app.config.units)[0]
     dovecot.append(good.raw)
     ref, raw = first_ref(app)
@@ -68,8 +69,9 @@ def test_resume_after_dying_at_each_stage(app: App, dovecot: DovecotServer, smtp
         assert app.desk.storage.get(row.raw_path) == raw
 
 
-def test_same_bytes_under_a_new_uid_are_not_answered_again(app: App, dovecot: DovecotServer,
-                                                          smtp_sink: SmtpSink) -> None:
+def test_same_bytes_under_a_new_uid_are_not_answered_again(
+    app: App, dovecot: DovecotServer, smtp_sink: SmtpSink
+) -> None:
     """A UIDVALIDITY reset or a message copied back to INBOX must not produce a second reply."""
     good = week_of_mail(app.config.units)[0]
     dovecot.append(good.raw)
@@ -81,8 +83,9 @@ def test_same_bytes_under_a_new_uid_are_not_answered_again(app: App, dovecot: Do
     assert counts(app)[1] == 1
 
 
-def test_smtp_temporary_failure_is_retried_permanent_is_not(app: App, dovecot: DovecotServer,
-                                                           smtp_sink: SmtpSink) -> None:
+def test_smtp_temporary_failure_is_retried_permanent_is_not(
+    app: App, dovecot: DovecotServer, smtp_sink: SmtpSink
+) -> None:
     samples = week_of_mail(app.config.units)
     dovecot.append(samples[0].raw)
     smtp_sink.fail_next(1, "451 4.3.0 Try again later")
@@ -124,14 +127,16 @@ def test_smtp_down_then_up_sends_in_order(app: App, dovecot: DovecotServer, smtp
     assert app.desk.drain_outbox(app.transport) == 3
     got = [m.message["In-Reply-To"] for m in smtp_sink.wait_for(3)]
     with Session(app.engine) as s:
-        expected = [s.get(Message, o.message_pk).message_id  # type: ignore[union-attr]
-                    for o in s.exec(select(Outbox).order_by(Outbox.id))]
+        expected = [
+            s.get(Message, o.message_pk).message_id  # type: ignore[union-attr]
+            for o in s.exec(select(Outbox).order_by(Outbox.id))
+        ]
     assert got == expected
 
 
-def test_a_message_that_meets_a_bug_is_held_not_retried_forever(app: App, dovecot: DovecotServer,
-                                                               smtp_sink: SmtpSink,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_message_that_meets_a_bug_is_held_not_retried_forever(
+    app: App, dovecot: DovecotServer, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
     samples = week_of_mail(app.config.units)
     dovecot.append(samples[0].raw)
     dovecot.append(samples[1].raw)

@@ -20,11 +20,12 @@ from tests.servers import SmtpSink
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
 
-def test_purge_deletes_old_files_only(tmp_path: Path, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str]
-                                      ) -> None:
+def test_purge_deletes_old_files_only(tmp_path: Path, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str]) -> None:
     path = config_file(tmp_path, smtp_sink, "")
-    path.write_text(path.read_text(encoding="utf-8").replace('email = "panshan@example.com"',
-                                                               'email = "stz.yjj@example.com"'), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('email = "panshan@example.com"', 'email = "stz.yjj@example.com"'),
+        encoding="utf-8",
+    )
     app = build(load_config(path))
     samples = week_of_mail(load_config(REPO_CONFIG).units)
     app.desk.ingest(MailRef("m", "INBOX", 1, "1"), samples[0].raw)  # will be "old"
@@ -36,7 +37,9 @@ def test_purge_deletes_old_files_only(tmp_path: Path, smtp_sink: SmtpSink, capsy
         s.commit()
         old_raw = app.config.storage_dir() / old.raw_path
         files = s.exec(select(StoredFile).where(StoredFile.kind != "archive")).all()  # archives stay in the raw
-        shared = {f.sha256 for f in files if f.message_pk == old.id} & {f.sha256 for f in files if f.message_pk != old.id}
+        shared = {f.sha256 for f in files if f.message_pk == old.id} & {
+            f.sha256 for f in files if f.message_pk != old.id
+        }
     assert old_raw.exists() and shared  # the photos are in both messages
 
     assert main(["--config", str(path), "purge", "--before", "2026-01-01"]) == 2  # younger than three years
@@ -51,4 +54,3 @@ def test_purge_deletes_old_files_only(tmp_path: Path, smtp_sink: SmtpSink, capsy
     with Session(app.engine) as s:
         assert s.exec(select(Message).where(Message.uid == "1")).one().raw_path == ""
         assert s.exec(select(Item)).first() is not None  # the register stays
-

@@ -39,21 +39,35 @@ def test_upgrade_from_the_first_schema_keeps_every_record(tmp_path: Path) -> Non
     schema.upgrade(engine, "0001")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO unit (id, name, kind, aliases) VALUES (1, '盘山县应急管理局', '县区', '')"))
-        conn.execute(text("INSERT INTO liaison (id, unit_id, name, email, phone, wechat, active, source, since) "
-                          "VALUES (1, 1, '孙悦', 'ps@example.com', '', '', true, 'config', '2026-01-02 03:04:05')"))
+        conn.execute(
+            text(
+                "INSERT INTO liaison (id, unit_id, name, email, phone, wechat, active, source, since) "
+                "VALUES (1, 1, '孙悦', 'ps@example.com', '', '', true, 'config', '2026-01-02 03:04:05')"
+            )
+        )
         for n in range(1, 51):
-            conn.execute(text(
-                "INSERT INTO message (id, mailbox, folder, uidvalidity, uid, message_id, sha256, size, raw_path, "
-                "sender, subject, received_at, state, verdict, reasons, problems, unit_id) VALUES "
-                f"({n}, 'm', 'INBOX', 7, '{n}', '<{n}@x>', 's{n}', 10, 'raw/{n}', 'ps@example.com', '主题{n}', "
-                "'2026-03-01 00:00:00', 'filed', 'receipt', '', '', 1)"))
-            conn.execute(text(
-                "INSERT INTO item (id, number, year, seq, unit_id, title, kind, body_chars, photo_count, "
-                "first_reviewer, second_reviewer, points, content_hash, status, received_at) VALUES "
-                f"({n}, '2026-{n:04d}', 2026, {n}, 1, '标题{n}', 'routine', 100, 1, '李四', '王五', 0.3, 'h{n}', "
-                "'received', '2026-03-01 00:00:00')"))
-        conn.execute(text("INSERT INTO adoption (id, item_id, level, publication, \"on\", \"by\", at) "
-                          "VALUES (1, 3, 'province', '辽宁信息', '2026-03-05', 't', '2026-03-05 00:00:00')"))
+            conn.execute(
+                text(
+                    "INSERT INTO message (id, mailbox, folder, uidvalidity, uid, message_id, sha256, size, raw_path, "
+                    "sender, subject, received_at, state, verdict, reasons, problems, unit_id) VALUES "
+                    f"({n}, 'm', 'INBOX', 7, '{n}', '<{n}@x>', 's{n}', 10, 'raw/{n}', 'ps@example.com', '主题{n}', "
+                    "'2026-03-01 00:00:00', 'filed', 'receipt', '', '', 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO item (id, number, year, seq, unit_id, title, kind, body_chars, photo_count, "
+                    "first_reviewer, second_reviewer, points, content_hash, status, received_at) VALUES "
+                    f"({n}, '2026-{n:04d}', 2026, {n}, 1, '标题{n}', 'routine', 100, 1, '李四', '王五', 0.3, 'h{n}', "
+                    "'received', '2026-03-01 00:00:00')"
+                )
+            )
+        conn.execute(
+            text(
+                'INSERT INTO adoption (id, item_id, level, publication, "on", "by", at) '
+                "VALUES (1, 3, 'province', '辽宁信息', '2026-03-05', 't', '2026-03-05 00:00:00')"
+            )
+        )
     schema.upgrade(engine)
     assert schema.current(engine) == schema.head()
     with engine.connect() as conn:

@@ -122,15 +122,18 @@ def test_excel_unicode_text_export(tmp_path: Path) -> None:
     assert rows[0] == HEADER and rows[1][4] == "zs@163.com"
 
 
-@pytest.mark.parametrize("name, content, hint", [
-    ("登记表.docx", b"PK\x03\x04 not really", "不支持的文件类型"),
-    ("登记表.xls", b"\xd0\xcf\x11\xe0", "不支持的文件类型"),
-    ("登记表", b"a,b\n", "不支持的文件类型"),
-    ("登记表.xlsx", b"just some text, not a workbook", "不是有效的 Excel 文件"),
-    ("登记表.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "密码"),
-    ("登记表.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "不是文本表格"),
-    ("登记表.csv", b"a,b\n\x80\xff", "编码"),
-])
+@pytest.mark.parametrize(
+    "name, content, hint",
+    [
+        ("登记表.docx", b"PK\x03\x04 not really", "不支持的文件类型"),
+        ("登记表.xls", b"\xd0\xcf\x11\xe0", "不支持的文件类型"),
+        ("登记表", b"a,b\n", "不支持的文件类型"),
+        ("登记表.xlsx", b"just some text, not a workbook", "不是有效的 Excel 文件"),
+        ("登记表.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "密码"),
+        ("登记表.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "不是文本表格"),
+        ("登记表.csv", b"a,b\n\x80\xff", "编码"),
+    ],
+)
 def test_unreadable_files_raise_spreadsheet_error(tmp_path: Path, name: str, content: bytes, hint: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)

@@ -78,8 +78,10 @@ def run(app: App, raw: bytes, *, via_maildir: bool) -> Outcome:
 
 
 def replies(root: Path) -> list[EmailMessage]:
-    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-            for p in sorted((root / "outbox").glob("*.eml"))]
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for p in sorted((root / "outbox").glob("*.eml"))
+    ]
 
 
 def text_of(msg: EmailMessage) -> str:
@@ -109,8 +111,10 @@ def assert_nothing_outside(root: Path) -> None:
 
 
 def _params(cases: tuple[Case, ...]) -> list:  # type: ignore[type-arg]
-    return [pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=c.known_bug)]
-                         if c.known_bug else []) for c in cases]
+    return [
+        pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=c.known_bug)] if c.known_bug else [])
+        for c in cases
+    ]
 
 
 @pytest.mark.parametrize("case", _params(CASES))
@@ -183,19 +187,29 @@ def fast(seconds: float = 2.0) -> deadline:  # type: ignore[valid-type]
     return deadline(seconds)
 
 
-@pytest.mark.parametrize("raw", [
-    pytest.param(b"From: a@b.cn\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Disposition: "
-                 b"attachment; filename*=utf-8''a; filename*0=b\r\n\r\ndata\r\n--x--\r\n", id="rfc2231 mixed"),
-    pytest.param(b"From: a@b.cn\r\nContent-Type: multipart/mixed; boundary*=x; boundary*0=y\r\n\r\n--x--\r\n",
-                 id="rfc2231 boundary"),
-    pytest.param(b"From: a@b.cn\r\nContent-Type: text/plain; name*" + b"9" * 5000 + b"=x\r\n\r\nhi",
-                 id="5000-digit continuation"),
-    pytest.param(b"From: a@b.cn\r\nContent-Type: text/plain; charset=utf\x008\r\n\r\nhi", id="NUL charset"),
-    pytest.param(b"From: a@b.cn\r\nDate: 1 Jan 2024 00:00:00 +99999999999999999999\r\n\r\nhi", id="date"),
-    pytest.param(b"From: " + b"(" * 5000 + b"\r\n\r\nhi", id="from (((("),
-    pytest.param(b"From: " + b"a:" * 5000 + b"\r\n\r\nhi", id="from a:a:"),
-    pytest.param(b"From: a@b.cn\r\n" + b"".join(DEEP), id="3000-deep multipart"),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(
+            b"From: a@b.cn\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Disposition: "
+            b"attachment; filename*=utf-8''a; filename*0=b\r\n\r\ndata\r\n--x--\r\n",
+            id="rfc2231 mixed",
+        ),
+        pytest.param(
+            b"From: a@b.cn\r\nContent-Type: multipart/mixed; boundary*=x; boundary*0=y\r\n\r\n--x--\r\n",
+            id="rfc2231 boundary",
+        ),
+        pytest.param(
+            b"From: a@b.cn\r\nContent-Type: text/plain; name*" + b"9" * 5000 + b"=x\r\n\r\nhi",
+            id="5000-digit continuation",
+        ),
+        pytest.param(b"From: a@b.cn\r\nContent-Type: text/plain; charset=utf\x008\r\n\r\nhi", id="NUL charset"),
+        pytest.param(b"From: a@b.cn\r\nDate: 1 Jan 2024 00:00:00 +99999999999999999999\r\n\r\nhi", id="date"),
+        pytest.param(b"From: " + b"(" * 5000 + b"\r\n\r\nhi", id="from (((("),
+        pytest.param(b"From: " + b"a:" * 5000 + b"\r\n\r\nhi", id="from a:a:"),
+        pytest.param(b"From: a@b.cn\r\n" + b"".join(DEEP), id="3000-deep multipart"),
+    ],
+)
 def test_parse_message_never_raises(raw: bytes) -> None:
     with fast():
         mail = parse_message(raw)
@@ -219,22 +233,35 @@ def test_an_encoded_display_name_cannot_pose_as_the_sender() -> None:
     assert (gbk.sender_name, gbk.sender) == ("张镕", "zhang@163.com")
 
 
-@pytest.mark.parametrize("label, build", [
-    ("200 KB of '=?utf-8?q?a'", lambda: decode_header_value("=?utf-8?q?a" * 20_000)),
-    ("1 MB Content-Type of ';' in a quote",
-     lambda: parse_message(b"From: a@b.cn\r\nContent-Type: text/plain; a=\"" + b";" * 1_000_000 + b"\r\n\r\nhi")),
-    ("1 MB multipart boundary header",
-     lambda: parse_message(b"From: a@b.cn\r\nContent-Type: multipart/mixed; b=\"" + b";" * 1_000_000 + b"\r\n\r\n")),
-    ("200,000 '<script>'",
-     lambda: parse_message(b"From: a@b.cn\r\nContent-Type: text/html\r\n\r\n" + b"<script>" * 200_000)),
-    ("1 MB of '<'", lambda: parse_message(b"From: a@b.cn\r\nContent-Type: text/html\r\n\r\n" + b"<" * 1_000_000)),
-    ("100,000 'begin 644' lines and one 'end'", lambda: parse_message(
-        b"From: a@b.cn\r\n\r\n" + b"begin 644 a.zip\r\n!!\r\n" * 100_000 + b"end\r\n")),
-    ("footer with 200,000 spaces", lambda: parse_footer(["撰稿人：张三" + " " * 200_000 + "x"])),
-    ("footer with 200,000 spaced-out characters", lambda: parse_footer(["撰稿人：" + "张 " * 200_000])),
-    ("footer value with a long run before a field", lambda: parse_footer(["初审人：李四" + "\t " * 100_000 + "x"])),
-    ("subject '【' and 100,000 spaces", lambda: item_kind("【" + " " * 100_000, "")),
-])
+@pytest.mark.parametrize(
+    "label, build",
+    [
+        ("200 KB of '=?utf-8?q?a'", lambda: decode_header_value("=?utf-8?q?a" * 20_000)),
+        (
+            "1 MB Content-Type of ';' in a quote",
+            lambda: parse_message(b'From: a@b.cn\r\nContent-Type: text/plain; a="' + b";" * 1_000_000 + b"\r\n\r\nhi"),
+        ),
+        (
+            "1 MB multipart boundary header",
+            lambda: parse_message(
+                b'From: a@b.cn\r\nContent-Type: multipart/mixed; b="' + b";" * 1_000_000 + b"\r\n\r\n"
+            ),
+        ),
+        (
+            "200,000 '<script>'",
+            lambda: parse_message(b"From: a@b.cn\r\nContent-Type: text/html\r\n\r\n" + b"<script>" * 200_000),
+        ),
+        ("1 MB of '<'", lambda: parse_message(b"From: a@b.cn\r\nContent-Type: text/html\r\n\r\n" + b"<" * 1_000_000)),
+        (
+            "100,000 'begin 644' lines and one 'end'",
+            lambda: parse_message(b"From: a@b.cn\r\n\r\n" + b"begin 644 a.zip\r\n!!\r\n" * 100_000 + b"end\r\n"),
+        ),
+        ("footer with 200,000 spaces", lambda: parse_footer(["撰稿人：张三" + " " * 200_000 + "x"])),
+        ("footer with 200,000 spaced-out characters", lambda: parse_footer(["撰稿人：" + "张 " * 200_000])),
+        ("footer value with a long run before a field", lambda: parse_footer(["初审人：李四" + "\t " * 100_000 + "x"])),
+        ("subject '【' and 100,000 spaces", lambda: item_kind("【" + " " * 100_000, "")),
+    ],
+)
 def test_linear_time_on_hostile_text(label: str, build: object) -> None:
     with fast():
         build()  # type: ignore[operator]
@@ -253,8 +280,10 @@ def test_words_decode_as_before() -> None:
 
 
 def test_html_text_keeps_what_a_reader_sees() -> None:
-    raw = (b"From: a@b.cn\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
-           "<p>稿件<script>alert(1)</script>见<STYLE x>p{}</style >附件<b>，</b>谢谢".encode())
+    raw = (
+        b"From: a@b.cn\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        + "<p>稿件<script>alert(1)</script>见<STYLE x>p{}</style >附件<b>，</b>谢谢".encode()
+    )
     assert parse_message(raw).text == "稿件 见 附件 ， 谢谢"
 
 

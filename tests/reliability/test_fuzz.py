@@ -44,8 +44,13 @@ from mailbot.samples.docx import build_docx
 from mailbot.service import MailRef
 from tests.reliability.corpus import BODY, FOOTER, TITLE, deadline, make_app
 
-FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 MARKER = f"mbfuzz{uuid.uuid4().hex[:12]}"  # in every member name: a file by this name is a write
 SMALL = Limits(max_total_bytes=4 * 1024 * 1024, max_members=64, max_ratio=100.0)
 VERDICTS = {"receipt", "rejection", "duplicate", "held", "ignored", "seen_before"}
@@ -73,9 +78,9 @@ def mutated(draw: st.DrawFn, seeds: tuple[bytes, ...]) -> bytes:
         elif op == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=16))
         elif op == "delete":
-            del data[at:at + draw(st.integers(1, 64))]
+            del data[at : at + draw(st.integers(1, 64))]
         elif op == "duplicate":
-            data[at:at] = data[at:at + draw(st.integers(1, 256))]
+            data[at:at] = data[at : at + draw(st.integers(1, 256))]
         elif op == "truncate":
             del data[at:]
     return bytes(data)
@@ -84,17 +89,66 @@ def mutated(draw: st.DrawFn, seeds: tuple[bytes, ...]) -> bytes:
 # --- footer ----------------------------------------------------------------------------------------
 
 FOOTER_PIECES = [
-    "撰稿人", "撰 稿 人", "撰稿", "作者", "供稿人", "初审人", "初审", "复审人", "复审", "：", ":", "、", "，",
-    ",", "；", "（", "）", "(", ")", "办公室", "应急管理局", "科", "张三", "李四", "王 五", "XXX", "××",
-    "ＸＸ", "Ｘｘ", " ", "  ", "\t", "\u3000", "\u200b", "\ufeff", "和", "及", "联系电话：", "13800000000",
-    "·", "-", "\x00", "\x1b", "\r", "\n", "\u2028", "Ａ", "１２", "单位", "人员",
+    "撰稿人",
+    "撰 稿 人",
+    "撰稿",
+    "作者",
+    "供稿人",
+    "初审人",
+    "初审",
+    "复审人",
+    "复审",
+    "：",
+    ":",
+    "、",
+    "，",
+    ",",
+    "；",
+    "（",
+    "）",
+    "(",
+    ")",
+    "办公室",
+    "应急管理局",
+    "科",
+    "张三",
+    "李四",
+    "王 五",
+    "XXX",
+    "××",
+    "ＸＸ",
+    "Ｘｘ",
+    " ",
+    "  ",
+    "\t",
+    "\u3000",
+    "\u200b",
+    "\ufeff",
+    "和",
+    "及",
+    "联系电话：",
+    "13800000000",
+    "·",
+    "-",
+    "\x00",
+    "\x1b",
+    "\r",
+    "\n",
+    "\u2028",
+    "Ａ",
+    "１２",
+    "单位",
+    "人员",
 ]
 footer_lines = st.lists(
     st.one_of(
         st.lists(st.sampled_from(FOOTER_PIECES), max_size=14).map("".join),
         st.text(max_size=60),
-        st.text(alphabet=st.characters(min_codepoint=0x3000, max_codepoint=0x30FF) | st.sampled_from("撰稿人初审复：（）XＸ×\t "),
-                max_size=40),
+        st.text(
+            alphabet=st.characters(min_codepoint=0x3000, max_codepoint=0x30FF)
+            | st.sampled_from("撰稿人初审复：（）XＸ×\t "),
+            max_size=40,
+        ),
     ),
     max_size=6,
 )
@@ -119,8 +173,12 @@ def test_parse_footer_never_raises_and_is_deterministic(lines: list[str]) -> Non
 
 @functools.cache
 def archive_seeds() -> tuple[tuple[str, bytes], ...]:
-    members = [(f"{MARKER}/稿件.docx", b"PK\x03\x04 docx stand-in " * 20), (f"{MARKER}/照片1.jpg", b"\xff\xd8" + os.urandom(300)),
-               (f"../{MARKER}.txt", b"x"), (f"{MARKER}目录/", b"")]
+    members = [
+        (f"{MARKER}/稿件.docx", b"PK\x03\x04 docx stand-in " * 20),
+        (f"{MARKER}/照片1.jpg", b"\xff\xd8" + os.urandom(300)),
+        (f"../{MARKER}.txt", b"x"),
+        (f"{MARKER}目录/", b""),
+    ]
     safe = [m for m in members if not m[0].startswith("..")]
     raw = f"{MARKER}说明.txt".encode("gbk")
     return (
@@ -175,11 +233,16 @@ def read_safely(data: bytes, name: str) -> None:
 
 
 @settings(FUZZ, max_examples=300)
-@given(st.binary(max_size=4096), st.sampled_from(["a.zip", "a.7z", "a.rar", "a.bin"]),
-       st.sampled_from([b"", b"PK\x03\x04", b"PK\x05\x06", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07\x00",
-                        b"Rar!\x1a\x07\x01\x00"]))
-def test_read_archive_on_arbitrary_bytes(tmp_path_factory: pytest.TempPathFactory, data: bytes, name: str,
-                                          magic: bytes) -> None:
+@given(
+    st.binary(max_size=4096),
+    st.sampled_from(["a.zip", "a.7z", "a.rar", "a.bin"]),
+    st.sampled_from(
+        [b"", b"PK\x03\x04", b"PK\x05\x06", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07\x00", b"Rar!\x1a\x07\x01\x00"]
+    ),
+)
+def test_read_archive_on_arbitrary_bytes(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, name: str, magic: bytes
+) -> None:
     with no_writes(tmp_path_factory.mktemp("arbitrary")):
         read_safely(magic + data, name)
 
@@ -220,12 +283,44 @@ def docx_parts() -> dict[str, bytes]:
         return {info.filename: package.read(info.filename) for info in package.infolist()}
 
 
-XML_PIECES = ["<w:p>", "</w:p>", "<w:r>", "</w:r>", "<w:t>", "</w:t>", "<w:br/>", "<w:tbl>", "<w:tr>", "<w:tc>",
-              "</w:tbl>", "<w:sdt><w:sdtContent>", "</w:sdtContent></w:sdt>", "<w:txbxContent>",
-              "<mc:AlternateContent>", "<mc:Choice>", "<w:del>", "<w:pPr><w:jc w:val=\"center\"/></w:pPr>",
-              "<w:rPr><w:b/></w:rPr>", "<w:pStyle w:val=\"Heading1\"/>", "&amp;", "&", "&#0;", "&#xD800;",
-              "<!DOCTYPE x>", "<?pi x?>", "<!-- c -->", "<![CDATA[x]]>", "撰稿人：张三", "初审人：李四",
-              "复审人：王五", "XXX", "\x00", "\ufffe", "<a:blip r:embed=\"rId999\"/>", "<v:imagedata r:id=\"x\"/>"]
+XML_PIECES = [
+    "<w:p>",
+    "</w:p>",
+    "<w:r>",
+    "</w:r>",
+    "<w:t>",
+    "</w:t>",
+    "<w:br/>",
+    "<w:tbl>",
+    "<w:tr>",
+    "<w:tc>",
+    "</w:tbl>",
+    "<w:sdt><w:sdtContent>",
+    "</w:sdtContent></w:sdt>",
+    "<w:txbxContent>",
+    "<mc:AlternateContent>",
+    "<mc:Choice>",
+    "<w:del>",
+    '<w:pPr><w:jc w:val="center"/></w:pPr>',
+    "<w:rPr><w:b/></w:rPr>",
+    '<w:pStyle w:val="Heading1"/>',
+    "&amp;",
+    "&",
+    "&#0;",
+    "&#xD800;",
+    "<!DOCTYPE x>",
+    "<?pi x?>",
+    "<!-- c -->",
+    "<![CDATA[x]]>",
+    "撰稿人：张三",
+    "初审人：李四",
+    "复审人：王五",
+    "XXX",
+    "\x00",
+    "\ufffe",
+    '<a:blip r:embed="rId999"/>',
+    '<v:imagedata r:id="x"/>',
+]
 
 
 @st.composite
@@ -233,15 +328,25 @@ def mutated_docx(draw: st.DrawFn) -> bytes:
     if draw(st.booleans()):
         return draw(mutated((docx_seed(),)))
     parts = dict(docx_parts())
-    target = draw(st.sampled_from(["word/document.xml", "word/document.xml", "word/styles.xml",
-                                   "[Content_Types].xml", "_rels/.rels", "word/_rels/document.xml.rels"]))
+    target = draw(
+        st.sampled_from(
+            [
+                "word/document.xml",
+                "word/document.xml",
+                "word/styles.xml",
+                "[Content_Types].xml",
+                "_rels/.rels",
+                "word/_rels/document.xml.rels",
+            ]
+        )
+    )
     xml = parts[target].decode("utf-8")
     for _ in range(draw(st.integers(1, 5))):
         at = draw(st.integers(0, len(xml)))
         if draw(st.booleans()):
             xml = xml[:at] + draw(st.sampled_from(XML_PIECES)) + xml[at:]
         else:
-            xml = xml[:at] + xml[at + draw(st.integers(1, 40)):]
+            xml = xml[:at] + xml[at + draw(st.integers(1, 40)) :]
     parts[target] = xml.encode("utf-8", "surrogatepass")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
@@ -265,26 +370,134 @@ def test_read_docx_on_mutated_manuscripts(data: bytes) -> None:
 
 # --- MIME ------------------------------------------------------------------------------------------
 
-HEADER_PIECES = [b"=?", b"?=", b"=?utf-8?B?", b"=?gb2312?Q?", b"=?x-bogus?b?", b"5YWz", b"=E5=85", b";", b'"',
-                 b"\\", b"*", b"*0*=", b"*1=", b"''", b"%E4%BF", b"boundary=", b"name=", b"filename*=",
-                 b"charset=", b"(", b")", b"<", b">", b"@", b",", b":", b"\r\n", b"\r\n ", b"\n", b"\r", b"\x00",
-                 b"\xff", b"\xd5\xc5", b"\xe5\x85\xb3", b"a", b"b", b" ", b"\t", b"multipart/mixed", b"text/html",
-                 b"--", b"b", b"base64", b"x-uuencode", b"begin 644 a.zip", b"+9999999999999999999"]
-HEADER_NAMES = [b"From", b"Subject", b"Content-Type", b"Content-Disposition", b"Content-Transfer-Encoding",
-                b"Date", b"Message-ID", b"References", b"In-Reply-To", b"Return-Path", b"Auto-Submitted",
-                b"List-Id", b"MIME-Version"]
+HEADER_PIECES = [
+    b"=?",
+    b"?=",
+    b"=?utf-8?B?",
+    b"=?gb2312?Q?",
+    b"=?x-bogus?b?",
+    b"5YWz",
+    b"=E5=85",
+    b";",
+    b'"',
+    b"\\",
+    b"*",
+    b"*0*=",
+    b"*1=",
+    b"''",
+    b"%E4%BF",
+    b"boundary=",
+    b"name=",
+    b"filename*=",
+    b"charset=",
+    b"(",
+    b")",
+    b"<",
+    b">",
+    b"@",
+    b",",
+    b":",
+    b"\r\n",
+    b"\r\n ",
+    b"\n",
+    b"\r",
+    b"\x00",
+    b"\xff",
+    b"\xd5\xc5",
+    b"\xe5\x85\xb3",
+    b"a",
+    b"b",
+    b" ",
+    b"\t",
+    b"multipart/mixed",
+    b"text/html",
+    b"--",
+    b"b",
+    b"base64",
+    b"x-uuencode",
+    b"begin 644 a.zip",
+    b"+9999999999999999999",
+]
+HEADER_NAMES = [
+    b"From",
+    b"Subject",
+    b"Content-Type",
+    b"Content-Disposition",
+    b"Content-Transfer-Encoding",
+    b"Date",
+    b"Message-ID",
+    b"References",
+    b"In-Reply-To",
+    b"Return-Path",
+    b"Auto-Submitted",
+    b"List-Id",
+    b"MIME-Version",
+]
 
 
-PARAM_HEADERS = [b"Content-Type: multipart/mixed", b"Content-Type: text/plain", b"Content-Type: text/html",
-                 b"Content-Type: application/zip", b"Content-Disposition: attachment",
-                 b"Content-Disposition: inline"]
-PARAM_NAMES = [b"filename", b"filename*", b"filename*0", b"filename*0*", b"filename*1", b"filename*1*", b"name",
-               b"name*", b"name*0", b"boundary", b"boundary*", b"boundary*0", b"charset", b"charset*",
-               b"filename*" + b"9" * 5000]
-PARAM_VALUES = [b'"a.zip"', b"utf-8''%E4%BF%A1.zip", b"gb2312''%D0%C5", b'"=?utf-8?B?5YWz?="', b'"', b"", b"x",
-                b"utf\x008", b'"a;b"', b"\xd5\xc5.zip", b"b", b"x-bogus''%FF", b"'", b"%"]
-ADDRESS_PIECES = [b"a@b.cn", b"<", b">", b'"', b"(", b")", b":", b";", b",", b"@", b"\\", b" ", b"=?utf-8?B?",
-                  b"?=", b"c3R6Lnlqam", b"\xd5\xc5", b"liaison@example.com", b"[", b"]", b"."]
+PARAM_HEADERS = [
+    b"Content-Type: multipart/mixed",
+    b"Content-Type: text/plain",
+    b"Content-Type: text/html",
+    b"Content-Type: application/zip",
+    b"Content-Disposition: attachment",
+    b"Content-Disposition: inline",
+]
+PARAM_NAMES = [
+    b"filename",
+    b"filename*",
+    b"filename*0",
+    b"filename*0*",
+    b"filename*1",
+    b"filename*1*",
+    b"name",
+    b"name*",
+    b"name*0",
+    b"boundary",
+    b"boundary*",
+    b"boundary*0",
+    b"charset",
+    b"charset*",
+    b"filename*" + b"9" * 5000,
+]
+PARAM_VALUES = [
+    b'"a.zip"',
+    b"utf-8''%E4%BF%A1.zip",
+    b"gb2312''%D0%C5",
+    b'"=?utf-8?B?5YWz?="',
+    b'"',
+    b"",
+    b"x",
+    b"utf\x008",
+    b'"a;b"',
+    b"\xd5\xc5.zip",
+    b"b",
+    b"x-bogus''%FF",
+    b"'",
+    b"%",
+]
+ADDRESS_PIECES = [
+    b"a@b.cn",
+    b"<",
+    b">",
+    b'"',
+    b"(",
+    b")",
+    b":",
+    b";",
+    b",",
+    b"@",
+    b"\\",
+    b" ",
+    b"=?utf-8?B?",
+    b"?=",
+    b"c3R6Lnlqam",
+    b"\xd5\xc5",
+    b"liaison@example.com",
+    b"[",
+    b"]",
+    b".",
+]
 
 
 @st.composite
@@ -292,15 +505,18 @@ def header_line(draw: st.DrawFn) -> bytes:
     """A header built the way the parsers read it: parameters, addresses, dates, or token soup."""
     shape = draw(st.sampled_from(["soup", "params", "params", "address", "date"]))
     if shape == "params":
-        params = draw(st.lists(st.tuples(st.sampled_from(PARAM_NAMES), st.sampled_from(PARAM_VALUES)),
-                               max_size=5))
+        params = draw(st.lists(st.tuples(st.sampled_from(PARAM_NAMES), st.sampled_from(PARAM_VALUES)), max_size=5))
         return draw(st.sampled_from(PARAM_HEADERS)) + b"".join(b"; " + n + b"=" + v for n, v in params)
     if shape == "address":
         return b"From: " + b"".join(draw(st.lists(st.sampled_from(ADDRESS_PIECES), max_size=12)))
     if shape == "date":
-        zone = draw(st.integers(-(10 ** 30), 10 ** 30))
-        return b"Date: %d Jan %d %02d:00:00 %+d" % (draw(st.integers(-5, 40)), draw(st.integers(-1, 99999)),
-                                                      draw(st.integers(0, 99)), zone)
+        zone = draw(st.integers(-(10**30), 10**30))
+        return b"Date: %d Jan %d %02d:00:00 %+d" % (
+            draw(st.integers(-5, 40)),
+            draw(st.integers(-1, 99999)),
+            draw(st.integers(0, 99)),
+            zone,
+        )
     value = b"".join(draw(st.lists(st.sampled_from(HEADER_PIECES), max_size=12)))
     return draw(st.sampled_from(HEADER_NAMES)) + b": " + value
 
@@ -308,6 +524,7 @@ def header_line(draw: st.DrawFn) -> bytes:
 @st.composite
 def synthetic_message(draw: st.DrawFn) -> bytes:
     """Header lines built from the shapes parsers trip on, then parts with such headers."""
+
     def header() -> bytes:
         return draw(header_line())
 
@@ -332,8 +549,15 @@ def mail_seeds() -> tuple[bytes, ...]:
 
 
 def check_parsed(mail: ParsedMail) -> None:
-    for text in (mail.sender, mail.sender_name, mail.subject, mail.message_id, mail.text,
-                 *mail.headers.values(), *(a.name for a in mail.attachments)):
+    for text in (
+        mail.sender,
+        mail.sender_name,
+        mail.subject,
+        mail.message_id,
+        mail.text,
+        *mail.headers.values(),
+        *(a.name for a in mail.attachments),
+    ):
         assert isinstance(text, str) and not has_surrogates(text)
     assert "\n" not in mail.subject and "\r" not in mail.subject
 
@@ -381,8 +605,17 @@ def mutated_mail(draw: st.DrawFn) -> bytes:
 
 
 KNOWN_REASONS = set(CATALOGUE) | {
-    "null_return_path", "auto_submitted", "precedence", "list_mail", "bounce", "no_sender", "own_address",
-    "system_sender", "auto_subject", "unknown_sender", "rate_limited",
+    "null_return_path",
+    "auto_submitted",
+    "precedence",
+    "list_mail",
+    "bounce",
+    "no_sender",
+    "own_address",
+    "system_sender",
+    "auto_subject",
+    "unknown_sender",
+    "rate_limited",
 }
 
 
@@ -407,8 +640,9 @@ def test_every_mutated_message_gets_a_verdict(tmp_path: Path) -> None:
             assert row is not None and row.state == "recorded" and row.verdict == outcome.verdict
             queued = s.exec(select(Outbox).where(Outbox.message_pk == row.id)).all()
         if outcome.verdict in ("rejection", "held"):
-            assert set(outcome.reasons) <= KNOWN_REASONS | {r for r in outcome.reasons if r.startswith("item_")}, \
+            assert set(outcome.reasons) <= KNOWN_REASONS | {r for r in outcome.reasons if r.startswith("item_")}, (
                 outcome.reasons
+            )
         for reply in queued:
             parsed = email.message_from_bytes(reply.raw, policy=email.policy.default)
             assert [a.addr_spec for a in parsed["To"].addresses] == reply.recipients.split(",")

@@ -310,8 +310,19 @@ def _truncated(kind: str) -> tuple[bytes, str]:
         _truncated("rar"),
         (build_zip(MEMBERS)[:-10], "a.zip"),
     ],
-    ids=["empty-zip", "empty-7z", "empty-rar", "garbage", "zip-magic", "7z-magic", "rar-magic",
-         "zip-half", "7z-half", "rar-half", "zip-no-end-record"],
+    ids=[
+        "empty-zip",
+        "empty-7z",
+        "empty-rar",
+        "garbage",
+        "zip-magic",
+        "7z-magic",
+        "rar-magic",
+        "zip-half",
+        "7z-half",
+        "rar-half",
+        "zip-no-end-record",
+    ],
 )
 def test_damaged_archives_are_corrupt(data: bytes, name: str) -> None:
     assert refused(data, name).code == "archive_corrupt"
@@ -327,7 +338,7 @@ def test_damaged_archives_are_corrupt(data: bytes, name: str) -> None:
 )
 def test_flipped_byte_fails_the_crc(data: bytes, name: str) -> None:
     at = data.index(b"original content")
-    damaged = data[:at] + b"O" + data[at + 1:]
+    damaged = data[:at] + b"O" + data[at + 1 :]
     assert refused(damaged, name).code == "archive_corrupt"
 
 

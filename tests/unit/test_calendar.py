@@ -60,29 +60,35 @@ def test_contains_includes_both_ends() -> None:
     assert not month.contains(date(2026, 10, 31)) and not month.contains(date(2026, 12, 1))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2026-W41", week_of(date(2026, 10, 5))),
-    (" 2026-w01 ", week_of(date(2025, 12, 29))),
-    ("2026-11", month_of(date(2026, 11, 1))),
-    ("2026-q4", quarter_of(date(2026, 10, 1))),
-    ("2026", year_of(date(2026, 1, 1))),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2026-W41", week_of(date(2026, 10, 5))),
+        (" 2026-w01 ", week_of(date(2025, 12, 29))),
+        ("2026-11", month_of(date(2026, 11, 1))),
+        ("2026-q4", quarter_of(date(2026, 10, 1))),
+        ("2026", year_of(date(2026, 1, 1))),
+    ],
+)
 def test_parse_period_reads_every_label(text: str, expected: Period) -> None:
     assert parse_period(text) == expected
 
 
-@pytest.mark.parametrize("text, message", [
-    ("2026-13", "month must be 01..12"),
-    ("2026-00", "month must be 01..12"),
-    ("2026-Q5", "quarter must be Q1..Q4"),
-    ("2025-W53", "ISO year 2025 has weeks W01..W52"),
-    ("2026-W00", "ISO year 2026 has weeks W01..W53"),
-    ("0000", "year 0 is out of range"),
-    ("2026/11", "is not one of 2026-W48"),
-    ("2026-W1", "is not one of 2026-W48"),
-    ("26-11", "is not one of 2026-W48"),
-    ("", "is not one of 2026-W48"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("2026-13", "month must be 01..12"),
+        ("2026-00", "month must be 01..12"),
+        ("2026-Q5", "quarter must be Q1..Q4"),
+        ("2025-W53", "ISO year 2025 has weeks W01..W52"),
+        ("2026-W00", "ISO year 2026 has weeks W01..W53"),
+        ("0000", "year 0 is out of range"),
+        ("2026/11", "is not one of 2026-W48"),
+        ("2026-W1", "is not one of 2026-W48"),
+        ("26-11", "is not one of 2026-W48"),
+        ("", "is not one of 2026-W48"),
+    ],
+)
 def test_parse_period_rejects_with_a_clear_message(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_period(text)
@@ -99,10 +105,8 @@ def test_official_holidays_and_make_up_days_2026() -> None:
 
 
 def test_workdays_of_the_national_day_weeks() -> None:
-    assert OFFICIAL.workdays(week_of(date(2026, 9, 28))) == [date(2026, 9, 28), date(2026, 9, 29),
-                                                              date(2026, 9, 30)]
-    assert OFFICIAL.workdays(week_of(date(2026, 10, 5))) == [date(2026, 10, 8), date(2026, 10, 9),
-                                                              date(2026, 10, 10)]
+    assert OFFICIAL.workdays(week_of(date(2026, 9, 28))) == [date(2026, 9, 28), date(2026, 9, 29), date(2026, 9, 30)]
+    assert OFFICIAL.workdays(week_of(date(2026, 10, 5))) == [date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
     assert OFFICIAL.workdays(week_of(date(2026, 2, 16))) == []  # Spring Festival
     assert len(OFFICIAL.workdays(month_of(date(2026, 10, 1)))) == 18  # 22 weekdays - 5 off + Sat 10-10
 
@@ -116,8 +120,10 @@ def test_years_the_package_does_not_know_fall_back_to_monday_to_friday() -> None
 
 
 def test_overrides_come_first_and_are_known() -> None:
-    cal = WorkCalendar(extra_holidays=frozenset({date(2027, 1, 1), date(2026, 10, 9)}),
-                       extra_workdays=frozenset({date(2027, 1, 9), date(2026, 10, 11)}))
+    cal = WorkCalendar(
+        extra_holidays=frozenset({date(2027, 1, 1), date(2026, 10, 9)}),
+        extra_workdays=frozenset({date(2027, 1, 9), date(2026, 10, 11)}),
+    )
     assert not cal.is_workday(date(2027, 1, 1)) and cal.knows(date(2027, 1, 1))
     assert cal.is_workday(date(2027, 1, 9)) and cal.knows(date(2027, 1, 9))  # a Saturday
     assert not cal.is_workday(date(2026, 10, 9))  # beats the official working Friday
@@ -167,9 +173,13 @@ def test_month_boundary_in_local_time() -> None:
 
 
 def test_local_day_and_week_bounds_are_half_open_utc() -> None:
-    assert local_day_bounds(date(2026, 10, 5), TZ) == (datetime(2026, 10, 4, 16, tzinfo=UTC),
-                                                       datetime(2026, 10, 5, 16, tzinfo=UTC))
-    assert period_bounds(parse_period("2026-W53"), TZ) == (datetime(2026, 12, 27, 16, tzinfo=UTC),
-                                                           datetime(2027, 1, 3, 16, tzinfo=UTC))
+    assert local_day_bounds(date(2026, 10, 5), TZ) == (
+        datetime(2026, 10, 4, 16, tzinfo=UTC),
+        datetime(2026, 10, 5, 16, tzinfo=UTC),
+    )
+    assert period_bounds(parse_period("2026-W53"), TZ) == (
+        datetime(2026, 12, 27, 16, tzinfo=UTC),
+        datetime(2027, 1, 3, 16, tzinfo=UTC),
+    )
     start, _ = local_day_bounds(date(2026, 10, 5), TZ)
     assert start.utcoffset() == timedelta(0)

@@ -8,26 +8,37 @@ from mailbot.domain.manuscript import Manuscript
 from mailbot.domain.photos import Photo
 from mailbot.domain.submission import Finding, FoundFile, Submission
 
-GOOD_FOOTER = Footer(drafters=(Drafter("张三", "盘山县应急管理局（办公室）"),), first_reviewer="李四",
-                     second_reviewer="王五", placeholders=())
+GOOD_FOOTER = Footer(
+    drafters=(Drafter("张三", "盘山县应急管理局（办公室）"),),
+    first_reviewer="李四",
+    second_reviewer="王五",
+    placeholders=(),
+)
 BIG = Photo("现场.jpg", 1600, 1200, "JPEG", 300_000)
 
 
-def manuscript(title: str = "盘山县开展应急演练", body: tuple[str, ...] = ("演练内容。" * 20,),
-               footer: Footer = GOOD_FOOTER) -> Manuscript:
+def manuscript(
+    title: str = "盘山县开展应急演练", body: tuple[str, ...] = ("演练内容。" * 20,), footer: Footer = GOOD_FOOTER
+) -> Manuscript:
     return Manuscript(title=title, body=body, footer=footer, body_chars=sum(len(p) for p in body), images=())
 
 
-def submission(ms: Manuscript | None = None, photos: tuple[Photo, ...] = (BIG,), extra: tuple[FoundFile, ...] = (),
-               findings: tuple[Finding, ...] = ()) -> Submission:
+def submission(
+    ms: Manuscript | None = None,
+    photos: tuple[Photo, ...] = (BIG,),
+    extra: tuple[FoundFile, ...] = (),
+    findings: tuple[Finding, ...] = (),
+) -> Submission:
     ms = ms or manuscript()
     files = (FoundFile("a.zip/稿件.docx", b"", "manuscript"), *extra)
-    return Submission(files=files, manuscripts=(("a.zip/稿件.docx", ms),), legacy_documents=(), photos=photos,
-                      findings=findings)
+    return Submission(
+        files=files, manuscripts=(("a.zip/稿件.docx", ms),), legacy_documents=(), photos=photos, findings=findings
+    )
 
 
-def codes(sub: Submission, kind: str = "routine", size: int = 1000, text: str = "", rules: Rules = Rules()
-          ) -> list[str]:
+def codes(
+    sub: Submission, kind: str = "routine", size: int = 1000, text: str = "", rules: Rules = Rules()
+) -> list[str]:
     return [r.code for r in evaluate(Facts(sub, kind, size, text), rules).problems]
 
 
@@ -39,15 +50,23 @@ def test_good_submission_passes() -> None:
 def test_every_missing_field_is_reported_at_once() -> None:
     footer = Footer(drafters=(), first_reviewer=None, second_reviewer=None, placeholders=("撰稿人", "初审人"))
     got = codes(submission(manuscript(title="", body=(), footer=footer)))
-    assert got == ["missing_title", "empty_body", "missing_drafter", "missing_first_reviewer",
-                   "missing_second_reviewer", "placeholder_left"]
+    assert got == [
+        "missing_title",
+        "empty_body",
+        "missing_drafter",
+        "missing_first_reviewer",
+        "missing_second_reviewer",
+        "placeholder_left",
+    ]
 
 
 def test_placeholders_in_title_and_body() -> None:
     sub = submission(manuscript(title="市应急局参加XXX企业演练", body=("XX公司开展演练。",)))
     verdict = evaluate(Facts(sub, "routine", 1, ""), Rules())
-    assert [(r.code, r.detail) for r in verdict.problems] == [("placeholder_left", "标题"),
-                                                              ("placeholder_left", "正文")]
+    assert [(r.code, r.detail) for r in verdict.problems] == [
+        ("placeholder_left", "标题"),
+        ("placeholder_left", "正文"),
+    ]
     assert "标题中还留有模板占位符" in verdict.problems[0].message
 
 
@@ -61,6 +80,7 @@ def test_photos_required_for_news_not_for_research() -> None:
 def test_research_length_boundary() -> None:
     def with_chars(n: int) -> Submission:
         return submission(Manuscript("调研报告", ("字" * n,), GOOD_FOOTER, n, ()))
+
     assert codes(with_chars(1999), kind="research") == ["research_too_short"]
     assert codes(with_chars(2000), kind="research") == []
     assert codes(with_chars(1999), kind="routine") == []
@@ -98,8 +118,13 @@ def test_archive_problem_suppresses_manuscript_noise() -> None:
 def test_legacy_and_multiple_manuscripts() -> None:
     legacy = Submission((FoundFile("a.zip/稿件.doc", b"", "legacy"),), (), ("稿件.doc",), (), ())
     assert codes(legacy) == ["legacy_document"]
-    two = Submission((FoundFile("z/一.docx", b"", "manuscript"), FoundFile("z/二.docx", b"", "manuscript")),
-                     (("z/一.docx", manuscript()), ("z/二.docx", manuscript())), (), (BIG,), ())
+    two = Submission(
+        (FoundFile("z/一.docx", b"", "manuscript"), FoundFile("z/二.docx", b"", "manuscript")),
+        (("z/一.docx", manuscript()), ("z/二.docx", manuscript())),
+        (),
+        (BIG,),
+        (),
+    )
     assert codes(two) == ["multiple_manuscripts"]
 
 

@@ -32,15 +32,38 @@ OFFICIAL = WorkCalendar()
 REGISTRY = Path(__file__).resolve().parents[2] / "config.toml"  # carries annexes 1 and 2 as [[columns]]
 
 
-def column(name: str = "动态要闻", cycle: str = "monthly", units: tuple[str, ...] = ("宣教科",), *,
-           per_cycle: int = 1, penalty: float = 0.3, aliases: tuple[str, ...] = ()) -> Column:
-    return Column(name=name, channel="website", cycle=cycle, per_cycle=per_cycle, units=units, points=penalty,
-                  penalty=penalty, photos=True, aliases=aliases)
+def column(
+    name: str = "动态要闻",
+    cycle: str = "monthly",
+    units: tuple[str, ...] = ("宣教科",),
+    *,
+    per_cycle: int = 1,
+    penalty: float = 0.3,
+    aliases: tuple[str, ...] = (),
+) -> Column:
+    return Column(
+        name=name,
+        channel="website",
+        cycle=cycle,
+        per_cycle=per_cycle,
+        units=units,
+        points=penalty,
+        penalty=penalty,
+        photos=True,
+        aliases=aliases,
+    )
 
 
 def table(**overrides: object) -> dict[str, object]:
-    entry: dict[str, object] = {"name": "动态要闻", "channel": "website", "cycle": "daily", "units": ["宣教科"],
-                                "points": 0.3, "penalty": 0.3, "photos": True}
+    entry: dict[str, object] = {
+        "name": "动态要闻",
+        "channel": "website",
+        "cycle": "daily",
+        "units": ["宣教科"],
+        "points": 0.3,
+        "penalty": 0.3,
+        "photos": True,
+    }
     entry.update(overrides)
     return {k: v for k, v in entry.items() if v is not None}
 
@@ -80,8 +103,10 @@ def test_fortnights_are_fixed_pairs_of_iso_weeks() -> None:
 
 
 def test_fortnights_across_the_year_boundary_give_w53_a_block_of_its_own() -> None:
-    labels = [(p.label, p.start, p.end) for p in
-              cycles_between(column("头条新闻", "fortnightly"), date(2026, 12, 1), date(2027, 1, 20))]
+    labels = [
+        (p.label, p.start, p.end)
+        for p in cycles_between(column("头条新闻", "fortnightly"), date(2026, 12, 1), date(2027, 1, 20))
+    ]
     assert labels == [
         ("2026-W49-W50", date(2026, 11, 30), date(2026, 12, 13)),
         ("2026-W51-W52", date(2026, 12, 14), date(2026, 12, 27)),
@@ -90,15 +115,18 @@ def test_fortnights_across_the_year_boundary_give_w53_a_block_of_its_own() -> No
         ("2027-W03-W04", date(2027, 1, 18), date(2027, 1, 31)),
     ]
     # 2025 has 52 weeks: its last block W51-W52 is followed directly by 2026-W01-W02.
-    assert [p.label for p in cycles_between(column("头条新闻", "fortnightly"), date(2025, 12, 20),
-                                            date(2025, 12, 29))] == ["2025-W51-W52", "2026-W01-W02"]
+    assert [
+        p.label for p in cycles_between(column("头条新闻", "fortnightly"), date(2025, 12, 20), date(2025, 12, 29))
+    ] == ["2025-W51-W52", "2026-W01-W02"]
 
 
 def test_cycles_between_covers_every_overlapping_cycle() -> None:
     quarters = cycles_between(column(cycle="quarterly"), date(2026, 3, 31), date(2026, 10, 1))
     assert [q.label for q in quarters] == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
     assert [p.label for p in cycles_between(column(cycle="yearly"), date(2026, 6, 1), date(2027, 2, 1))] == [
-        "2026", "2027"]
+        "2026",
+        "2027",
+    ]
     assert len(cycles_between(column(cycle="daily"), date(2026, 5, 1), date(2026, 5, 31))) == 31
     assert cycles_between(column(cycle="monthly"), date(2026, 5, 31), date(2026, 5, 1)) == []
     assert cycles_between(column(cycle="on_change"), date(2026, 1, 1), date(2026, 12, 31)) == []
@@ -120,7 +148,9 @@ def test_accounting_per_unit_and_cycle_across_a_quarter_boundary() -> None:
     cycles = cycles_between(quarterly, date(2026, 1, 1), date(2026, 6, 30))
     statuses = cycle_accounting(quarterly, [], {("局办公室", "2026-Q2"): 1}, cycles, today=date(2026, 4, 1))
     assert [(s.cycle.label, s.due, s.received, s.missing, s.closed) for s in statuses] == [
-        ("2026-Q1", 1, 0, 1, True), ("2026-Q2", 1, 1, 0, False)]
+        ("2026-Q1", 1, 0, 1, True),
+        ("2026-Q2", 1, 1, 0, False),
+    ]
     assert deductions(statuses, quarterly) == [("局办公室", "2026-Q1", -0.3)]
     on_last_day = cycle_accounting(quarterly, [], {}, cycles[:1], today=date(2026, 3, 31))
     assert on_last_day[0].closed is False
@@ -143,8 +173,9 @@ def test_a_deduction_exactly_once_per_missed_cycle() -> None:
     statuses = cycle_accounting(monthly, [], received, cycles, today=date(2026, 4, 1))
     assert deductions(statuses, monthly) == [("法规科", "2026-01", -0.3), ("法规科", "2026-03", -0.3)]
     # The same months accounted again (overlapping bulletin runs) are still deducted once each.
-    again = cycle_accounting(monthly, [], received, cycles_between(monthly, date(2026, 3, 1), date(2026, 3, 31)),
-                             today=date(2026, 4, 1))
+    again = cycle_accounting(
+        monthly, [], received, cycles_between(monthly, date(2026, 3, 1), date(2026, 3, 31)), today=date(2026, 4, 1)
+    )
     assert deductions([*statuses, *again], monthly) == [("法规科", "2026-01", -0.3), ("法规科", "2026-03", -0.3)]
 
 
@@ -164,19 +195,22 @@ def test_year_boundary_for_a_yearly_column_with_two_units() -> None:
     received = {("局办公室", "2026"): 1}
     assert deductions(cycle_accounting(yearly, [], received, cycles, today=date(2026, 12, 31)), yearly) == []
     assert deductions(cycle_accounting(yearly, [], received, cycles, today=date(2027, 1, 1)), yearly) == [
-        ("中心办公室", "2026", -1.0)]
+        ("中心办公室", "2026", -1.0)
+    ]
 
 
 def test_every_unit_stands_for_all_units() -> None:
     notices = column("通知公告", "weekly", ("*",))
     week = week_of(date(2026, 10, 12))
-    statuses = cycle_accounting(notices, ["宣教科", "法规科", "盘山县应急管理局"], {("法规科", week.label): 1},
-                                [week], today=date(2026, 10, 19))
+    statuses = cycle_accounting(
+        notices, ["宣教科", "法规科", "盘山县应急管理局"], {("法规科", week.label): 1}, [week], today=date(2026, 10, 19)
+    )
     assert [(s.unit, s.missing) for s in statuses] == [("宣教科", 1), ("法规科", 0), ("盘山县应急管理局", 1)]
     assert [d[0] for d in deductions(statuses, notices)] == ["宣教科", "盘山县应急管理局"]
     named = column("部门文件", "monthly", ("法规科", "局办公室"))
-    assert [s.unit for s in cycle_accounting(named, ["宣教科"], {}, [month_of(date(2026, 5, 1))],
-                                             date(2026, 6, 1))] == ["法规科", "局办公室"]
+    assert [
+        s.unit for s in cycle_accounting(named, ["宣教科"], {}, [month_of(date(2026, 5, 1))], date(2026, 6, 1))
+    ] == ["法规科", "局办公室"]
 
 
 def test_on_change_columns_are_never_due_deducted_or_reminded() -> None:
@@ -239,8 +273,11 @@ def test_one_piece_in_either_half_settles_the_year() -> None:
     assert all(p.missing == 0 for p in midyear)  # H1 is over, but the second half may still bring it
     year_end = annual_pieces(["宣教科", "法规科"], received, 2026, today=date(2027, 1, 1))
     assert year_end == [
-        AnnualPiece("宣教科", "research", 2026, 1, 0), AnnualPiece("宣教科", "experience", 2026, 1, 0),
-        AnnualPiece("法规科", "research", 2026, 2, 0), AnnualPiece("法规科", "experience", 2026, 0, 1)]
+        AnnualPiece("宣教科", "research", 2026, 1, 0),
+        AnnualPiece("宣教科", "experience", 2026, 1, 0),
+        AnnualPiece("法规科", "research", 2026, 2, 0),
+        AnnualPiece("法规科", "experience", 2026, 0, 1),
+    ]
 
 
 def test_nothing_all_year_costs_one_point_per_kind_at_year_end_only() -> None:
@@ -248,8 +285,7 @@ def test_nothing_all_year_costs_one_point_per_kind_at_year_end_only() -> None:
     assert annual_deductions(on_dec_31, year_closed=True) == []
     after = annual_pieces(["危化科"], {("危化科", "research", 2025): 1}, 2026, today=date(2027, 1, 5))
     assert annual_deductions(after, year_closed=False) == []  # the office has not closed 2026 yet
-    assert annual_deductions(after, year_closed=True) == [("危化科", "research", -1.0),
-                                                          ("危化科", "experience", -1.0)]
+    assert annual_deductions(after, year_closed=True) == [("危化科", "research", -1.0), ("危化科", "experience", -1.0)]
     assert annual_deductions(after, 0.5, year_closed=True)[0] == ("危化科", "research", -0.5)
 
 
@@ -294,9 +330,15 @@ def test_column_from_the_subject(registry: tuple[Column, ...]) -> None:
 
 
 def test_tags_that_are_not_columns(registry: tuple[Column, ...]) -> None:
-    for subject in ("【调研】关于危化企业标准化建设的调研报告", "【经验】盘山县应急局经验做法", "【约稿】防汛备汛",
-                    "回复：【经验交流】xx", "【盘山县应急管理局】开展演练", "【2026年第5期】工作信息",
-                    "【关于全市安全生产大检查工作开展情况的通报】"):
+    for subject in (
+        "【调研】关于危化企业标准化建设的调研报告",
+        "【经验】盘山县应急局经验做法",
+        "【约稿】防汛备汛",
+        "回复：【经验交流】xx",
+        "【盘山县应急管理局】开展演练",
+        "【2026年第5期】工作信息",
+        "【关于全市安全生产大检查工作开展情况的通报】",
+    ):
         assert column_from(subject, [], registry) is None, subject
 
 
@@ -316,36 +358,64 @@ def test_column_line_among_the_first_lines_of_the_manuscript(registry: tuple[Col
 
 def test_parse_columns_builds_columns_with_defaults() -> None:
     (parsed,) = parse_columns([table(aliases=["动态新闻"], content="发布非涉密的政务动态信息")])
-    assert parsed == Column("动态要闻", "website", "daily", 1, ("宣教科",), 0.3, 0.3, True, ("动态新闻",),
-                            "发布非涉密的政务动态信息")
+    assert parsed == Column(
+        "动态要闻", "website", "daily", 1, ("宣教科",), 0.3, 0.3, True, ("动态新闻",), "发布非涉密的政务动态信息"
+    )
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ({"columns": []}, "array of tables"),
-    (["动态要闻"], "entry 1 must be a table"),
-    ([table(name=" ")], "entry 1 needs a name"),
-    ([table(cycle="biweekly")], "'动态要闻' \\(entry 1\\): cycle must be one of"),
-    ([table(channel="weibo")], "channel must be one of website, wechat"),
-    ([table(photos=None)], "missing key\\(s\\): photos"),
-    ([table(colour="red")], "unknown key\\(s\\): colour"),
-    ([table(units=[])], "at least one responsible unit"),
-    ([table(units="宣教科")], "units must be a list"),
-    ([table(units=["*", "宣教科"])], "cannot be combined"),
-    ([table(per_cycle=0)], "per_cycle must be a whole number >= 1"),
-    ([table(points=True)], "points must be a number"),
-    ([table(penalty=-0.3)], "penalty must be a number >= 0"),
-    ([table(photos="yes")], "photos must be true or false"),
-    ([table(), table(name="工作动态", aliases=["动态要闻"])], "already a name or alias of column '动态要闻'"),
-    ([table(aliases=["政务动态"]), table(name="头条新闻", aliases=["政务 动态"])], "'政务 动态' is already"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"columns": []}, "array of tables"),
+        (["动态要闻"], "entry 1 must be a table"),
+        ([table(name=" ")], "entry 1 needs a name"),
+        ([table(cycle="biweekly")], "'动态要闻' \\(entry 1\\): cycle must be one of"),
+        ([table(channel="weibo")], "channel must be one of website, wechat"),
+        ([table(photos=None)], "missing key\\(s\\): photos"),
+        ([table(colour="red")], "unknown key\\(s\\): colour"),
+        ([table(units=[])], "at least one responsible unit"),
+        ([table(units="宣教科")], "units must be a list"),
+        ([table(units=["*", "宣教科"])], "cannot be combined"),
+        ([table(per_cycle=0)], "per_cycle must be a whole number >= 1"),
+        ([table(points=True)], "points must be a number"),
+        ([table(penalty=-0.3)], "penalty must be a number >= 0"),
+        ([table(photos="yes")], "photos must be true or false"),
+        ([table(), table(name="工作动态", aliases=["动态要闻"])], "already a name or alias of column '动态要闻'"),
+        ([table(aliases=["政务动态"]), table(name="头条新闻", aliases=["政务 动态"])], "'政务 动态' is already"),
+    ],
+)
 def test_parse_columns_says_which_column_and_key(raw: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_columns(raw)  # type: ignore[arg-type]
 
 
-ANNEX_2 = ("动态要闻", "头条新闻", "通知公告", "意见征集", "部门会议", "热点新闻", "部门文件", "文件解读", "部门领导",
-           "机关职能", "机构设置", "预算决算", "事故信息", "企业安全承诺", "许可通报", "“放管服”改革", "安全生产检查",
-           "应急管理", "防灾减灾", "应急科普", "建议提案", "机关建设", "安委会工作", "行政执法", "权责清单")
+ANNEX_2 = (
+    "动态要闻",
+    "头条新闻",
+    "通知公告",
+    "意见征集",
+    "部门会议",
+    "热点新闻",
+    "部门文件",
+    "文件解读",
+    "部门领导",
+    "机关职能",
+    "机构设置",
+    "预算决算",
+    "事故信息",
+    "企业安全承诺",
+    "许可通报",
+    "“放管服”改革",
+    "安全生产检查",
+    "应急管理",
+    "防灾减灾",
+    "应急科普",
+    "建议提案",
+    "机关建设",
+    "安委会工作",
+    "行政执法",
+    "权责清单",
+)
 
 
 def test_registry_holds_annex_2_in_order(registry: tuple[Column, ...]) -> None:
@@ -362,7 +432,15 @@ def test_registry_follows_the_annexes(registry: tuple[Column, ...]) -> None:
     assert (by_name["通知公告"].cycle, by_name["通知公告"].units) == ("weekly", ("*",))
     assert by_name["意见征集"].cycle == "quarterly"
     assert by_name["部门文件"].units == ("法规科", "局办公室")
-    assert by_name["安全生产检查"].units == ("法规科", "危化科", "非煤科", "制造业科", "防灾减灾科", "指挥中心", "执法支队")
+    assert by_name["安全生产检查"].units == (
+        "法规科",
+        "危化科",
+        "非煤科",
+        "制造业科",
+        "防灾减灾科",
+        "指挥中心",
+        "执法支队",
+    )
     on_change = {c.name for c in registry if c.channel == "website" and c.cycle == "on_change"}
     assert on_change == {"热点新闻", "部门领导", "机关职能", "机构设置", "建议提案", "权责清单"}
     policy = {c.name for c in registry if (c.points, c.penalty) == (0.5, 0.5)}

@@ -8,28 +8,41 @@ from mailbot.domain.commands import Command, CommandError, looks_like_command, p
 from mailbot.domain.solicitations import match_solicitation, names_solicitation
 
 
-@pytest.mark.parametrize("text, command", [
-    ("采用 省级", Command("adopt", level="province")),
-    ("采用 省级 《辽宁信息》第5期\n\n> 回执……", Command("adopt", level="province", publication="《辽宁信息》第5期")),
-    ("采用：2026-0137 国家级", Command("adopt", "2026-0137", level="national")),
-    ("采用 市委 盘锦信息", Command("adopt", level="city", publication="盘锦信息")),
-    ("\n\n终审通过", Command("approve")),
-    ("通过 2026-0001", Command("approve", "2026-0001")),
-    ("退回 数据有误", Command("return", reason="数据有误")),
-    ("退回 2026-0012 标题错别字，请改正", Command("return", "2026-0012", reason="标题错别字，请改正")),
-    ("评分 2026-0003 2", Command("grade", "2026-0003", grade=2)),
-    ("扣分 兴隆台区应急局 0.5 信息失实", Command("deduct", unit="兴隆台区应急局", points=0.5, reason="信息失实")),
-    ("\u3000采用\u3000省级", Command("adopt", level="province")),
-])
+@pytest.mark.parametrize(
+    "text, command",
+    [
+        ("采用 省级", Command("adopt", level="province")),
+        (
+            "采用 省级 《辽宁信息》第5期\n\n> 回执……",
+            Command("adopt", level="province", publication="《辽宁信息》第5期"),
+        ),
+        ("采用：2026-0137 国家级", Command("adopt", "2026-0137", level="national")),
+        ("采用 市委 盘锦信息", Command("adopt", level="city", publication="盘锦信息")),
+        ("\n\n终审通过", Command("approve")),
+        ("通过 2026-0001", Command("approve", "2026-0001")),
+        ("退回 数据有误", Command("return", reason="数据有误")),
+        ("退回 2026-0012 标题错别字，请改正", Command("return", "2026-0012", reason="标题错别字，请改正")),
+        ("评分 2026-0003 2", Command("grade", "2026-0003", grade=2)),
+        ("扣分 兴隆台区应急局 0.5 信息失实", Command("deduct", unit="兴隆台区应急局", points=0.5, reason="信息失实")),
+        ("\u3000采用\u3000省级", Command("adopt", level="province")),
+    ],
+)
 def test_parse(text: str, command: Command) -> None:
     assert looks_like_command(text)
     assert parse_command(text) == command
 
 
-@pytest.mark.parametrize("text, message", [
-    ("采用 2026-0001", "需要写明级别"), ("退回", "需要写明原因"), ("评分 5", "0 到 3"),
-    ("扣分 宣教科 很多 原因", "不是数字"), ("扣分 宣教科", "格式是"), ("你好", "不是可识别的指令"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("采用 2026-0001", "需要写明级别"),
+        ("退回", "需要写明原因"),
+        ("评分 5", "0 到 3"),
+        ("扣分 宣教科 很多 原因", "不是数字"),
+        ("扣分 宣教科", "格式是"),
+        ("你好", "不是可识别的指令"),
+    ],
+)
 def test_errors_explain_and_show_usage(text: str, message: str) -> None:
     with pytest.raises(CommandError) as caught:
         parse_command(text)
@@ -44,10 +57,16 @@ def test_ordinary_text_is_not_a_command(text: str) -> None:
 TOPICS = [(1, "冬季安全生产"), (2, "防汛备汛工作"), (3, "冬季安全生产专刊")]
 
 
-@pytest.mark.parametrize("subject, title, expected", [
-    ("【约稿】冬季安全生产专刊", "x", 3), ("约稿：防汛备汛工作", "x", 2), ("[约稿] 防汛", "x", 2),
-    ("【约稿】", "关于防汛备汛工作的报道", 2), ("【约稿】秋季", "秋季", None),
-])
+@pytest.mark.parametrize(
+    "subject, title, expected",
+    [
+        ("【约稿】冬季安全生产专刊", "x", 3),
+        ("约稿：防汛备汛工作", "x", 2),
+        ("[约稿] 防汛", "x", 2),
+        ("【约稿】", "关于防汛备汛工作的报道", 2),
+        ("【约稿】秋季", "秋季", None),
+    ],
+)
 def test_solicitation_matching(subject: str, title: str, expected: int | None) -> None:
     assert names_solicitation(subject)
     assert match_solicitation(subject, title, TOPICS) == expected

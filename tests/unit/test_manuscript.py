@@ -188,7 +188,7 @@ def test_body_table_is_read_in_document_order() -> None:
     centred_bold(document, "防汛物资清点情况")
     document.add_paragraph("本周清点物资如下：")
     table = document.add_table(rows=2, cols=2)
-    for row, (name, amount) in zip(table.rows, [("救生衣", "200件"), ("冲锋舟", "4艘")]):
+    for row, (name, amount) in zip(table.rows, [("救生衣", "200件"), ("冲锋舟", "4艘")], strict=True):
         row.cells[0].text = name
         row.cells[1].text = amount
     document.add_paragraph("物资状况良好。")
@@ -274,9 +274,7 @@ def test_deleted_revisions_and_field_codes_are_not_text() -> None:
             f'<w:moveFrom xmlns:w="{W_NS}" w:id="2" w:author="a"><w:r><w:t>已移走</w:t></w:r></w:moveFrom>'
         )
     )
-    paragraph._p.append(
-        docx.oxml.parse_xml(f'<w:r xmlns:w="{W_NS}"><w:instrText> PAGE </w:instrText></w:r>')
-    )
+    paragraph._p.append(docx.oxml.parse_xml(f'<w:r xmlns:w="{W_NS}"><w:instrText> PAGE </w:instrText></w:r>'))
     paragraph.add_run("顺利。")
     for text in FOOTER:
         document.add_paragraph(text)
@@ -335,9 +333,7 @@ def test_plain_zip_renamed_docx_is_not_docx() -> None:
 def test_spreadsheet_renamed_docx_is_not_docx() -> None:
     data = build_docx("防汛演练", BODY, FOOTER)
     types = zipfile.ZipFile(io.BytesIO(data)).read("[Content_Types].xml").decode()
-    spreadsheet = types.replace(
-        "wordprocessingml.document.main+xml", "spreadsheetml.sheet.main+xml"
-    ).encode()
+    spreadsheet = types.replace("wordprocessingml.document.main+xml", "spreadsheetml.sheet.main+xml").encode()
     assert error_code(replace_members(data, {"[Content_Types].xml": spreadsheet})) == "manuscript_not_docx"
 
 

@@ -25,19 +25,23 @@ def test_client_styles_decode_subject_sender_and_names(style: str) -> None:
 
 
 def _part(disposition: bytes) -> bytes:
-    return (b"From: a@b.cn\r\nMessage-ID: <m@x>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
-            b"Content-Type: application/octet-stream\r\nContent-Disposition: " + disposition +
-            b"\r\n\r\nAAAA\r\n--b--\r\n")
+    return (
+        b"From: a@b.cn\r\nMessage-ID: <m@x>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+        b"Content-Type: application/octet-stream\r\nContent-Disposition: " + disposition + b"\r\n\r\nAAAA\r\n--b--\r\n"
+    )
 
 
-@pytest.mark.parametrize("disposition, name", [
-    (b"attachment; filename*=gb2312''" + urllib.parse.quote(RONG.encode("gb18030")).encode(), RONG),
-    (b"attachment; filename*0*=utf-8''%E7%85%A7; filename*1*=%E7%89%87.jpg", "照片.jpg"),
-    (b'attachment; filename="' + RONG.encode("gbk") + b'"', RONG),  # raw 8-bit GBK, no encoding at all
-    (b'attachment; filename="=?GBK?B?' + base64.b64encode(RONG.encode("gbk")) + b'?="', RONG),
-    (b'attachment; filename="' + "原始.docx".encode("gbk") + b'"', "原始.docx"),  # also valid UTF-8 bytes
-    (b'attachment; filename="report\r\n .docx"', "report .docx"),
-])
+@pytest.mark.parametrize(
+    "disposition, name",
+    [
+        (b"attachment; filename*=gb2312''" + urllib.parse.quote(RONG.encode("gb18030")).encode(), RONG),
+        (b"attachment; filename*0*=utf-8''%E7%85%A7; filename*1*=%E7%89%87.jpg", "照片.jpg"),
+        (b'attachment; filename="' + RONG.encode("gbk") + b'"', RONG),  # raw 8-bit GBK, no encoding at all
+        (b'attachment; filename="=?GBK?B?' + base64.b64encode(RONG.encode("gbk")) + b'?="', RONG),
+        (b'attachment; filename="' + "原始.docx".encode("gbk") + b'"', "原始.docx"),  # also valid UTF-8 bytes
+        (b'attachment; filename="report\r\n .docx"', "report .docx"),
+    ],
+)
 def test_attachment_names(disposition: bytes, name: str) -> None:
     (att,) = parse_message(_part(disposition)).attachments
     assert att.name == name
@@ -50,13 +54,14 @@ def test_gb2312_label_decoded_as_gb18030() -> None:
 
 
 def test_unknown_charset_falls_back_without_error() -> None:
-    assert decode_bytes("稿件".encode("utf-8"), "x-no-such-charset") == "稿件"
+    assert decode_bytes("稿件".encode(), "x-no-such-charset") == "稿件"
     assert decode_header_value("=?x-bogus?B?5YWz5LqO?=") == "关于"
 
 
 def test_crlf_in_subject_is_flattened() -> None:
-    mail = parse_message(b"From: a@b.cn\r\nSubject: =?utf-8?B?" + base64.b64encode("关于\r\nBcc: x@y".encode()) +
-                         b"?=\r\n\r\nbody\r\n")
+    mail = parse_message(
+        b"From: a@b.cn\r\nSubject: =?utf-8?B?" + base64.b64encode("关于\r\nBcc: x@y".encode()) + b"?=\r\n\r\nbody\r\n"
+    )
     assert "\n" not in mail.subject and "\r" not in mail.subject
 
 
@@ -66,8 +71,10 @@ def test_not_mime_at_all() -> None:
 
 
 def test_html_only_body_becomes_text() -> None:
-    raw = (b"From: a@qq.com\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
-           "<div>从QQ邮箱发来的超大附件<a href='x'>下载</a></div>".encode())
+    raw = (
+        b"From: a@qq.com\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        + "<div>从QQ邮箱发来的超大附件<a href='x'>下载</a></div>".encode()
+    )
     assert "超大附件" in parse_message(raw).text
 
 
@@ -87,16 +94,26 @@ def _slow(raw: bytes) -> object:
 BIG = bytes(range(256)) * 800  # 200 KB: above the size at which bodies are lifted
 
 
-@pytest.mark.parametrize("label, raw", [
-    ("attachments of every client style", build_mail("a@b.cn", "报道", [("照片.jpg", BIG), ("稿件.zip", BIG[::-1])])),
-    ("outlook names", build_mail("a@b.cn", "报道", [("照片.jpg", BIG)], style="outlook")),
-    ("LF line endings are left to the email package",
-     build_mail("a@b.cn", "报道", [("照片.jpg", BIG)]).replace(b"\r\n", b"\n")),
-    ("a quoted-printable body that mentions the header, then a big text",
-     b"From: a@b.cn\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n"
-     b"Content-Transfer-Encoding: quoted-printable\r\n\r\nsee below:\r\ncontent-transfer-encoding: base64\r\n\r\n"
-     + b"plain words " * 10000 + b"\r\n--b--\r\n"),
-    ("broken padding", build_mail("a@b.cn", "x", [("a.jpg", BIG)]).replace(b"=\r\n\r\n--", b"=x=\r\n\r\n--")),
-])
+@pytest.mark.parametrize(
+    "label, raw",
+    [
+        (
+            "attachments of every client style",
+            build_mail("a@b.cn", "报道", [("照片.jpg", BIG), ("稿件.zip", BIG[::-1])]),
+        ),
+        ("outlook names", build_mail("a@b.cn", "报道", [("照片.jpg", BIG)], style="outlook")),
+        (
+            "LF line endings are left to the email package",
+            build_mail("a@b.cn", "报道", [("照片.jpg", BIG)]).replace(b"\r\n", b"\n"),
+        ),
+        (
+            "a quoted-printable body that mentions the header, then a big text",
+            b"From: a@b.cn\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n"
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+            b"see below:\r\ncontent-transfer-encoding: base64\r\n\r\n" + b"plain words " * 10000 + b"\r\n--b--\r\n",
+        ),
+        ("broken padding", build_mail("a@b.cn", "x", [("a.jpg", BIG)]).replace(b"=\r\n\r\n--", b"=x=\r\n\r\n--")),
+    ],
+)
 def test_lifted_base64_gives_exactly_what_the_email_package_gives(label: str, raw: bytes) -> None:
     assert parse_message(raw) == _slow(raw), label

@@ -136,8 +136,9 @@ def test_monthly_reminder_window_is_the_last_working_days() -> None:
 def test_monthly_reminder_window_in_a_month_with_few_or_no_working_days() -> None:
     january = month_of(date(2027, 1, 1))
     days = [january.start + timedelta(days=i) for i in range(31)]
-    nearly_off = WorkCalendar(extra_holidays=frozenset(d for d in days if d not in (date(2027, 1, 5),
-                                                                                    date(2027, 1, 6))))
+    nearly_off = WorkCalendar(
+        extra_holidays=frozenset(d for d in days if d not in (date(2027, 1, 5), date(2027, 1, 6)))
+    )
     assert monthly_reminder_window(january, nearly_off) == (date(2027, 1, 5), date(2027, 1, 6))
     assert monthly_reminder_window(january, WorkCalendar(extra_holidays=frozenset(days))) is None
     with pytest.raises(ValueError, match="at least 1 working day"):

@@ -37,12 +37,33 @@ OFFICE = "市应急管理局办公室"
 REASON = "正文不足 300 字（现 212 字），请补充后重新报送"
 
 
-def _unit(name: str, kind: str, points: float, rank: int, *, accepted: int, rejected: int = 0,
-          adopted: tuple[int, int, int] = (0, 0, 0), due: int = 4) -> UnitLine:
-    return UnitLine(unit=name, kind=kind, received=accepted + rejected, accepted=accepted, rejected=rejected,
-                    adopted_city=adopted[0], adopted_province=adopted[1], adopted_national=adopted[2],
-                    points=points, rank=rank, quota_due=due, quota_met=accepted >= due,
-                    ytd_points=points * 10 + 0.5, ytd_accepted=accepted * 10 + 1)
+def _unit(
+    name: str,
+    kind: str,
+    points: float,
+    rank: int,
+    *,
+    accepted: int,
+    rejected: int = 0,
+    adopted: tuple[int, int, int] = (0, 0, 0),
+    due: int = 4,
+) -> UnitLine:
+    return UnitLine(
+        unit=name,
+        kind=kind,
+        received=accepted + rejected,
+        accepted=accepted,
+        rejected=rejected,
+        adopted_city=adopted[0],
+        adopted_province=adopted[1],
+        adopted_national=adopted[2],
+        points=points,
+        rank=rank,
+        quota_due=due,
+        quota_met=accepted >= due,
+        ytd_points=points * 10 + 0.5,
+        ytd_accepted=accepted * 10 + 1,
+    )
 
 
 UNITS = (
@@ -65,43 +86,102 @@ ITEMS = (
     ItemLine("2026-0140", "金坛区危化品专项检查", "金坛区应急管理局", "赵六", "11月26日 09:12", 0.3, "已收录"),
 )
 REJECTIONS = (
-    RejectionLine("安全生产基础处", "jichu@example.gov.cn", "基础处信息一则", "11月25日 10:02",
-                  (REASON, "缺少撰稿人、初审人、复审人署名")),
+    RejectionLine(
+        "安全生产基础处",
+        "jichu@example.gov.cn",
+        "基础处信息一则",
+        "11月25日 10:02",
+        (REASON, "缺少撰稿人、初审人、复审人署名"),
+    ),
 )
 HELD = (HeldLine("stranger@qq.com", "投稿", "11月27日 08:30", "发件人未登记为信息宣传员"),)
 TOTALS = Totals(received=26, accepted=21, rejected=3, adopted=7, published=9, daily_average=3.0)
 
 
 COLUMNS = (
-    ColumnLine("动态要闻", "网站", "每周", "应急指挥中心、安全生产基础处、危险化学品安全监督管理处", "11月20日",
-               received=1, missing=2, overdue=("安全生产基础处", "危险化学品安全监督管理处"), status="逾期"),
-    ColumnLine("政策文件及解读", "网站", "每月", "政策法规处", "11月26日", received=2, missing=0, overdue=(),
-               status="正常"),
-    ColumnLine("应急科普", "微信公众号", "每两周", "金坛区应急管理局", "11月24日", received=1, missing=0,
-               overdue=(), status="正常"),
-    ColumnLine("通知公告", "网站", "即时更新", "应急指挥中心", "—", received=0, missing=0, overdue=(),
-               status="即时更新"),
-    ColumnLine("县区动态", "微信公众号", "每月", "溧阳市应急管理局、金坛区应急管理局", "10月30日", received=0,
-               missing=1, overdue=("金坛区应急管理局",), status="逾期"),
+    ColumnLine(
+        "动态要闻",
+        "网站",
+        "每周",
+        "应急指挥中心、安全生产基础处、危险化学品安全监督管理处",
+        "11月20日",
+        received=1,
+        missing=2,
+        overdue=("安全生产基础处", "危险化学品安全监督管理处"),
+        status="逾期",
+    ),
+    ColumnLine(
+        "政策文件及解读", "网站", "每月", "政策法规处", "11月26日", received=2, missing=0, overdue=(), status="正常"
+    ),
+    ColumnLine(
+        "应急科普",
+        "微信公众号",
+        "每两周",
+        "金坛区应急管理局",
+        "11月24日",
+        received=1,
+        missing=0,
+        overdue=(),
+        status="正常",
+    ),
+    ColumnLine(
+        "通知公告", "网站", "即时更新", "应急指挥中心", "—", received=0, missing=0, overdue=(), status="即时更新"
+    ),
+    ColumnLine(
+        "县区动态",
+        "微信公众号",
+        "每月",
+        "溧阳市应急管理局、金坛区应急管理局",
+        "10月30日",
+        received=0,
+        missing=1,
+        overdue=("金坛区应急管理局",),
+        status="逾期",
+    ),
 )
 # column points and deductions (negative) per unit, both already counted in `points`
-COLUMN_SCORES = {"应急指挥中心": (0.6, 0.0), "安全生产基础处": (0.3, -0.3), "危险化学品安全监督管理处": (0.0, -0.6),
-                 "金坛区应急管理局": (0.5, -0.3)}
+COLUMN_SCORES = {
+    "应急指挥中心": (0.6, 0.0),
+    "安全生产基础处": (0.3, -0.3),
+    "危险化学品安全监督管理处": (0.0, -0.6),
+    "金坛区应急管理局": (0.5, -0.3),
+}
 
 
-def make_report(kind: str = "weekly", label: str = "2026-W48", units: tuple[UnitLine, ...] = UNITS,
-                columns: tuple[ColumnLine, ...] = ()) -> Report:
-    return Report(kind=kind, period_label=label, title=title_for(kind, label),
-                  range_text=range_text(date(2026, 11, 23), date(2026, 11, 29)), office_name=OFFICE,
-                  units=units, people=PEOPLE, items=ITEMS, rejections=REJECTIONS, held=HELD,
-                  silent_units=("政策法规处", "常州国家高新区（新北区）应急管理局"),
-                  missed_quota=tuple(u.unit for u in units if not u.quota_met), top_units=top_units(units),
-                  totals=TOTALS, columns=columns)
+def make_report(
+    kind: str = "weekly",
+    label: str = "2026-W48",
+    units: tuple[UnitLine, ...] = UNITS,
+    columns: tuple[ColumnLine, ...] = (),
+) -> Report:
+    return Report(
+        kind=kind,
+        period_label=label,
+        title=title_for(kind, label),
+        range_text=range_text(date(2026, 11, 23), date(2026, 11, 29)),
+        office_name=OFFICE,
+        units=units,
+        people=PEOPLE,
+        items=ITEMS,
+        rejections=REJECTIONS,
+        held=HELD,
+        silent_units=("政策法规处", "常州国家高新区（新北区）应急管理局"),
+        missed_quota=tuple(u.unit for u in units if not u.quota_met),
+        top_units=top_units(units),
+        totals=TOTALS,
+        columns=columns,
+    )
 
 
 def with_columns(kind: str = "weekly", label: str = "2026-W48") -> Report:
-    units = tuple(dataclasses.replace(u, column_points=COLUMN_SCORES.get(u.unit, (0.0, 0.0))[0],
-                                      deductions=COLUMN_SCORES.get(u.unit, (0.0, 0.0))[1]) for u in UNITS)
+    units = tuple(
+        dataclasses.replace(
+            u,
+            column_points=COLUMN_SCORES.get(u.unit, (0.0, 0.0))[0],
+            deductions=COLUMN_SCORES.get(u.unit, (0.0, 0.0))[1],
+        )
+        for u in UNITS
+    )
     return make_report(kind, label, units, COLUMNS)
 
 
@@ -167,8 +247,18 @@ def test_weekly_digest_lists_the_week() -> None:
     assert "请审核后印发" not in text and "予以表扬" not in text  # the digest is not the bulletin's draft
     assert re.search(r"报送信息邮件 26 封，收录信息 21 条，退回 3 封", text)
     # rank, received, accepted, rejected, adoptions, points, ✓, ytd accepted, ytd points, unit
-    assert _text_row(text, "溧阳市应急管理局") == ["2", "6", "5", "1", "1/1/0", "9.30", "✓", "51", "93.50",
-                                                  "溧阳市应急管理局"]
+    assert _text_row(text, "溧阳市应急管理局") == [
+        "2",
+        "6",
+        "5",
+        "1",
+        "1/1/0",
+        "9.30",
+        "✓",
+        "51",
+        "93.50",
+        "溧阳市应急管理局",
+    ]
     assert _text_row(text, "危险化学品安全监督管理处")[6] == "✗"
     assert "积分居前：应急指挥中心、溧阳市应急管理局、金坛区应急管理局、安全生产基础处" in text
     assert "未完成本周报送任务：危险化学品安全监督管理处、政策法规处、常州国家高新区（新北区）应急管理局" in text
@@ -183,7 +273,9 @@ def test_weekly_items_are_grouped_under_their_unit_in_text() -> None:
     assert items.index("应急指挥中心（1 条）") < items.index("2026-0138") < items.index("溧阳市应急管理局（1 条）")
 
 
-@pytest.mark.parametrize(("kind", "label", "word"), [("monthly", "2026-11", "本月"), ("quarterly", "2026-Q4", "本季度")])
+@pytest.mark.parametrize(
+    ("kind", "label", "word"), [("monthly", "2026-11", "本月"), ("quarterly", "2026-Q4", "本季度")]
+)
 def test_bulletin_praises_and_names_the_units_that_missed_quota(kind: str, label: str, word: str) -> None:
     report = make_report(kind, label)
     text, html = Renderer().pair("digest/bulletin", {"report": report, "chart_cid": "c1"})
@@ -215,13 +307,23 @@ def test_yearly_bulletin_adds_the_annual_report_figures() -> None:
 
 
 def test_an_empty_period_still_renders() -> None:
-    empty = dataclasses.replace(make_report(), units=(), people=(), items=(), rejections=(), held=(),
-                                silent_units=(), missed_quota=(), top_units=(),
-                                totals=Totals(0, 0, 0, 0, 0, 0.0))
+    empty = dataclasses.replace(
+        make_report(),
+        units=(),
+        people=(),
+        items=(),
+        rejections=(),
+        held=(),
+        silent_units=(),
+        missed_quota=(),
+        top_units=(),
+        totals=Totals(0, 0, 0, 0, 0, 0.0),
+    )
     text, html = Renderer().pair("digest/weekly", {"report": empty, "chart_cid": ""})
     assert "本周无单位获得积分" in text and "本周无退回" in text and "本周未收录信息" in html
-    text, _ = Renderer().pair("digest/bulletin", {"report": dataclasses.replace(empty, kind="monthly"),
-                                                   "chart_cid": ""})
+    text, _ = Renderer().pair(
+        "digest/bulletin", {"report": dataclasses.replace(empty, kind="monthly"), "chart_cid": ""}
+    )
     assert "各处室（单位）均完成本月信息报送任务" in text
 
 
@@ -232,8 +334,10 @@ OVERDUE = "以下栏目未按周期更新：动态要闻（安全生产基础处
 
 def _sections(text: str, html: str) -> tuple[list[str], list[str]]:
     """Section headings in order: unindented "一、..." lines of the text, <h3> of the HTML."""
-    return ([line for line in text.splitlines() if re.match(r"[一二三四五六七八九十]、", line)],
-            [_plain(h) for h in re.findall(r"<h3[^>]*>.*?</h3>", html)])
+    return (
+        [line for line in text.splitlines() if re.match(r"[一二三四五六七八九十]、", line)],
+        [_plain(h) for h in re.findall(r"<h3[^>]*>.*?</h3>", html)],
+    )
 
 
 def _plain(html: str) -> str:
@@ -251,7 +355,7 @@ def _html_row(html: str, first: str) -> list[str]:
 
 
 def _numbered_in_order(headings: list[str]) -> bool:
-    return [h[0] for h in headings] == list("一二三四五六七八九十"[:len(headings)])
+    return [h[0] for h in headings] == list("一二三四五六七八九十"[: len(headings)])
 
 
 def test_weekly_digest_shows_column_health_and_who_owes() -> None:
@@ -272,10 +376,16 @@ def test_weekly_digest_shows_column_health_and_who_owes() -> None:
     assert "即时更新" in on_change and "【逾期】" not in on_change
     assert section.count("【逾期】") == 2
     # HTML: overdue rows tinted like the missed-quota rows, the others not
-    rows = re.findall(r"<tr([^>]*)>\s*<td>([^<]+)</td>\s*<td style=\"white-space:nowrap;\">(?:网站|微信公众号)</td>", html)
+    rows = re.findall(
+        r"<tr([^>]*)>\s*<td>([^<]+)</td>\s*<td style=\"white-space:nowrap;\">(?:网站|微信公众号)</td>", html
+    )
     assert dict((name, attrs) for attrs, name in rows) == {
-        "动态要闻": ' bgcolor="#fdf0ef"', "政策文件及解读": "", "应急科普": "", "通知公告": "",
-        "县区动态": ' bgcolor="#fdf0ef"'}
+        "动态要闻": ' bgcolor="#fdf0ef"',
+        "政策文件及解读": "",
+        "应急科普": "",
+        "通知公告": "",
+        "县区动态": ' bgcolor="#fdf0ef"',
+    }
     for header in ("栏目", "渠道", "更新周期", "责任单位", "最近更新", "本期<br>（条）", "缺报<br>（条）", "状态"):
         assert f'bgcolor="#f3f6f9">{header}</th>' in html
     assert "✗ 逾期</td>" in html
@@ -308,10 +418,12 @@ def test_bulletins_show_column_health_points_and_deductions(kind: str, label: st
 
 
 def test_column_section_without_an_overdue_column_says_so() -> None:
-    on_time = tuple(dataclasses.replace(c, missing=0, overdue=(), status="正常") if c.status == "逾期" else c
-                    for c in COLUMNS)
-    text, html = Renderer().pair("digest/bulletin", {"report": make_report("monthly", "2026-11", columns=on_time),
-                                                      "chart_cid": ""})
+    on_time = tuple(
+        dataclasses.replace(c, missing=0, overdue=(), status="正常") if c.status == "逾期" else c for c in COLUMNS
+    )
+    text, html = Renderer().pair(
+        "digest/bulletin", {"report": make_report("monthly", "2026-11", columns=on_time), "chart_cid": ""}
+    )
     for body in (text, html):
         assert "四、栏目更新情况" in body and "各栏目均按更新周期更新" in body and "以下栏目" not in body
     assert "【逾期】" not in text and "✗ 逾期" not in html
@@ -386,16 +498,36 @@ def test_xlsx_column_sheet_and_unit_column_points() -> None:
     assert wb.sheetnames == ["单位汇总", "栏目更新", "个人得分", "信息明细", "退回记录"]
     ws = wb["栏目更新"]
     assert ws["A1"].value == "2026年11月政务信息报送情况通报"
-    assert [c.value for c in ws[2]] == ["序号", "栏目", "渠道", "更新周期", "责任单位", "最近更新", "本期（条）",
-                                        "缺报（条）", "状态", "逾期单位"]
+    assert [c.value for c in ws[2]] == [
+        "序号",
+        "栏目",
+        "渠道",
+        "更新周期",
+        "责任单位",
+        "最近更新",
+        "本期（条）",
+        "缺报（条）",
+        "状态",
+        "逾期单位",
+    ]
     assert ws["A2"].font.b and ws["A2"].fill.fgColor.rgb.endswith("DDEBF7") and ws["J2"].border.bottom.style == "thin"
     assert ws.freeze_panes == "A3" and ws.print_title_rows == "$1:$2"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
     assert ws.max_row == 2 + len(COLUMNS)
     overdue = [c.value for c in ws[3]]
-    assert overdue == [1, "动态要闻", "网站", "每周", "应急指挥中心、安全生产基础处、危险化学品安全监督管理处",
-                       "11月20日", 1, 2, "逾期", "安全生产基础处、危险化学品安全监督管理处"]
+    assert overdue == [
+        1,
+        "动态要闻",
+        "网站",
+        "每周",
+        "应急指挥中心、安全生产基础处、危险化学品安全监督管理处",
+        "11月20日",
+        1,
+        2,
+        "逾期",
+        "安全生产基础处、危险化学品安全监督管理处",
+    ]
     assert all(c.fill.fgColor.rgb.endswith("FDF0EF") for c in ws[3])
     assert ws["I3"].font.b and ws["I3"].font.color.rgb.endswith("C62828")
     assert [c.value for c in ws[6]][1:4] == ["通知公告", "网站", "即时更新"] and ws["I6"].value == "即时更新"
@@ -405,7 +537,7 @@ def test_xlsx_column_sheet_and_unit_column_points() -> None:
     units = wb["单位汇总"]
     header = [c.value for c in units[2]]
     earned, deducted = header.index("栏目得分"), header.index("扣分")
-    assert header[header.index("得分") + 1:deducted + 1] == ["栏目得分", "扣分"]
+    assert header[header.index("得分") + 1 : deducted + 1] == ["栏目得分", "扣分"]
     jichu = next(row for row in units.iter_rows(min_row=3) if row[1].value == "安全生产基础处")
     assert jichu[earned].value == pytest.approx(0.3) and jichu[deducted].value == pytest.approx(-0.3)
     assert jichu[earned].number_format == POINTS_FORMAT and jichu[deducted].number_format == POINTS_FORMAT
@@ -445,8 +577,10 @@ def test_chart_is_a_png_growing_with_the_units() -> None:
 def test_chart_bars_follow_the_points() -> None:
     image = _open(bar_chart(make_report()))
     rows = [chart._HEADER + i * chart._ROW + chart._ROW // 2 for i in range(len(UNITS))]
-    lengths = [sum(1 for x in range(image.width) if image.getpixel((x, y)) in
-                   (chart._BAR_COLOUR, chart._PRAISED_COLOUR)) for y in rows]
+    lengths = [
+        sum(1 for x in range(image.width) if image.getpixel((x, y)) in (chart._BAR_COLOUR, chart._PRAISED_COLOUR))
+        for y in rows
+    ]
     assert lengths[0] > lengths[1] > lengths[2] == lengths[3] > lengths[4] > 0
     assert lengths[5] == lengths[6] == 0  # no bar for 0 points
 
@@ -472,8 +606,7 @@ def test_chart_without_a_cjk_font_numbers_the_bars(monkeypatch: pytest.MonkeyPat
     assert numbered != with_names
 
 
-def test_chart_survives_an_unreadable_font_and_an_empty_report(monkeypatch: pytest.MonkeyPatch,
-                                                               tmp_path: Path) -> None:
+def test_chart_survives_an_unreadable_font_and_an_empty_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     broken = tmp_path / "broken.ttc"
     broken.write_bytes(b"not a font")
     monkeypatch.setattr(chart, "CJK_FONT_CANDIDATES", (tmp_path / "missing.ttc", broken))

@@ -31,8 +31,14 @@ TABLE = PointTable()
 ZHANG, LI, WANG = "张三", "李四", "王五"
 
 
-def item(item_id: int, received: str, *drafters: tuple[str, int], unit: int = 1, kind: str = "routine",
-         status: str = "received") -> ScoredItem:
+def item(
+    item_id: int,
+    received: str,
+    *drafters: tuple[str, int],
+    unit: int = 1,
+    kind: str = "routine",
+    status: str = "received",
+) -> ScoredItem:
     return ScoredItem(item_id, unit, kind, date.fromisoformat(received), tuple(drafters), status)
 
 
@@ -66,127 +72,169 @@ SCENARIOS = [
     Scenario(  # 0.3 for one routine item, all to its only drafter
         "one routine item, one drafter",
         (item(1, "2026-03-10", (ZHANG, 1)),),
-        {"2026-03": ({1: 0.3}, {(ZHANG, 1): 0.3})}),
+        {"2026-03": ({1: 0.3}, {(ZHANG, 1): 0.3})},
+    ),
     Scenario(  # 0.3 / 2 = 0.15 each, each to the drafter's own unit
         "two drafters in two units",
         (item(1, "2026-03-10", (ZHANG, 1), (LI, 2)),),
-        {"2026-03": ({1: 0.15, 2: 0.15}, {(ZHANG, 1): 0.15, (LI, 2): 0.15})}),
+        {"2026-03": ({1: 0.15, 2: 0.15}, {(ZHANG, 1): 0.15, (LI, 2): 0.15})},
+    ),
     Scenario(  # 0.3 / 3 = 0.1 each; unit 1 has two drafters: 0.1 + 0.1 = 0.2; 0.2 + 0.1 = 0.3
         "three drafters",
         (item(1, "2026-03-10", (ZHANG, 1), (LI, 1), (WANG, 2)),),
-        {"2026-03": ({1: 0.2, 2: 0.1}, {(ZHANG, 1): 0.1, (LI, 1): 0.1, (WANG, 2): 0.1})}),
+        {"2026-03": ({1: 0.2, 2: 0.1}, {(ZHANG, 1): 0.1, (LI, 1): 0.1, (WANG, 2): 0.1})},
+    ),
     Scenario(  # research piece: 1
         "research piece",
         (item(1, "2026-06-15", (ZHANG, 1), kind="research"),),
-        {"2026-06": ({1: 1.0}, {(ZHANG, 1): 1.0})}),
+        {"2026-06": ({1: 1.0}, {(ZHANG, 1): 1.0})},
+    ),
     Scenario(  # research 1 + city adoption 1 = 2 (三(二)3: 被市政府采用计2分)
         "research adopted by the city",
         (item(1, "2026-06-15", (ZHANG, 1), kind="research"),),
         {"2026-06": ({1: 2.0}, {(ZHANG, 1): 2.0})},
-        adoptions=(adopted(1, "city", "2026-06-25"),)),
+        adoptions=(adopted(1, "city", "2026-06-25"),),
+    ),
     Scenario(  # March: 0.3 + city 1 = 1.3; April: province 3; year: 0.3 + 1 + 3 = 4.3
         "routine adopted by the city, later by the province",
         (item(1, "2026-03-10", (ZHANG, 1)),),
-        {"2026-03": ({1: 1.3}, {(ZHANG, 1): 1.3}),
-         "2026-04": ({1: 3.0}, {(ZHANG, 1): 3.0}),
-         "2026-Q1": ({1: 1.3}, {(ZHANG, 1): 1.3}),
-         "2026-Q2": ({1: 3.0}, {(ZHANG, 1): 3.0}),
-         "2026": ({1: 4.3}, {(ZHANG, 1): 4.3})},
-        adoptions=(adopted(1, "city", "2026-03-20"), adopted(1, "province", "2026-04-15"))),
+        {
+            "2026-03": ({1: 1.3}, {(ZHANG, 1): 1.3}),
+            "2026-04": ({1: 3.0}, {(ZHANG, 1): 3.0}),
+            "2026-Q1": ({1: 1.3}, {(ZHANG, 1): 1.3}),
+            "2026-Q2": ({1: 3.0}, {(ZHANG, 1): 3.0}),
+            "2026": ({1: 4.3}, {(ZHANG, 1): 4.3}),
+        },
+        adoptions=(adopted(1, "city", "2026-03-20"), adopted(1, "province", "2026-04-15")),
+    ),
     Scenario(  # (0.3 + national 5) / 2 = 0.15 + 2.5 = 2.65 each
         "national adoption split between two people",
         (item(1, "2026-05-06", (ZHANG, 1), (LI, 2)),),
         {"2026-05": ({1: 2.65, 2: 2.65}, {(ZHANG, 1): 2.65, (LI, 2): 2.65})},
-        adoptions=(adopted(1, "national", "2026-05-28"),)),
+        adoptions=(adopted(1, "national", "2026-05-28"),),
+    ),
     Scenario(  # 0.3 submission + grade 3 (received 03-10, before the 03-12 deadline) = 3.3
         "solicited, graded 3, on time",
         (item(1, "2026-03-10", (ZHANG, 1)),),
         {"2026-03": ({1: 3.3}, {(ZHANG, 1): 3.3})},
-        grades=(graded(1, 3, "2026-03-12"),)),
+        grades=(graded(1, 3, "2026-03-12"),),
+    ),
     Scenario(  # received on the deadline day still counts: 0.3 + 2 = 2.3
         "solicited, graded 2, on the deadline day",
         (item(1, "2026-03-12", (ZHANG, 1)),),
         {"2026-03": ({1: 2.3}, {(ZHANG, 1): 2.3})},
-        grades=(graded(1, 2, "2026-03-12"),)),
+        grades=(graded(1, 2, "2026-03-12"),),
+    ),
     Scenario(  # received 03-13 after the 03-12 deadline: grade 2 becomes 0, the submission keeps 0.3
         "solicited, graded 2 but late",
         (item(1, "2026-03-13", (ZHANG, 1)),),
         {"2026-03": ({1: 0.3}, {(ZHANG, 1): 0.3})},
-        grades=(graded(1, 2, "2026-03-12"),)),
+        grades=(graded(1, 2, "2026-03-12"),),
+    ),
     Scenario(  # grade 1 / 3 = 0.3334 + 0.3333 + 0.3333; plus 0.1 submission each
         "solicited, graded 1, three drafters",
         (item(1, "2026-03-10", (ZHANG, 1), (LI, 2), (WANG, 3)),),
-        {"2026-03": ({1: 0.4334, 2: 0.4333, 3: 0.4333},
-                     {(ZHANG, 1): 0.4334, (LI, 2): 0.4333, (WANG, 3): 0.4333})},
-        grades=(graded(1, 1, "2026-03-31"),)),
+        {"2026-03": ({1: 0.4334, 2: 0.4333, 3: 0.4333}, {(ZHANG, 1): 0.4334, (LI, 2): 0.4333, (WANG, 3): 0.4333})},
+        grades=(graded(1, 1, "2026-03-31"),),
+    ),
     Scenario(  # unit 1: 0.3 - 0.5 = -0.2; the unit-level deduction names nobody, so 张三 keeps 0.3
         "deduction against the unit",
         (item(1, "2026-03-10", (ZHANG, 1)), item(2, "2026-03-11", (LI, 2), unit=2)),
         {"2026-03": ({1: -0.2, 2: 0.3}, {(ZHANG, 1): 0.3, (LI, 2): 0.3})},
-        deductions=(deducted(1, 0.5, "2026-03-31", "数据有误"),)),
+        deductions=(deducted(1, 0.5, "2026-03-31", "数据有误"),),
+    ),
     Scenario(  # 张三: 0.3 - 1 = -0.7, and his unit with him
         "deduction against a person",
         (item(1, "2026-03-10", (ZHANG, 1)),),
         {"2026-03": ({1: -0.7}, {(ZHANG, 1): -0.7})},
-        deductions=(deducted(1, 1, "2026-03-31", "多处错别字", ZHANG),)),
+        deductions=(deducted(1, 1, "2026-03-31", "多处错别字", ZHANG),),
+    ),
     Scenario(  # item 1 returned at 终审: no 0.3, no province 3; item 2 earns its 0.3
         "returned item earns nothing even if adopted",
-        (item(1, "2026-03-10", (ZHANG, 1), status="returned"),
-         item(2, "2026-03-10", (LI, 2), unit=2, status="approved")),
+        (
+            item(1, "2026-03-10", (ZHANG, 1), status="returned"),
+            item(2, "2026-03-10", (LI, 2), unit=2, status="approved"),
+        ),
         {"2026-03": ({2: 0.3}, {(LI, 2): 0.3})},
         adoptions=(adopted(1, "province", "2026-03-20"),),
-        grades=(graded(1, 3, "2026-03-31"),)),
+        grades=(graded(1, 3, "2026-03-31"),),
+    ),
     Scenario(  # item 12-31 (0.3), city 01-02 (1), province 01-04 (3); W53 runs 12-28..01-03: 0.3 + 1 = 1.3
         "received on new year's eve, adopted in january",
         (item(1, "2026-12-31", (ZHANG, 1)),),
-        {"2026-12": ({1: 0.3}, {(ZHANG, 1): 0.3}),
-         "2027-01": ({1: 4.0}, {(ZHANG, 1): 4.0}),  # 1 + 3
-         "2026-Q4": ({1: 0.3}, {(ZHANG, 1): 0.3}),
-         "2027-Q1": ({1: 4.0}, {(ZHANG, 1): 4.0}),
-         "2026": ({1: 0.3}, {(ZHANG, 1): 0.3}),
-         "2027": ({1: 4.0}, {(ZHANG, 1): 4.0}),
-         "2026-W53": ({1: 1.3}, {(ZHANG, 1): 1.3}),
-         "2027-W01": ({1: 3.0}, {(ZHANG, 1): 3.0})},
-        adoptions=(adopted(1, "city", "2027-01-02"), adopted(1, "province", "2027-01-04"))),
+        {
+            "2026-12": ({1: 0.3}, {(ZHANG, 1): 0.3}),
+            "2027-01": ({1: 4.0}, {(ZHANG, 1): 4.0}),  # 1 + 3
+            "2026-Q4": ({1: 0.3}, {(ZHANG, 1): 0.3}),
+            "2027-Q1": ({1: 4.0}, {(ZHANG, 1): 4.0}),
+            "2026": ({1: 0.3}, {(ZHANG, 1): 0.3}),
+            "2027": ({1: 4.0}, {(ZHANG, 1): 4.0}),
+            "2026-W53": ({1: 1.3}, {(ZHANG, 1): 1.3}),
+            "2027-W01": ({1: 3.0}, {(ZHANG, 1): 3.0}),
+        },
+        adoptions=(adopted(1, "city", "2027-01-02"), adopted(1, "province", "2027-01-04")),
+    ),
     Scenario(  # Sunday 03-01 closes W09, Monday 03-02 opens W10; March has both: 0.6
         "week boundary",
         (item(1, "2026-03-01", (ZHANG, 1)), item(2, "2026-03-02", (ZHANG, 1))),
-        {"2026-W09": ({1: 0.3}, {(ZHANG, 1): 0.3}),
-         "2026-W10": ({1: 0.3}, {(ZHANG, 1): 0.3}),
-         "2026-03": ({1: 0.6}, {(ZHANG, 1): 0.6}),
-         "2026-02": ({}, {})}),
+        {
+            "2026-W09": ({1: 0.3}, {(ZHANG, 1): 0.3}),
+            "2026-W10": ({1: 0.3}, {(ZHANG, 1): 0.3}),
+            "2026-03": ({1: 0.6}, {(ZHANG, 1): 0.6}),
+            "2026-02": ({}, {}),
+        },
+    ),
     Scenario(  # Q1: unit 1 0.3 x 3 = 0.9, unit 2 research 1 + city 1 = 2; the April item is Q2
         "quarter roll-up",
-        (item(1, "2026-01-05", (ZHANG, 1)), item(2, "2026-02-10", (ZHANG, 1)), item(3, "2026-03-31", (LI, 1)),
-         item(4, "2026-03-15", (WANG, 2), unit=2, kind="research"), item(5, "2026-04-01", (ZHANG, 1))),
-        {"2026-Q1": ({1: 0.9, 2: 2.0}, {(ZHANG, 1): 0.6, (LI, 1): 0.3, (WANG, 2): 2.0}),
-         "2026-Q2": ({1: 0.3}, {(ZHANG, 1): 0.3}),
-         "2026-03": ({1: 0.3, 2: 2.0}, {(LI, 1): 0.3, (WANG, 2): 2.0})},
-        adoptions=(adopted(4, "city", "2026-03-30"),)),
+        (
+            item(1, "2026-01-05", (ZHANG, 1)),
+            item(2, "2026-02-10", (ZHANG, 1)),
+            item(3, "2026-03-31", (LI, 1)),
+            item(4, "2026-03-15", (WANG, 2), unit=2, kind="research"),
+            item(5, "2026-04-01", (ZHANG, 1)),
+        ),
+        {
+            "2026-Q1": ({1: 0.9, 2: 2.0}, {(ZHANG, 1): 0.6, (LI, 1): 0.3, (WANG, 2): 2.0}),
+            "2026-Q2": ({1: 0.3}, {(ZHANG, 1): 0.3}),
+            "2026-03": ({1: 0.3, 2: 2.0}, {(LI, 1): 0.3, (WANG, 2): 2.0}),
+        },
+        adoptions=(adopted(4, "city", "2026-03-30"),),
+    ),
     Scenario(  # 2026: 0.3 x 4 + experience 1 + province 3 - deduction 0.6 = 4.6; the 2025 item stays in 2025
         "year roll-up",
-        (item(1, "2026-02-02", (ZHANG, 3), unit=3), item(2, "2026-05-05", (ZHANG, 3), unit=3),
-         item(3, "2026-08-08", (LI, 3), unit=3), item(4, "2026-11-11", (LI, 3), unit=3),
-         item(5, "2026-09-01", (ZHANG, 3), unit=3, kind="experience"), item(6, "2025-12-30", (ZHANG, 3), unit=3)),
-        {"2026": ({3: 4.6}, {(ZHANG, 3): 4.6, (LI, 3): 0.6}),  # 张三 0.3 + 0.3 + 1 + 3; 李四 0.3 + 0.3
-         "2025": ({3: 0.3}, {(ZHANG, 3): 0.3})},
+        (
+            item(1, "2026-02-02", (ZHANG, 3), unit=3),
+            item(2, "2026-05-05", (ZHANG, 3), unit=3),
+            item(3, "2026-08-08", (LI, 3), unit=3),
+            item(4, "2026-11-11", (LI, 3), unit=3),
+            item(5, "2026-09-01", (ZHANG, 3), unit=3, kind="experience"),
+            item(6, "2025-12-30", (ZHANG, 3), unit=3),
+        ),
+        {
+            "2026": ({3: 4.6}, {(ZHANG, 3): 4.6, (LI, 3): 0.6}),  # 张三 0.3 + 0.3 + 1 + 3; 李四 0.3 + 0.3
+            "2025": ({3: 0.3}, {(ZHANG, 3): 0.3}),
+        },
         adoptions=(adopted(5, "province", "2026-10-10"),),
-        deductions=(deducted(3, 0.6, "2026-12-31", "网站栏目少报2条"),)),
+        deductions=(deducted(3, 0.6, "2026-12-31", "网站栏目少报2条"),),
+    ),
     Scenario(  # no drafter named: the submitting unit 2 gets 0.3 + city 1 = 1.3, nobody personally
         "no drafters credits the unit",
         (item(1, "2026-03-10", unit=2),),
         {"2026-03": ({2: 1.3}, {})},
-        adoptions=(adopted(1, "city", "2026-03-11"),)),
+        adoptions=(adopted(1, "city", "2026-03-11"),),
+    ),
     Scenario(  # the office recorded the same city adoption twice: paid once, 0.3 + 1 = 1.3
         "the same adoption recorded twice",
         (item(1, "2026-03-10", (ZHANG, 1)),),
         {"2026-03": ({1: 1.3}, {(ZHANG, 1): 1.3})},
-        adoptions=(adopted(1, "city", "2026-03-20"), adopted(1, "city", "2026-03-22"))),
+        adoptions=(adopted(1, "city", "2026-03-20"), adopted(1, "city", "2026-03-22")),
+    ),
     Scenario(  # experience 1 + province 3 = 4, / 2 = 2 each
         "experience piece adopted by the province, two drafters",
         (item(1, "2026-07-01", (ZHANG, 1), (LI, 1), kind="experience"),),
         {"2026-07": ({1: 4.0}, {(ZHANG, 1): 2.0, (LI, 1): 2.0})},
-        adoptions=(adopted(1, "province", "2026-07-20"),)),
+        adoptions=(adopted(1, "province", "2026-07-20"),),
+    ),
 ]
 
 
@@ -200,8 +248,13 @@ def test_scenario_totals(scenario: Scenario) -> None:
 
 
 def test_entries_explain_each_figure() -> None:
-    entries = ledger([item(7, "2026-03-10", (ZHANG, 1), (LI, 2))], [adopted(7, "province", "2026-03-20")],
-                     [graded(7, 0, "2026-03-01")], [deducted(2, 0.3, "2026-03-31", "数据有误", LI)], TABLE)
+    entries = ledger(
+        [item(7, "2026-03-10", (ZHANG, 1), (LI, 2))],
+        [adopted(7, "province", "2026-03-20")],
+        [graded(7, 0, "2026-03-01")],
+        [deducted(2, 0.3, "2026-03-31", "数据有误", LI)],
+        TABLE,
+    )
     assert entries == [
         Entry(date(2026, 3, 10), 1, ZHANG, 0.15, "submission", 7, "报送 0.3 分 ÷ 2 人"),
         Entry(date(2026, 3, 10), 2, LI, 0.15, "submission", 7, "报送 0.3 分 ÷ 2 人"),
@@ -214,8 +267,13 @@ def test_entries_explain_each_figure() -> None:
 
 
 def test_notes_name_the_kind_and_the_grade() -> None:
-    entries = ledger([item(1, "2026-03-10", (ZHANG, 1), kind="research"), item(2, "2026-03-10", unit=3)],
-                     [adopted(1, "city", "2026-03-11")], [graded(2, 3, "2026-03-10")], [], TABLE)
+    entries = ledger(
+        [item(1, "2026-03-10", (ZHANG, 1), kind="research"), item(2, "2026-03-10", unit=3)],
+        [adopted(1, "city", "2026-03-11")],
+        [graded(2, 3, "2026-03-10")],
+        [],
+        TABLE,
+    )
     assert [e.note for e in entries] == ["报送调研 1 分", "报送 0.3 分", "约稿评 3 分", "市级采用 1 分"]
 
 
@@ -244,9 +302,17 @@ def test_rank_is_standard_competition_ranking(points: dict, expected: dict) -> N
 
 def test_rank_of_a_month_with_ties() -> None:
     """Unit 1 and 2 tie at 0.3 + city 1 = 1.3 (unit 2 from two half-shares), unit 3 has 0.3."""
-    entries = ledger([item(1, "2026-03-02", (ZHANG, 1)), item(2, "2026-03-03", (LI, 2), (WANG, 2), unit=2),
-                      item(3, "2026-03-04", (ZHANG, 3), unit=3)],
-                     [adopted(1, "city", "2026-03-09"), adopted(2, "city", "2026-03-09")], [], [], TABLE)
+    entries = ledger(
+        [
+            item(1, "2026-03-02", (ZHANG, 1)),
+            item(2, "2026-03-03", (LI, 2), (WANG, 2), unit=2),
+            item(3, "2026-03-04", (ZHANG, 3), unit=3),
+        ],
+        [adopted(1, "city", "2026-03-09"), adopted(2, "city", "2026-03-09")],
+        [],
+        [],
+        TABLE,
+    )
     assert rank(totals(entries, parse_period("2026-03"), "unit")) == {1: 1, 2: 1, 3: 3}
 
 
@@ -256,26 +322,33 @@ def test_grades_outside_0_to_3_are_rejected(grade: object) -> None:
         SolicitationGrade(1, grade, date(2026, 3, 1))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("build", "message"), [
-    (lambda: Adoption(1, "county", date(2026, 3, 1)), "adoption level"),
-    (lambda: ScoredItem(1, 1, "news", date(2026, 3, 1), ()), "kind"),
-    (lambda: ScoredItem(1, 1, "routine", date(2026, 3, 1), (), "rejected"), "status"),
-    (lambda: Deduction(1, -0.3, date(2026, 3, 1), "x"), "positive"),
-    (lambda: Deduction(1, 0, date(2026, 3, 1), "x"), "positive"),
-])
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Adoption(1, "county", date(2026, 3, 1)), "adoption level"),
+        (lambda: ScoredItem(1, 1, "news", date(2026, 3, 1), ()), "kind"),
+        (lambda: ScoredItem(1, 1, "routine", date(2026, 3, 1), (), "rejected"), "status"),
+        (lambda: Deduction(1, -0.3, date(2026, 3, 1), "x"), "positive"),
+        (lambda: Deduction(1, 0, date(2026, 3, 1), "x"), "positive"),
+    ],
+)
 def test_invalid_inputs_are_rejected(build: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build()  # type: ignore[operator]
 
 
-@pytest.mark.parametrize(("items", "adoptions", "grades", "message"), [
-    ([], [adopted(9, "city", "2026-03-01")], [], "item 9"),
-    ([], [], [graded(9, 1, "2026-03-01")], "item 9"),
-    ([item(1, "2026-03-01")], [], [graded(1, 1, "2026-03-05"), graded(1, 2, "2026-03-05")], "two solicitation"),
-    ([item(1, "2026-03-01"), item(1, "2026-03-02")], [], [], "twice"),
-])
-def test_inconsistent_inputs_fail_instead_of_a_wrong_bulletin(items: list, adoptions: list, grades: list,
-                                                             message: str) -> None:
+@pytest.mark.parametrize(
+    ("items", "adoptions", "grades", "message"),
+    [
+        ([], [adopted(9, "city", "2026-03-01")], [], "item 9"),
+        ([], [], [graded(9, 1, "2026-03-01")], "item 9"),
+        ([item(1, "2026-03-01")], [], [graded(1, 1, "2026-03-05"), graded(1, 2, "2026-03-05")], "two solicitation"),
+        ([item(1, "2026-03-01"), item(1, "2026-03-02")], [], [], "twice"),
+    ],
+)
+def test_inconsistent_inputs_fail_instead_of_a_wrong_bulletin(
+    items: list, adoptions: list, grades: list, message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         ledger(items, adoptions, grades, [], TABLE)
 
@@ -286,11 +359,15 @@ def test_split_evenly_is_exact() -> None:
     assert split_evenly(0.3, 0) == ()
 
 
-@given(st.integers(min_value=1, max_value=12), st.sampled_from(["routine", "research", "experience"]),
-       st.lists(st.sampled_from(["city", "province", "national"]), unique=True),
-       st.one_of(st.none(), st.integers(min_value=0, max_value=3)))
-def test_an_items_shares_always_add_up_to_its_points(people: int, kind: str, levels: list[str],
-                                                     grade: int | None) -> None:
+@given(
+    st.integers(min_value=1, max_value=12),
+    st.sampled_from(["routine", "research", "experience"]),
+    st.lists(st.sampled_from(["city", "province", "national"]), unique=True),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
+)
+def test_an_items_shares_always_add_up_to_its_points(
+    people: int, kind: str, levels: list[str], grade: int | None
+) -> None:
     drafters = [(f"人{i}", i % 3 + 1) for i in range(people)]
     adoptions = [adopted(1, level, "2026-03-20") for level in levels]
     grades = [] if grade is None else [graded(1, grade, "2026-03-31")]

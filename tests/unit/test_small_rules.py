@@ -12,10 +12,16 @@ from mailbot.domain.units import match_unit
 from mailbot.samples.photos import make_photo
 
 
-@pytest.mark.parametrize("points, people, shares", [
-    (0.3, 1, (0.3,)), (0.3, 2, (0.15, 0.15)), (0.3, 3, (0.1, 0.1, 0.1)), (1.0, 3, (0.3334, 0.3333, 0.3333)),
-    (0.3, 0, ()),
-])
+@pytest.mark.parametrize(
+    "points, people, shares",
+    [
+        (0.3, 1, (0.3,)),
+        (0.3, 2, (0.15, 0.15)),
+        (0.3, 3, (0.1, 0.1, 0.1)),
+        (1.0, 3, (0.3334, 0.3333, 0.3333)),
+        (0.3, 0, ()),
+    ],
+)
 def test_split_evenly_adds_up(points: float, people: int, shares: tuple[float, ...]) -> None:
     assert split_evenly(points, people) == shares
     assert round(sum(shares), 4) == (points if people else 0)
@@ -29,19 +35,32 @@ def test_points_by_kind() -> None:
 UNITS = [(1, ["盘山县应急管理局", "盘山县应急局"]), (2, ["宣教科"]), (3, ["市应急管理局"])]
 
 
-@pytest.mark.parametrize("written, unit", [
-    ("盘山县应急管理局（办公室）", 1), ("盘山县应急局(办公室)", 1), ("市应急局（宣教科）", 2),
-    ("市应急管理局", 3), ("某某公司", None), (None, None), ("", None),
-])
+@pytest.mark.parametrize(
+    "written, unit",
+    [
+        ("盘山县应急管理局（办公室）", 1),
+        ("盘山县应急局(办公室)", 1),
+        ("市应急局（宣教科）", 2),
+        ("市应急管理局", 3),
+        ("某某公司", None),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_match_unit(written: str | None, unit: int | None) -> None:
     assert match_unit(written, UNITS) == unit
 
 
-@pytest.mark.parametrize("subject, title, kind", [
-    ("【调研】关于汛期的调研", "x", "research"), ("[经验]做法", "x", "experience"),
-    ("报送信息", "关于危化企业标准化建设的调研报告", "research"), ("报送信息", "防汛经验做法", "experience"),
-    ("报送信息", "开展应急演练", "routine"),
-])
+@pytest.mark.parametrize(
+    "subject, title, kind",
+    [
+        ("【调研】关于汛期的调研", "x", "research"),
+        ("[经验]做法", "x", "experience"),
+        ("报送信息", "关于危化企业标准化建设的调研报告", "research"),
+        ("报送信息", "防汛经验做法", "experience"),
+        ("报送信息", "开展应急演练", "routine"),
+    ],
+)
 def test_item_kind(subject: str, title: str, kind: str) -> None:
     assert item_kind(subject, title) == kind
 
