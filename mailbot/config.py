@@ -36,9 +36,11 @@ class ServerLogin:
     password_env: str = ""
     password_file: str = ""
     timeout_seconds: int = 60
+    # Values read from [secrets] file at load time; never a key of config.toml, never printed.
+    file_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
 
     def password(self) -> str:
-        return _secret(self.password_env, self.password_file, type(self).__name__)
+        return _secret(self.password_env, self.password_file, type(self).__name__, dict(self.file_secrets))
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,11 @@ class SmtpConfig(ServerLogin):
 class DatabaseConfig:
     url: str = "sqlite:///var/mailbot.db"
     schema: str = ""  # PostgreSQL only: this mailbox's own schema when several share one database
+
+
+@dataclass(frozen=True)
+class SecretsConfig:
+    file: str = ""  # KEY=VALUE lines, the same file systemd's EnvironmentFile= reads
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,7 @@ class Config:
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    secrets: SecretsConfig = field(default_factory=SecretsConfig)
     units: tuple[Unit, ...] = ()
     columns: tuple[Column, ...] = ()
     timezone: str = "Asia/Shanghai"
@@ -188,22 +196,43 @@ class Config:
         return url
 
 
-def _secret(env: str, path: str, what: str) -> str:
+def _secret(env: str, path: str, what: str, from_file: dict[str, str]) -> str:
     if path:
         try:
             return Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"{what}: password_file {path!r} cannot be read: {exc.strerror}") from None
-    if env and env in os.environ:
+    if env and os.environ.get(env):  # an empty variable counts as unset
         return os.environ[env]
     creds = os.environ.get("CREDENTIALS_DIRECTORY")
     if creds and env and (Path(creds) / env).is_file():
         return (Path(creds) / env).read_text(encoding="utf-8").strip()
-    return ""
+    return from_file.get(env, "")
+
+
+def read_secrets_file(path: Path) -> tuple[tuple[str, str], ...]:
+    """KEY=VALUE lines as systemd's EnvironmentFile= reads them: # comments, optional quotes."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"[secrets] file {path} cannot be read: {exc.strerror} (run mailbot as the service user, "
+            "e.g. sudo -u mailbot mailbot ...)"
+        ) from None
+    pairs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")) or "=" not in line:
+            continue
+        key, value = (part.strip() for part in line.split("=", 1))
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        pairs.append((key, value))
+    return tuple(pairs)
 
 
 def _section(cls: type, data: dict[str, Any], name: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cls) if f.name != "file_secrets"}
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(f"[{name}] unknown key(s): {', '.join(unknown)}")
@@ -297,6 +326,7 @@ SECTIONS: dict[str, type] = {
     "calendar": CalendarConfig,
     "schedule": ScheduleConfig,
     "security": SecurityConfig,
+    "secrets": SecretsConfig,
 }
 
 
@@ -308,6 +338,11 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> Config:
     kinds = _quota_kinds(sections["quotas"].pop("kinds", {}))
     parts = {name: _section(cls, sections[name], name) for name, cls in SECTIONS.items()}
     parts["quotas"] = replace(parts["quotas"], kinds=kinds)
+    if parts["secrets"].file:
+        path = Path(parts["secrets"].file).expanduser()
+        found = read_secrets_file(path if path.is_absolute() else base_dir / path)
+        parts["mailbox"] = replace(parts["mailbox"], file_secrets=found)
+        parts["smtp"] = replace(parts["smtp"], file_secrets=found)
     try:
         columns = parse_columns(data.get("columns", []))
     except ValueError as exc:
@@ -374,8 +409,15 @@ def validate(config: Config) -> None:
         raise ConfigError(f"timezone {config.timezone!r} is not a known time zone") from None
 
 
+SYSTEM_CONFIG = Path("/etc/mailbot/config.toml")
+
+
 def default_path() -> Path:
-    return Path(os.environ.get("MAILBOT_CONFIG") or "config.toml")
+    """$MAILBOT_CONFIG, else ./config.toml, else the installed /etc/mailbot/config.toml."""
+    if os.environ.get("MAILBOT_CONFIG"):
+        return Path(os.environ["MAILBOT_CONFIG"])
+    local = Path("config.toml")
+    return SYSTEM_CONFIG if not local.exists() and SYSTEM_CONFIG.exists() else local
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -6,8 +6,17 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.servers import DovecotServer, SmtpSink, drop_test_databases, find_dovecot, postgres_reachable
+
+# Hypothesis: CI runs a fixed, derandomized set; the long profile (random seeds, ten times the
+# examples in the fuzz tests) is for a run on demand: ./scripts/test --hypothesis-profile=long
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile(
+    "long", derandomize=False, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("ci")
 
 
 def _require_dovecot() -> None:

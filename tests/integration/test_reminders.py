@@ -149,7 +149,7 @@ def test_dry_run_sends_and_records_nothing(
     path = config_file(tmp_path, smtp_sink)
     assert main(["--config", str(path), "remind", "--date", "2026-11-25", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "宣教科  ->  xuanjiao@example.com  (2026-W48: 0/1)" in out and "3 reminder(s) would be sent" in out
+    assert "宣教科  ->  xuanjiao@example.com（2026-W48：已报 0 条，应报 1 条）" in out and "应发提醒 3 封" in out
     assert smtp_sink.messages == []
     with Session(build(load_config(path)).engine) as s:
         assert s.exec(select(Reminder)).all() == []

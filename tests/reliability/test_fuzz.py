@@ -44,13 +44,22 @@ from mailbot.samples.docx import build_docx
 from mailbot.service import MailRef
 from tests.reliability.corpus import BODY, FOOTER, TITLE, deadline, make_app
 
+# The fixed CI set by default; `./scripts/test --hypothesis-profile=long` draws random seeds and ten
+# times the examples (profiles registered in tests/conftest.py).
+LONG = not settings.default.derandomize
 FUZZ = settings(
-    derandomize=True,
+    derandomize=not LONG,
     database=None,
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+def examples(count: int) -> int:
+    return 10 * count if LONG else count
+
+
 MARKER = f"mbfuzz{uuid.uuid4().hex[:12]}"  # in every member name: a file by this name is a write
 SMALL = Limits(max_total_bytes=4 * 1024 * 1024, max_members=64, max_ratio=100.0)
 VERDICTS = {"receipt", "rejection", "duplicate", "held", "ignored", "seen_before"}
@@ -158,7 +167,7 @@ def _names(footer: Footer) -> list[str]:
     return [d.name for d in footer.drafters] + [n for n in (footer.first_reviewer, footer.second_reviewer) if n]
 
 
-@settings(FUZZ, max_examples=1000)
+@settings(FUZZ, max_examples=examples(1000))
 @given(footer_lines)
 def test_parse_footer_never_raises_and_is_deterministic(lines: list[str]) -> None:
     first = parse_footer(lines)
@@ -232,7 +241,7 @@ def read_safely(data: bytes, name: str) -> None:
     check_members(members)
 
 
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=examples(300))
 @given(
     st.binary(max_size=4096),
     st.sampled_from(["a.zip", "a.7z", "a.rar", "a.bin"]),
@@ -247,7 +256,7 @@ def test_read_archive_on_arbitrary_bytes(
         read_safely(magic + data, name)
 
 
-@settings(FUZZ, max_examples=800)
+@settings(FUZZ, max_examples=examples(800))
 @given(st.data())
 def test_read_archive_on_mutated_archives(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     name, seed = data.draw(st.sampled_from(archive_seeds()))
@@ -355,7 +364,7 @@ def mutated_docx(draw: st.DrawFn) -> bytes:
     return out.getvalue()
 
 
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=examples(300))
 @given(mutated_docx())
 def test_read_docx_on_mutated_manuscripts(data: bytes) -> None:
     with deadline(10):
@@ -562,7 +571,7 @@ def check_parsed(mail: ParsedMail) -> None:
     assert "\n" not in mail.subject and "\r" not in mail.subject
 
 
-@settings(FUZZ, max_examples=800)
+@settings(FUZZ, max_examples=examples(800))
 @given(st.one_of(st.binary(max_size=2048), synthetic_message(), st.deferred(lambda: mutated(mail_seeds()))))
 def test_parse_message_never_raises(raw: bytes) -> None:
     with deadline(5):
@@ -628,7 +637,7 @@ def test_every_mutated_message_gets_a_verdict(tmp_path: Path) -> None:
     allowed_recipients = {liaison.email for u in app.config.units for liaison in u.liaisons}
     allowed_recipients |= set(app.config.office.recipients)
 
-    @settings(FUZZ, max_examples=200)
+    @settings(FUZZ, max_examples=examples(200))
     @given(mutated_mail())
     def ingest(raw: bytes) -> None:
         ref = MailRef("fuzz", "INBOX", 1, str(next(uids)))

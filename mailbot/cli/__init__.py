@@ -1,0 +1,46 @@
+"""The `mailbot` command: one module per command group parses its arguments and calls the service.
+
+Groups: mail (poll, run, demo), check, office (items, show, review, adopt, solicit, solicitations,
+grade, deduct), reports (remind, digest), admin (units, db, purge).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from mailbot.cli import admin, check, mail, office, reports
+from mailbot.cli.args import Parser
+from mailbot.config import ConfigError
+
+
+def parser() -> Parser:
+    p = Parser(prog="mailbot", description="政务信息报送邮件受理台 (government-information submission desk).")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config file (default: $MAILBOT_CONFIG, then ./config.toml, then /etc/mailbot/config.toml)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for group in (mail, check, office, reports, admin):
+        group.register(sub, Parser)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("imapclient", "sqlalchemy", "py7zr", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"mailbot: configuration error: {exc}", file=sys.stderr)
+        return 2
