@@ -178,18 +178,19 @@ def check_fields(facts: Facts, rules: Rules) -> Iterator[Finding]:
     if not ms.body_chars:
         yield Finding("empty_body")
     footer = ms.footer
-    if not footer.drafters:
+    # A field left as "XXX" is named once, in the placeholder reason, not again as missing.
+    left = set(footer.placeholders)
+    if not footer.drafters and "撰稿人" not in left:
         yield Finding("missing_drafter")
-    if not footer.first_reviewer:
+    if not footer.first_reviewer and "初审人" not in left:
         yield Finding("missing_first_reviewer")
-    if not footer.second_reviewer:
+    if not footer.second_reviewer and "复审人" not in left:
         yield Finding("missing_second_reviewer")
-    if has_placeholder(ms.title):
-        yield Finding("placeholder_left", "标题")
-    if any(has_placeholder(p) for p in ms.body):
-        yield Finding("placeholder_left", "正文")
-    if footer.placeholders:
-        yield Finding("placeholder_left", "、".join(footer.placeholders))
+    where = ["标题"] if has_placeholder(ms.title) else []
+    where += ["正文"] if any(has_placeholder(p) for p in ms.body) else []
+    where += list(footer.placeholders)
+    if where:
+        yield Finding("placeholder_left", "、".join(where))
 
 
 def check_photos(facts: Facts, rules: Rules) -> Iterator[Finding]:

@@ -157,7 +157,7 @@ def week_of_mail(units: tuple[Unit, ...]) -> list[Sample]:
             "模板占位符未替换",
             build_mail(c, "信息报送", [("报送.zip", build_zip([("示例.docx", template), *_photos(50, 1)]))]),
             "rejection",
-            ("placeholder_left", "missing_drafter", "missing_first_reviewer", "missing_second_reviewer"),
+            ("placeholder_left",),
         )
     )
     t, body = STORIES["training"]
