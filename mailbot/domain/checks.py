@@ -57,10 +57,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "missing_photos": ("新闻类信息需要“文字+影像”，但没有找到照片。", "请把现场照片（jpg 格式）和稿件一起压缩后发送。"),
     "photo_broken": ("照片“{detail}”无法打开，可能已损坏。", "请重新导出这张照片后发送。"),
     "photo_bomb": ("照片“{detail}”的像素数异常，已拒收。", "请发送相机或手机拍摄的原图。"),
-    "photo_unsupported": (
-        "照片“{detail}”是 HEIC 等格式，部分电脑无法打开。",
-        "请在手机上设置为“兼容格式”或转成 jpg 后发送。",
-    ),
     "photo_too_small": ("照片“{detail}”尺寸过小，像是缩略图。", "请发送原图（长边不小于 {min_side} 像素）。"),
     "research_too_short": (
         "调研/经验类信息正文为 {detail} 字，不足 {min_chars} 字。",

@@ -1,0 +1,60 @@
+"""What real clients send, through real Dovecot and a real SMTP server via `mailbot poll --once`:
+iPhone HEIC photos, Outlook's winmail.dat, a footer typed into Word's page footer, a 【回执】 subject."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from mailbot.adapters.db import Item, Message, make_engine
+from mailbot.cli import main
+from mailbot.config import load_config
+from mailbot.samples.archives import build_zip
+from mailbot.samples.docx import build_docx
+from mailbot.samples.mail import build_mail
+from mailbot.samples.photos import make_heic
+from tests.integration.test_ingest_e2e import reply_text, write_config
+from tests.servers import DovecotServer, SmtpSink
+
+SENDER = "panshan.yjj@example.com"  # 孙悦 of 盘山县应急管理局 in config.toml
+TITLE = "盘山县开展防灾减灾宣传周活动"
+BODY = [
+    "5月12日是全国防灾减灾日。盘山县应急管理局联合县消防救援大队在县城中心广场开展防灾减灾宣传周活动，"
+    "现场发放宣传资料2000余份，解答群众咨询300余人次。",
+    "活动中，工作人员演示了家用灭火器和应急包的使用方法，并组织群众体验地震避险和火场逃生。",
+]
+FOOTER = ["撰稿人：盘山县应急管理局（办公室）张三", "初审人：李四", "复审人：王五"]
+
+
+def submit(
+    raw: bytes, dovecot: DovecotServer, smtp: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Message, str, Item | None]:
+    """One message through the desk: its ledger row, the plain text of the reply, and the item if any."""
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
+    config_path = write_config(tmp_path, dovecot, smtp)
+    dovecot.append(raw)
+    assert main(["--config", str(config_path), "poll", "--once"]) == 0
+    (received,) = smtp.wait_for(1)
+    reply = email.message_from_bytes(received.data, policy=email.policy.default)
+    with Session(make_engine(load_config(config_path).database_url())) as s:
+        (row,) = s.exec(select(Message)).all()
+        item = s.exec(select(Item)).first()
+    assert received.rcpt_tos == [SENDER]
+    return row, reply_text(reply), item
+
+
+def test_zip_of_iphone_heic_photos_gets_a_receipt_counting_them(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photos = [(f"IMG_{n:04d}.HEIC", make_heic(1200, 900, seed=n)) for n in (4101, 4102, 4103)]
+    archive = build_zip([("防灾减灾宣传周.docx", build_docx(TITLE, BODY, FOOTER)), *photos])
+    raw = build_mail(SENDER, TITLE, [("防灾减灾宣传周.zip", archive)], style="webmail")
+    row, text, item = submit(raw, dovecot, smtp_sink, tmp_path, monkeypatch)
+    assert row.verdict == "receipt", row.reasons
+    assert item is not None and item.photo_count == 3
+    assert "照　　片：3 张" in text
+    assert "HEIC" not in text and "兼容格式" not in text
