@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mailbot.domain.footer import has_placeholder
 from mailbot.domain.submission import Finding, Submission
+from mailbot.domain.tnef import OUTLOOK_TNEF
 
 # code -> (what is wrong, how to fix it); {detail} is the file, field or figure concerned.
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -41,6 +42,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "archive_nested_too_deep": (
         "压缩包中嵌套了多层压缩包（{detail}）。",
         "请把所有文件放入同一个压缩包，不要层层嵌套。",
+    ),
+    "outlook_tnef": (
+        "附件“{detail}”是 Outlook 以 RTF（多信息文本）格式发信时生成的打包文件，已损坏，系统取不出其中的稿件和照片。",
+        "请在 Outlook 中把邮件格式设置为 HTML 或纯文本：写邮件时点“设置文本格式”，选“HTML”或“纯文本”"
+        "（长期设置：“文件”→“选项”→“邮件”→“使用此格式撰写邮件”选“HTML”），再重新添加附件发送。",
     ),
     "archive_unsupported": ("附件“{detail}”的压缩格式无法识别。", "请使用 zip、7z 或 rar 格式压缩。"),
     "manuscript_not_docx": (
@@ -152,7 +158,8 @@ def check_unpacking(facts: Facts, rules: Rules) -> Iterator[Finding]:
 
 def check_manuscript_count(facts: Facts, rules: Rules) -> Iterator[Finding]:
     sub = facts.submission
-    if not sub.files or any(f.code.startswith("archive_") for f in sub.findings):
+    # An archive or winmail.dat that could not be opened already explains the missing manuscript.
+    if not sub.files or any(f.code.startswith("archive_") or f.code == OUTLOOK_TNEF for f in sub.findings):
         return
     docx_seen = any(f.kind == "manuscript" for f in sub.files)
     if sub.legacy_documents and not docx_seen:

@@ -16,7 +16,8 @@ from mailbot.config import load_config
 from mailbot.samples.archives import build_zip
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
-from mailbot.samples.photos import make_heic
+from mailbot.samples.photos import make_heic, make_photo
+from mailbot.samples.tnef import build_tnef
 from tests.integration.test_ingest_e2e import reply_text, write_config
 from tests.servers import DovecotServer, SmtpSink
 
@@ -58,3 +59,30 @@ def test_zip_of_iphone_heic_photos_gets_a_receipt_counting_them(
     assert item is not None and item.photo_count == 3
     assert "照　　片：3 张" in text
     assert "HEIC" not in text and "兼容格式" not in text
+
+
+def test_outlook_winmail_dat_gets_a_receipt(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [
+        ("关于开展防灾减灾宣传周活动的信息.docx", build_docx(TITLE, BODY, FOOTER)),
+        ("现场照片1.jpg", make_photo(1600, 1200, seed=4201)),
+        ("现场照片2.jpg", make_photo(1600, 1200, seed=4202)),
+    ]
+    raw = build_mail(SENDER, TITLE, [("winmail.dat", build_tnef(files))], style="outlook")
+    row, text, item = submit(raw, dovecot, smtp_sink, tmp_path, monkeypatch)
+    assert row.verdict == "receipt", row.reasons
+    assert item is not None and item.title == TITLE and item.photo_count == 2
+    assert "照　　片：2 张" in text and "初 审 人：李四" in text
+
+
+def test_unreadable_winmail_dat_gets_the_outlook_rejection(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = build_tnef([("关于开展防灾减灾宣传周活动的信息.docx", build_docx(TITLE, BODY, FOOTER))])
+    raw = build_mail(SENDER, TITLE, [("winmail.dat", whole[: len(whole) // 3])], style="outlook")
+    row, text, item = submit(raw, dovecot, smtp_sink, tmp_path, monkeypatch)
+    assert row.verdict == "rejection" and row.reasons.split() == ["outlook_tnef"]
+    assert item is None
+    assert "winmail.dat" in text and "设置为 HTML 或纯文本" in text
+    assert "没有找到 Word 稿件" not in text
