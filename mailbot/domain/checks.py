@@ -77,6 +77,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "如需报送栏目稿件，请在邮件主题开头写明栏目名称，例如【动态要闻】。可用栏目：{columns}。",
     ),
     "column_near_miss": ("栏目“{detail}”已按“{column}”登记。", "如登记有误，请联系办公室更正。"),
+    "footer_in_page_footer": (
+        "稿件的{detail}写在了 Word 的页脚（每页底部）里。",
+        "撰稿人、初审人、复审人应写在正文末尾，本次已从页脚读取；下次请直接写在正文最后。",
+    ),
     "missing_drafter_unit": (
         "撰稿人“{detail}”未注明单位（科室）。",
         "可按“撰稿人：单位（科室）姓名”格式注明，本次按发件单位计分。",
@@ -229,6 +233,8 @@ def warnings_for(facts: Facts, rules: Rules) -> Iterator[Finding]:
     """Worth telling the liaison, not worth a rejection."""
     ms = facts.submission.manuscript
     if ms is not None:
+        if ms.footer_from_page:
+            yield Finding("footer_in_page_footer", "、".join(ms.footer_from_page))
         yield from (Finding("missing_drafter_unit", d.name) for d in ms.footer.drafters if not d.unit)
     usable = [p for p in facts.submission.photos if not p.problem]
     if any(max(p.width, p.height) >= rules.min_photo_side for p in usable):

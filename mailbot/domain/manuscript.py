@@ -1,9 +1,9 @@
 """Read a liaison's .docx manuscript: title, body, footer and embedded photos.
 
 Liaisons write in Word or WPS with whatever layout they like: titles broken over lines,
-footers in tables or text boxes, photos inline or floating. The document body is walked as
-XML (python-docx does not expose text boxes) in document order, and the caller gets either a
-Manuscript or a ManuscriptError for any input bytes whatsoever.
+footers in tables, text boxes or Word's page footer (页脚), photos inline or floating. The
+document body is walked as XML (python-docx does not expose text boxes) in document order, and
+the caller gets either a Manuscript or a ManuscriptError for any input bytes whatsoever.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
 from lxml import etree
 
 from mailbot.domain.docx_package import ManuscriptError, check_package
-from mailbot.domain.footer import Footer, is_footer_line, parse_footer
+from mailbot.domain.footer import Footer, fill_missing, is_footer_line, parse_footer
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -56,6 +56,7 @@ class Manuscript:
     footer: Footer
     body_chars: int
     images: tuple[tuple[str, bytes], ...]
+    footer_from_page: tuple[str, ...] = ()  # labels read from Word's page footer, not the body
 
 
 def read_docx(data: bytes) -> Manuscript:
@@ -126,14 +127,40 @@ def _read(document: Document) -> Manuscript:
         len(lines),
     )
     body = tuple(line.text for line in lines[body_start:footer_start])
-    footer = [line.text for index, line in enumerate(lines) if index >= footer_start or line.box in footer_boxes]
+    footer_lines = [line.text for index, line in enumerate(lines) if index >= footer_start or line.box in footer_boxes]
+    footer, from_page = parse_footer(footer_lines), ()
+    if not (footer.drafters and footer.first_reviewer and footer.second_reviewer):
+        footer, from_page = fill_missing(footer, parse_footer(_page_footer_lines(document, blocks)))
     return Manuscript(
         title="".join(lines[index].text for index in title),
         body=body,
-        footer=parse_footer(footer),
+        footer=footer,
         body_chars=sum(1 for paragraph in body for char in paragraph if not char.isspace()),
         images=walker.images(),
+        footer_from_page=from_page,
     )
+
+
+def _page_footer_lines(document: Document, blocks: float) -> list[str]:
+    """Lines of every section's own page footers (default, first page, even pages), each part once.
+
+    Read only when the body lacks a field, and counted against the same block limit as the body.
+    """
+    lines: list[str] = []
+    seen: set[str] = set()
+    for section in document.sections:
+        for page_footer in (section.footer, section.first_page_footer, section.even_page_footer):
+            if page_footer.is_linked_to_previous or str(page_footer.part.partname) in seen:
+                continue  # a linked footer has no part of its own; asking for one would add it
+            seen.add(str(page_footer.part.partname))
+            element = page_footer._element
+            blocks += element.xpath("count(.//w:p | .//w:tr | .//w:tc)")
+            if blocks > _MAX_BLOCKS:
+                raise ManuscriptError("manuscript_corrupt", f"{blocks:.0f} paragraphs and table cells with footers")
+            walker = _Walker(document)
+            walker.block(element, None)
+            lines.extend(line.text for line in walker.lines if line.text)
+    return lines
 
 
 def _title_line_count(flow: list[_Line]) -> int:

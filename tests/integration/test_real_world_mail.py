@@ -86,3 +86,19 @@ def test_unreadable_winmail_dat_gets_the_outlook_rejection(
     assert item is None
     assert "winmail.dat" in text and "设置为 HTML 或纯文本" in text
     assert "没有找到 Word 稿件" not in text
+
+
+def test_footer_in_word_page_footer_gets_a_receipt_with_the_warning(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docx = build_docx(TITLE, BODY, FOOTER, footer_in="page_footer")
+    archive = build_zip([("防灾减灾宣传周.docx", docx), ("现场.jpg", make_photo(1600, 1200, seed=4301))])
+    row, text, item = submit(
+        build_mail(SENDER, TITLE, [("防灾减灾.zip", archive)]), dovecot, smtp_sink, tmp_path, monkeypatch
+    )
+    assert row.verdict == "receipt", row.reasons
+    assert row.reasons.split() == ["footer_in_page_footer"]
+    assert item is not None and (item.first_reviewer, item.second_reviewer) == ("李四", "王五")
+    assert "撰稿人、初审人、复审人写在了 Word 的页脚" in text
+    assert "应写在正文末尾，本次已从页脚读取" in text
+    assert "缺少" not in text
