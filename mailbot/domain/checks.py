@@ -74,7 +74,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "column_unknown": (
         "没有名为“{detail}”的栏目，本稿已按常规信息登记。",
-        "如需报送栏目稿件，请在邮件主题开头写明栏目名称，例如【动态要闻】。可用栏目：{columns}。",
+        "如需报送栏目稿件，请在邮件主题开头写明栏目名称，例如【动态要闻】。",
     ),
     "column_near_miss": ("栏目“{detail}”已按“{column}”登记。", "如登记有误，请联系办公室更正。"),
     "footer_in_page_footer": (
@@ -86,6 +86,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "可按“撰稿人：单位（科室）姓名”格式注明，本次按发件单位计分。",
     ),
 }
+
+
+# Sentences a hint carries only when their value is known: an empty list of columns says nothing.
+_WHEN_GIVEN: dict[str, tuple[str, str]] = {"column_unknown": ("columns", "可用栏目：{columns}。")}
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ def reason(code: str, detail: str = "", rules: Rules = Rules(), **extra: str) ->
         "column": "",
         **extra,
     }
+    if code in _WHEN_GIVEN and values[_WHEN_GIVEN[code][0]]:
+        hint += _WHEN_GIVEN[code][1]
     return Reason(code, message.format(**values), hint.format(**values), detail)
 
 

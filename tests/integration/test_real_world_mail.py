@@ -102,3 +102,17 @@ def test_footer_in_word_page_footer_gets_a_receipt_with_the_warning(
     assert "撰稿人、初审人、复审人写在了 Word 的页脚" in text
     assert "应写在正文末尾，本次已从页脚读取" in text
     assert "缺少" not in text
+
+
+def test_huizhi_subject_is_no_column(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = build_zip([("宣传周.docx", build_docx(TITLE, BODY, FOOTER)), ("现场.jpg", make_photo(seed=4401))])
+    raw = build_mail(SENDER, f"Re:【回执】{TITLE}", [("宣传周.zip", archive)])
+    row, text, item = submit(raw, dovecot, smtp_sink, tmp_path, monkeypatch)
+    assert row.verdict == "receipt", row.reasons
+    assert "column_unknown" not in row.reasons.split() and "column_near_miss" not in row.reasons.split()
+    assert item is not None and item.column_name in (None, "")
+    assert "栏目" not in text and "请注意" not in text
+    category = next(line for line in text.splitlines() if "类　　别" in line)
+    assert "正文字数" not in category
