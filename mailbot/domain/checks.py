@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mailbot.domain.footer import has_placeholder
 from mailbot.domain.submission import Finding, Submission
+from mailbot.domain.tnef import OUTLOOK_TNEF
 
 # code -> (what is wrong, how to fix it); {detail} is the file, field or figure concerned.
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -42,6 +43,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "压缩包中嵌套了多层压缩包（{detail}）。",
         "请把所有文件放入同一个压缩包，不要层层嵌套。",
     ),
+    "outlook_tnef": (
+        "附件“{detail}”是 Outlook 以 RTF（多信息文本）格式发信时生成的打包文件，已损坏，系统取不出其中的稿件和照片。",
+        "请在 Outlook 中把邮件格式设置为 HTML 或纯文本：写邮件时点“设置文本格式”，选“HTML”或“纯文本”"
+        "（长期设置：“文件”→“选项”→“邮件”→“使用此格式撰写邮件”选“HTML”），再重新添加附件发送。",
+    ),
     "archive_unsupported": ("附件“{detail}”的压缩格式无法识别。", "请使用 zip、7z 或 rar 格式压缩。"),
     "manuscript_not_docx": (
         "稿件“{detail}”不是真正的 .docx 文件（可能是改了扩展名的 .doc、.wps，或设置了打开密码）。",
@@ -57,10 +63,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "missing_photos": ("新闻类信息需要“文字+影像”，但没有找到照片。", "请把现场照片（jpg 格式）和稿件一起压缩后发送。"),
     "photo_broken": ("照片“{detail}”无法打开，可能已损坏。", "请重新导出这张照片后发送。"),
     "photo_bomb": ("照片“{detail}”的像素数异常，已拒收。", "请发送相机或手机拍摄的原图。"),
-    "photo_unsupported": (
-        "照片“{detail}”是 HEIC 等格式，部分电脑无法打开。",
-        "请在手机上设置为“兼容格式”或转成 jpg 后发送。",
-    ),
     "photo_too_small": ("照片“{detail}”尺寸过小，像是缩略图。", "请发送原图（长边不小于 {min_side} 像素）。"),
     "research_too_short": (
         "调研/经验类信息正文为 {detail} 字，不足 {min_chars} 字。",
@@ -72,14 +74,22 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "column_unknown": (
         "没有名为“{detail}”的栏目，本稿已按常规信息登记。",
-        "如需报送栏目稿件，请在邮件主题开头写明栏目名称，例如【动态要闻】。可用栏目：{columns}。",
+        "如需报送栏目稿件，请在邮件主题开头写明栏目名称，例如【动态要闻】。",
     ),
     "column_near_miss": ("栏目“{detail}”已按“{column}”登记。", "如登记有误，请联系办公室更正。"),
+    "footer_in_page_footer": (
+        "稿件的{detail}写在了 Word 的页脚（每页底部）里。",
+        "撰稿人、初审人、复审人应写在正文末尾，本次已从页脚读取；下次请直接写在正文最后。",
+    ),
     "missing_drafter_unit": (
         "撰稿人“{detail}”未注明单位（科室）。",
         "可按“撰稿人：单位（科室）姓名”格式注明，本次按发件单位计分。",
     ),
 }
+
+
+# Sentences a hint carries only when their value is known: an empty list of columns says nothing.
+_WHEN_GIVEN: dict[str, tuple[str, str]] = {"column_unknown": ("columns", "可用栏目：{columns}。")}
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,8 @@ def reason(code: str, detail: str = "", rules: Rules = Rules(), **extra: str) ->
         "column": "",
         **extra,
     }
+    if code in _WHEN_GIVEN and values[_WHEN_GIVEN[code][0]]:
+        hint += _WHEN_GIVEN[code][1]
     return Reason(code, message.format(**values), hint.format(**values), detail)
 
 
@@ -156,7 +168,8 @@ def check_unpacking(facts: Facts, rules: Rules) -> Iterator[Finding]:
 
 def check_manuscript_count(facts: Facts, rules: Rules) -> Iterator[Finding]:
     sub = facts.submission
-    if not sub.files or any(f.code.startswith("archive_") for f in sub.findings):
+    # An archive or winmail.dat that could not be opened already explains the missing manuscript.
+    if not sub.files or any(f.code.startswith("archive_") or f.code == OUTLOOK_TNEF for f in sub.findings):
         return
     docx_seen = any(f.kind == "manuscript" for f in sub.files)
     if sub.legacy_documents and not docx_seen:
@@ -227,6 +240,8 @@ def warnings_for(facts: Facts, rules: Rules) -> Iterator[Finding]:
     """Worth telling the liaison, not worth a rejection."""
     ms = facts.submission.manuscript
     if ms is not None:
+        if ms.footer_from_page:
+            yield Finding("footer_in_page_footer", "、".join(ms.footer_from_page))
         yield from (Finding("missing_drafter_unit", d.name) for d in ms.footer.drafters if not d.unit)
     usable = [p for p in facts.submission.photos if not p.problem]
     if any(max(p.width, p.height) >= rules.min_photo_side for p in usable):

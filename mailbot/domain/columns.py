@@ -367,10 +367,12 @@ _LABELLED = re.compile(r"栏目(?:名称)?\s*[:：]\s*([^\s,，;；。、】\]|�
 _LINE = re.compile(r"\s*(?:所属|报送|投稿)?栏目(?:名称)?\s*[:：]\s*(.+?)\s*")
 _BRACKET = re.compile(r"[【\[]\s*([^】\]]+?)\s*[】\]]")
 # Bracketed tags that mark something else than a column: the kind of piece (调研, 经验, 约稿), routine
-# markers, office replies, a unit's name (ending in 局, 科, 队 ...) or an issue number or date.
+# markers, reply and forward markers (a liaison answering the desk's 【回执】 or 【退回】, Re, Fw), a unit's
+# name (ending in 局, 科, 队 ...) or an issue number or date.
 _NOT_COLUMN = re.compile(
-    r".*(?:调研|经验|约稿).*|常规(?:信息)?|(?:政务)?信息|报送|补报|更正|紧急|急件|重要|转发|回复"
-    r"|采用|终审退回|.*(?:局|部|科|队|中心|办|室|区|县|市|委|站)|[\d\s年月日号期第.\-/]+"
+    r".*(?:调研|经验|约稿).*|常规(?:信息)?|(?:政务)?信息|报送|补报|更正|紧急|急件|重要|.*(?:回执|退回).*"
+    r"|(?:自动)?(?:回复|答复)|转发?|抄送|(?:已|未)?采用|(?i:re|fw|fwd|aw|wg|sv|tr)"
+    r"|.*(?:局|部|科|队|中心|办|室|区|县|市|委|站)|[\d\s年月日号期第.\-/]+"
 )
 FIRST_LINES = 5  # a 栏目 line is looked for among the manuscript's first non-empty paragraphs
 MAX_TAG = 12  # a longer bracketed text is a title or an emphasis, not a column name

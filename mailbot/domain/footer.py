@@ -15,6 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 DRAFTER = "撰稿人"
 FIRST_REVIEWER = "初审人"
@@ -133,6 +136,31 @@ def parse_footer(lines: Sequence[str]) -> Footer:
         first_reviewer=reviewers.get(FIRST_REVIEWER),
         second_reviewer=reviewers.get(SECOND_REVIEWER),
         placeholders=tuple(label for label in _CANONICAL_ORDER if label in placeholders),
+    )
+
+
+def fill_missing(body: Footer, page: Footer) -> tuple[Footer, tuple[str, ...]]:
+    """The body's footer with the fields it lacks taken from Word's page footer (页脚), and their labels.
+
+    The body wins: a field it has, or holds as a placeholder, is never replaced. A placeholder in the
+    page footer counts only for a field that is still missing.
+    """
+    taken: list[str] = []
+
+    def pick(label: str, own: _T, other: _T) -> _T:
+        if own or label in body.placeholders or not other:
+            return own
+        taken.append(label)
+        return other
+
+    drafters = pick(DRAFTER, body.drafters, page.drafters)
+    first = pick(FIRST_REVIEWER, body.first_reviewer, page.first_reviewer)
+    second = pick(SECOND_REVIEWER, body.second_reviewer, page.second_reviewer)
+    have = {DRAFTER: bool(drafters), FIRST_REVIEWER: bool(first), SECOND_REVIEWER: bool(second)}
+    placeholders = set(body.placeholders) | {label for label in page.placeholders if not have[label]}
+    return (
+        Footer(drafters, first, second, tuple(label for label in _CANONICAL_ORDER if label in placeholders)),
+        tuple(taken),
     )
 
 

@@ -1,16 +1,15 @@
 """Read a liaison's .docx manuscript: title, body, footer and embedded photos.
 
 Liaisons write in Word or WPS with whatever layout they like: titles broken over lines,
-footers in tables or text boxes, photos inline or floating. The document body is walked as
-XML (python-docx does not expose text boxes) in document order, and the caller gets either a
-Manuscript or a ManuscriptError for any input bytes whatsoever.
+footers in tables, text boxes or Word's page footer (页脚), photos inline or floating. The
+document body is walked as XML (python-docx does not expose text boxes) in document order, and
+the caller gets either a Manuscript or a ManuscriptError for any input bytes whatsoever.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,22 +19,14 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
 from lxml import etree
 
-from mailbot.domain.footer import Footer, is_footer_line, parse_footer
+from mailbot.domain.docx_package import ManuscriptError, check_package
+from mailbot.domain.footer import Footer, fill_missing, is_footer_line, parse_footer
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
-# A manuscript is a few hundred KB of XML plus photos; anything far beyond is a zip bomb.
-# zipfile stops decompressing an entry at its declared size, so checking declared sizes
-# bounds what python-docx will inflate.
-_MAX_ENTRIES = 2_000
-_MAX_XML_PART = 32 * 1024 * 1024
-_MAX_OTHER_PART = 64 * 1024 * 1024
-_MAX_TOTAL = 256 * 1024 * 1024
 # Walking the XML costs ~35 µs a paragraph, and 400,000 empty paragraphs deflate to 80 KB:
 # a manuscript is a few hundred paragraphs, a long report with tables a few thousand.
 _MAX_BLOCKS = 50_000
-_WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-_OFFICE_DOCUMENT_REL = "/officeDocument"
 
 _MAX_TITLE_LINES = 3
 _MAX_TITLE_LINE_CHARS = 40
@@ -49,8 +40,6 @@ _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _A_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
 _V_IMAGEDATA = "{urn:schemas-microsoft-com:vml}imagedata"
-_PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
-_CT_OVERRIDE = "{http://schemas.openxmlformats.org/package/2006/content-types}Override"
 # Word wraps blocks, rows and cells in content controls and custom XML; look through them.
 _WRAPPERS = frozenset({f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"})
 # Revisions that are not shown: deleted runs (w:delText) and text moved away (w:t).
@@ -67,19 +56,7 @@ class Manuscript:
     footer: Footer
     body_chars: int
     images: tuple[tuple[str, bytes], ...]
-
-
-class ManuscriptError(Exception):
-    """The bytes are not a readable .docx; ``code`` picks the reason given to the liaison.
-
-    Codes: ``manuscript_not_docx`` (an OLE .doc/.wps renamed, not a zip, not a Word
-    document) and ``manuscript_corrupt`` (a damaged or hostile package).
-    """
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
+    footer_from_page: tuple[str, ...] = ()  # labels read from Word's page footer, not the body
 
 
 def read_docx(data: bytes) -> Manuscript:
@@ -93,7 +70,7 @@ def read_docx(data: bytes) -> Manuscript:
     if not data.startswith(_ZIP_MAGICS):
         raise ManuscriptError("manuscript_not_docx", "not a zip package, so not a .docx")
     try:
-        _check_package(data)
+        check_package(data)
         document = docx.Document(io.BytesIO(data))
         if document.element.getroottree().docinfo.doctype:
             raise ManuscriptError("manuscript_corrupt", "document.xml declares a DTD")
@@ -102,55 +79,6 @@ def read_docx(data: bytes) -> Manuscript:
         raise
     except Exception as exc:  # noqa: BLE001 - the one boundary where bytes become a Manuscript
         raise ManuscriptError("manuscript_corrupt", f"{type(exc).__name__}: {exc}") from exc
-
-
-def _check_package(data: bytes) -> None:
-    """Refuse bombs and non-Word packages before python-docx inflates every part."""
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        infos = package.infolist()
-        if len(infos) > _MAX_ENTRIES:
-            raise ManuscriptError("manuscript_corrupt", f"{len(infos)} zip entries")
-        total = 0
-        for info in infos:
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise ManuscriptError("manuscript_corrupt", f"{info.filename}: compression {info.compress_type}")
-            is_xml = info.filename.endswith((".xml", ".rels"))
-            if info.file_size > (_MAX_XML_PART if is_xml else _MAX_OTHER_PART):
-                raise ManuscriptError("manuscript_corrupt", f"{info.filename} inflates to {info.file_size} bytes")
-            total += info.file_size
-        if total > _MAX_TOTAL:
-            raise ManuscriptError("manuscript_corrupt", f"package inflates to {total} bytes")
-        main_part = _main_part_name(package)
-        content_type = _content_type(package, main_part)
-        if content_type != _WORD_MAIN:
-            raise ManuscriptError("manuscript_not_docx", f"main part {main_part} is {content_type or 'untyped'}")
-
-
-def _parse_small_xml(package: zipfile.ZipFile, name: str) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.fromstring(package.read(name), parser)
-
-
-def _main_part_name(package: zipfile.ZipFile) -> str:
-    """The member the package relationships name as the main document (word/document.xml)."""
-    if "_rels/.rels" not in package.namelist():
-        raise ManuscriptError("manuscript_not_docx", "a zip without _rels/.rels, not Office")
-    for rel in _parse_small_xml(package, "_rels/.rels").iter(_PKG_RELS):
-        is_main = rel.get("Type", "").endswith(_OFFICE_DOCUMENT_REL)
-        if is_main and rel.get("TargetMode") != "External":
-            name = rel.get("Target", "").lstrip("/")
-            if name in package.namelist():
-                return name
-    raise ManuscriptError("manuscript_not_docx", "no main document part in the package")
-
-
-def _content_type(package: zipfile.ZipFile, part_name: str) -> str | None:
-    if "[Content_Types].xml" not in package.namelist():
-        return None
-    for override in _parse_small_xml(package, "[Content_Types].xml").iter(_CT_OVERRIDE):
-        if override.get("PartName", "").lstrip("/") == part_name:
-            return override.get("ContentType")
-    return None
 
 
 @dataclass(frozen=True)
@@ -199,14 +127,40 @@ def _read(document: Document) -> Manuscript:
         len(lines),
     )
     body = tuple(line.text for line in lines[body_start:footer_start])
-    footer = [line.text for index, line in enumerate(lines) if index >= footer_start or line.box in footer_boxes]
+    footer_lines = [line.text for index, line in enumerate(lines) if index >= footer_start or line.box in footer_boxes]
+    footer, from_page = parse_footer(footer_lines), ()
+    if not (footer.drafters and footer.first_reviewer and footer.second_reviewer):
+        footer, from_page = fill_missing(footer, parse_footer(_page_footer_lines(document, blocks)))
     return Manuscript(
         title="".join(lines[index].text for index in title),
         body=body,
-        footer=parse_footer(footer),
+        footer=footer,
         body_chars=sum(1 for paragraph in body for char in paragraph if not char.isspace()),
         images=walker.images(),
+        footer_from_page=from_page,
     )
+
+
+def _page_footer_lines(document: Document, blocks: float) -> list[str]:
+    """Lines of every section's own page footers (default, first page, even pages), each part once.
+
+    Read only when the body lacks a field, and counted against the same block limit as the body.
+    """
+    lines: list[str] = []
+    seen: set[str] = set()
+    for section in document.sections:
+        for page_footer in (section.footer, section.first_page_footer, section.even_page_footer):
+            if page_footer.is_linked_to_previous or str(page_footer.part.partname) in seen:
+                continue  # a linked footer has no part of its own; asking for one would add it
+            seen.add(str(page_footer.part.partname))
+            element = page_footer._element
+            blocks += element.xpath("count(.//w:p | .//w:tr | .//w:tc)")
+            if blocks > _MAX_BLOCKS:
+                raise ManuscriptError("manuscript_corrupt", f"{blocks:.0f} paragraphs and table cells with footers")
+            walker = _Walker(document)
+            walker.block(element, None)
+            lines.extend(line.text for line in walker.lines if line.text)
+    return lines
 
 
 def _title_line_count(flow: list[_Line]) -> int:

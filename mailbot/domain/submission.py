@@ -23,6 +23,7 @@ from mailbot.domain.archive import (
 from mailbot.domain.manuscript import Manuscript, ManuscriptError, read_docx
 from mailbot.domain.mime import Attachment
 from mailbot.domain.photos import PHOTO_EXTENSIONS, DecodeBudget, Photo, inspect_photo
+from mailbot.domain.tnef import is_tnef, unwrap_tnef
 
 LEGACY_EXTENSIONS = frozenset({".doc", ".wps", ".rtf", ".pdf"})
 
@@ -39,7 +40,7 @@ class Finding:
 class FoundFile:
     path: str
     data: bytes
-    kind: str  # archive | manuscript | legacy | photo | other
+    kind: str  # archive (zip, 7z, rar, Outlook's winmail.dat) | manuscript | legacy | photo | other
 
 
 @dataclass(frozen=True)
@@ -81,23 +82,42 @@ def unpack(attachments: tuple[Attachment, ...], limits: Limits) -> Submission:
         findings.append(Finding(ARCHIVE_TOO_MANY_MEMBERS, str(limits.max_members)))
         attachments = attachments[: limits.max_members]
     members_seen = unpacked = 0
+    attached: list[tuple[str, bytes]] = []
     for att in attachments:
-        kind = _kind(att.name, att.data)
-        files.append(FoundFile(att.name, att.data, kind))
+        if not is_tnef(att.name, att.content_type, att.data):
+            attached.append((att.name, att.data))
+            continue
+        # Outlook's rich-text mode wraps every attachment in one winmail.dat: what it holds is
+        # what the liaison attached, archives included, counted against the same limits.
+        files.append(FoundFile(att.name, att.data, "archive"))
+        left = replace(
+            limits, max_total_bytes=limits.max_total_bytes - unpacked, max_members=limits.max_members - members_seen
+        )
+        try:
+            wrapped = unwrap_tnef(att.data, left)
+        except ArchiveError as exc:
+            findings.append(Finding(exc.code, _archive_detail(exc, att.name, limits)))
+            continue
+        members_seen += len(wrapped)
+        unpacked += sum(len(m.data) for m in wrapped)
+        attached.extend((f"{att.name}/{m.path}", m.data) for m in wrapped)
+    for name, data in attached:
+        kind = _kind(name, data)
+        files.append(FoundFile(name, data, kind))
         if kind != "archive":
             continue
         left = replace(
             limits, max_total_bytes=limits.max_total_bytes - unpacked, max_members=limits.max_members - members_seen
         )
         try:
-            members = read_archive(att.data, att.name, left)
+            members = read_archive(data, name, left)
         except ArchiveError as exc:
-            findings.append(Finding(exc.code, _archive_detail(exc, att.name, limits)))
+            findings.append(Finding(exc.code, _archive_detail(exc, name, limits)))
             continue
         members_seen += len(members)
         unpacked += sum(len(m.data) for m in members)
         files.extend(
-            FoundFile(f"{att.name}/{m.path}", m.data, _kind(m.path, m.data))
+            FoundFile(f"{name}/{m.path}", m.data, _kind(m.path, m.data))
             for m in members
             if _kind(m.path, m.data) != "archive"
         )

@@ -56,10 +56,11 @@ def build_docx(
 ) -> bytes:
     """Return .docx bytes: title lines centred and bold, body, photos, footer, then notes.
 
-    ``footer_in`` is "paragraphs", "table" (label and value in separate cells) or "textbox".
+    ``footer_in`` is "paragraphs", "table" (label and value in separate cells), "textbox" or
+    "page_footer" (Word's 页脚, under a page number, as some liaisons' templates have it).
     """
-    if footer_in not in ("paragraphs", "table", "textbox"):
-        raise ValueError(f"footer_in must be paragraphs, table or textbox, not {footer_in!r}")
+    if footer_in not in ("paragraphs", "table", "textbox", "page_footer"):
+        raise ValueError(f"footer_in must be paragraphs, table, textbox or page_footer, not {footer_in!r}")
     document = docx.Document()
     for line in [title] if isinstance(title, str) else title:
         paragraph = document.add_paragraph()
@@ -79,6 +80,12 @@ def build_docx(
         _add_footer_table(document, footer)
     elif footer_in == "textbox":
         _add_footer_textbox(document, footer)
+    elif footer_in == "page_footer":
+        page_footer = document.sections[0].footer
+        page_footer.paragraphs[0].text = "— 1 —"
+        page_footer.paragraphs[0].alignment = WD_PARAGRAPH_ALIGNMENT.CENTER
+        for line in footer:
+            _set_font(page_footer.add_paragraph().add_run(line), _BODY_FONT, Pt(10.5))
     else:
         for line in footer:
             _set_font(document.add_paragraph().add_run(line), _BODY_FONT, _BODY_SIZE)

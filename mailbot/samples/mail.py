@@ -23,6 +23,8 @@ _CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".png": "image/png",
 }
+# Outlook in rich-text mode sends every attachment inside this one file.
+_NAMED_TYPES = {"winmail.dat": "application/ms-tnef"}
 
 
 def _word(text: str, charset: str) -> str:
@@ -87,7 +89,7 @@ def build_mail(
     ]
     for name, data in attachments:
         suffix = name[name.rfind(".") :].lower() if "." in name else ""
-        ctype = _CONTENT_TYPES.get(suffix, "application/octet-stream")
+        ctype = _NAMED_TYPES.get(name.lower()) or _CONTENT_TYPES.get(suffix, "application/octet-stream")
         parts += [
             "",
             f"--{boundary}",

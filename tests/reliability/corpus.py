@@ -314,7 +314,7 @@ def flat_png(side: int) -> bytes:
 
 
 def winmail_dat() -> bytes:
-    """Outlook's TNEF: the real attachments are inside application/ms-tnef, named winmail.dat."""
+    """Outlook's TNEF, named winmail.dat, whose second attribute has level 0: it cannot be unwrapped."""
     tnef = struct.pack("<LH", 0x223E9F78, 0x0001) + b"\x01\x06\x90\x08\x00" + bytes(64)
     return multipart([text_part(), file_part("winmail.dat", tnef, "application/ms-tnef")])
 
@@ -628,13 +628,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case("HTML-only body with the archive", lambda: html_only("<p>请审阅</p>", [("信息.zip", good_zip())]), "receipt"),
     Case("HTML of 200,000 unclosed <script>", lambda: html_only("<script>" * 200_000), "rejection", ("no_attachment",)),
-    Case(
-        "winmail.dat (application/ms-tnef)",
-        winmail_dat,
-        "rejection",
-        ("no_manuscript",),
-        note="say the mail was sent as Outlook RTF (winmail.dat) and how to switch to HTML",
-    ),
+    Case("winmail.dat (application/ms-tnef) that does not unwrap", winmail_dat, "rejection", ("outlook_tnef",)),
     Case("uuencoded archive in the body (mail-parser #80)", uuencoded_body, "receipt"),
     Case(
         "'begin 644' in the body that is not uuencode",

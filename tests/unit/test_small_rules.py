@@ -70,7 +70,7 @@ def test_photo_inspection() -> None:
     assert (good.width, good.height, good.format, good.problem) == (800, 600, "JPEG", None)
     assert inspect_photo("b.jpg", make_photo(800, 600)[:500]).problem == "photo_broken"
     assert inspect_photo("c.jpg", b"not an image").problem == "photo_broken"
-    assert inspect_photo("d.heic", b"....ftypheic").problem == "photo_unsupported"
+    assert inspect_photo("d.heic", b"....ftypheic").problem == "photo_broken"
 
 
 def test_decompression_bomb_photo_refused() -> None:
