@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from mailbot.domain.report import Report
+from mailbot.domain.text import printable
 
 POINTS_FORMAT = "0.00"
 HEADER_ROW = 2  # row 1 is the report's title
@@ -214,7 +215,9 @@ def _sheet(
 
     for r, values in enumerate(rows, HEADER_ROW + 1):  # ws[ws.max_row] rescans the sheet: quadratic
         for c, (value, column) in enumerate(zip(values, columns, strict=True), 1):
-            _body_style(ws.cell(row=r, column=c, value=value), column)
+            # openpyxl refuses control characters in a cell: one odd file name must not stop a bulletin.
+            cell = ws.cell(row=r, column=c, value=printable(value) if isinstance(value, str) else value)
+            _body_style(cell, column)
 
     for index, column in enumerate(columns, 1):
         cells = [column.header, *(row[index - 1] for row in rows)]

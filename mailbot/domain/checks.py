@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mailbot.domain.footer import has_placeholder
 from mailbot.domain.submission import Finding, Submission
+from mailbot.domain.text import printable
 from mailbot.domain.tnef import OUTLOOK_TNEF
 
 # code -> (what is wrong, how to fix it); {detail} is the file, field or figure concerned.
@@ -135,6 +136,7 @@ class Verdict:
 
 def reason(code: str, detail: str = "", rules: Rules = Rules(), **extra: str) -> Reason:
     message, hint = CATALOGUE[code]
+    detail = printable(detail)  # a member named "a\x01.jpg" must not break the workbook or XML later
     values = {
         "detail": detail,
         "min_side": rules.min_photo_side,

@@ -1,0 +1,81 @@
+"""Data can never stop a digest: a sender's control characters reach a rejection reason but not the
+workbook's refusal, and one report that fails to build does not hold back the others."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import threading
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from mailbot import digests, schedule
+from mailbot.adapters.db import Message, Outbox, make_engine
+from mailbot.cli import main
+from mailbot.config import load_config
+from mailbot.samples.archives import build_zip
+from mailbot.samples.docx import build_docx
+from mailbot.samples.mail import build_mail
+from tests.integration.test_digests import app  # noqa: F401 - the seeded November fixture
+from tests.integration.test_ingest_e2e import write_config
+from tests.integration.test_real_world_mail import BODY, FOOTER, SENDER, TITLE
+from tests.servers import DovecotServer, SmtpSink
+
+
+def test_a_control_character_in_a_file_name_cannot_stop_the_weekly_digest(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
+    config_path = write_config(tmp_path, dovecot, smtp_sink)
+    archive = build_zip([("稿件.docx", build_docx(TITLE, BODY, FOOTER)), ("现场\x01照片.jpg", b"not a jpeg at all")])
+    dovecot.append(build_mail(SENDER, TITLE, [("报送.zip", archive)]))
+    assert main(["--config", str(config_path), "poll", "--once"]) == 0
+    with Session(make_engine(load_config(config_path).database_url())) as s:
+        (row,) = s.exec(select(Message)).all()
+    assert row.verdict == "rejection" and "photo_broken" in row.reasons
+    assert "\x01" not in row.problems and "现场?照片.jpg" in row.problems
+    week = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%G-W%V")
+    for kind, period in (
+        ("weekly", week),
+        ("monthly", week[:4] + datetime.now(ZoneInfo("Asia/Shanghai")).strftime("-%m")),
+    ):
+        out = tmp_path / kind
+        assert main(["--config", str(config_path), "digest", kind, "--period", period, "--out", str(out)]) == 0
+        (xlsx,) = out.glob("*.xlsx")
+        book = load_workbook(io.BytesIO(xlsx.read_bytes()))
+        cells = [str(c.value) for ws in book.worksheets for r in ws.iter_rows() for c in r if c.value]
+        assert any("现场?照片.jpg" in c for c in cells), kind
+
+
+def test_one_failing_report_is_told_to_the_office_and_the_others_still_go_out(
+    app: schedule.App,  # noqa: F811
+    smtp_sink: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_render = digests.render
+
+    def render(config, engine, renderer, kind, period):  # type: ignore[no-untyped-def]
+        if kind == "weekly":
+            raise ValueError("a cell the workbook refuses")
+        return real_render(config, engine, renderer, kind, period)
+
+    monkeypatch.setattr(digests, "render", render)
+    monkeypatch.setattr(schedule, "local_today", lambda _app: date(2026, 12, 1))  # after W48 and November
+    schedule.daily(app, threading.Event())
+    app.desk.drain_outbox(app.transport)
+    subjects = [
+        str(email.message_from_bytes(m.data, policy=email.policy.default)["Subject"]) for m in smtp_sink.messages
+    ]
+    assert "【局办公室】2026年11月政务信息报送情况通报" in subjects
+    assert "【未能生成】2026-W48 周报" in subjects
+    assert all(m.rcpt_tos == ["office@example.com"] for m in smtp_sink.messages)
+    with Session(app.engine) as s:
+        notice = s.exec(select(Outbox).where(Outbox.kind == "job_failed")).one()
+    body = email.message_from_bytes(notice.raw, policy=email.policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "mailbot digest weekly --period 2026-W48" in body and "其他报告和提醒已照常发出" in body
