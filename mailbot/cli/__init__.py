@@ -7,6 +7,7 @@ grade, deduct), reports (remind, digest), admin (units, db, purge).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +31,11 @@ def parser() -> Parser:
     return p
 
 
+PRIVATE_UMASK = 0o027  # the database, storage and raw messages: the service user and its group only
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)  # whoever starts it, by hand or under systemd, nothing is world-readable
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

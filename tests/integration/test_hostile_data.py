@@ -79,3 +79,30 @@ def test_one_failing_report_is_told_to_the_office_and_the_others_still_go_out(
         notice = s.exec(select(Outbox).where(Outbox.kind == "job_failed")).one()
     body = email.message_from_bytes(notice.raw, policy=email.policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "mailbot digest weekly --period 2026-W48" in body and "其他报告和提醒已照常发出" in body
+
+
+def test_run_by_hand_nothing_is_readable_by_other_local_users(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    config_path = write_config(tmp_path, dovecot, smtp_sink)
+    dovecot.append(
+        build_mail(SENDER, TITLE, [("报送.zip", build_zip([("稿件.docx", build_docx(TITLE, BODY, FOOTER))]))])
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mailbot", "--config", str(config_path), "poll", "--once"],
+        env={**os.environ, "TEST_IMAP_PASSWORD": dovecot.password},
+        preexec_fn=lambda: os.umask(0o022),  # a typical login shell's umask
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    written = [p for p in tmp_path.rglob("*") if p.name != "config.toml"]
+    assert any(p.suffix == ".eml" for p in written) and any(p.name.endswith(".db") for p in written)
+    world = [str(p) for p in written if stat.S_IMODE(p.stat().st_mode) & 0o007]
+    assert world == []
