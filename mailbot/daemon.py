@@ -16,8 +16,10 @@ from collections.abc import Callable
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy.exc import OperationalError
 
+from mailbot.adapters.storage import StorageFull
 from mailbot.bootstrap import App
 from mailbot.leader import Leadership
+from mailbot.notices import local_stamp, notify_office
 from mailbot.service import Analyser, ConnectionFailure, ingest_pass
 
 log = logging.getLogger("mailbot")
@@ -109,6 +111,7 @@ class Daemon:
         """Until stopped or no longer the leader (checked at least every poll interval)."""
         source, desk = self.app.source, self.app.desk
         outage, backoff = Outage(f"mailbox {source.key}"), Backoff()
+        full = Outage(f"storage {self.app.config.storage_dir()}")
         poll = float(self.app.config.mailbox.poll_seconds)
         analyser = Analyser(desk.limits)
         try:
@@ -116,14 +119,22 @@ class Daemon:
                 try:
                     source.open()
                     try:
-                        outage.recovered()
-                        backoff.reset()
                         while not self.stop.is_set() and self.leadership.alive():
                             if ingest_pass(source, desk, self.stop, analyser):
                                 self.mail_arrived.set()
+                            # Only a whole pass proves the outage over: a login that then fails to
+                            # store would otherwise reset the back-off and log in every 2 s.
+                            outage.recovered()
+                            full.recovered()
+                            backoff.reset()
                             source.wait(poll, self.stop)
                     finally:
                         _quietly(source.close)
+                except StorageFull as exc:  # said plainly, once, to the log and the office
+                    if full.since is None:
+                        self._tell_office_storage_full(exc)
+                    full.failed(exc)
+                    self.stop.wait(backoff.next())
                 except Exception as exc:  # the top-level loop: nothing may end the daemon but a stop
                     outage.failed(exc)
                     self.stop.wait(backoff.next())
@@ -131,6 +142,22 @@ class Daemon:
             analyser.close()
         if not self.stop.is_set():
             log.error("lost the leadership of mailbox %s (database connection gone); standing by", source.key)
+
+    def _tell_office_storage_full(self, exc: StorageFull) -> None:
+        config = self.app.config
+        context = {"storage": str(config.storage_dir()), "error": str(exc), "failed_at": local_stamp(config)}
+        try:
+            notify_office(
+                config,
+                self.app.engine,
+                self.app.desk.renderer,
+                "storage_full",
+                "【存储空间已满】信息报送系统暂停收件",
+                "office/storage_full",
+                context,
+            )
+        except Exception:  # the database may sit on the same full disk: the log line must do then
+            log.warning("could not queue the storage-full notice to the office", exc_info=True)
 
     def _outbox_loop(self) -> None:
         outage, backoff = Outage("SMTP server"), Backoff()

@@ -7,19 +7,17 @@ start-up, or a manual `mailbot remind` never sends anything twice.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from threading import Event
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlmodel import Session
 
 from mailbot import digests, reminders
-from mailbot.adapters.db import Outbox
 from mailbot.bootstrap import App
-from mailbot.compose import Envelope, compose, new_message_id
 from mailbot.domain.text import printable
+from mailbot.notices import local_stamp, notify_office
 
 log = logging.getLogger("mailbot")
 
@@ -52,41 +50,16 @@ JOB_NAMES = {"weekly": "周报", "monthly": "月度通报", "quarterly": "季度
 
 def report_job_failure(app: App, kind: str, period: str, exc: Exception) -> None:
     """Tell the office, in one sentence, that a report did not go out and how to send it later."""
-    config = app.config
-    if not config.office.recipients:
-        return
-    now = datetime.now(ZoneInfo(config.timezone))
     job = f"{period} {JOB_NAMES.get(kind, kind)}"
     context = {
-        "office_name": config.office.name,
         "job": job,
-        "failed_at": f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}",
+        "failed_at": local_stamp(app.config),
         "error": printable(f"{type(exc).__name__}: {exc}")[:300],
         "command": f"mailbot digest {kind} --period {period}",
     }
-    text, html = app.desk.renderer.pair("office/job_failed", context)
-    smtp = config.smtp
-    msgid = new_message_id(smtp.from_address)
-    envelope = Envelope(
-        smtp.from_address,
-        smtp.from_name,
-        config.office.recipients,
-        f"【未能生成】{job}",
-        auto_submitted="auto-generated",
+    notify_office(
+        app.config, app.engine, app.desk.renderer, "job_failed", f"【未能生成】{job}", "office/job_failed", context
     )
-    raw = compose(envelope, text, html, msgid, datetime.now(UTC)).as_bytes()
-    with Session(app.engine) as s:
-        s.add(
-            Outbox(
-                kind="job_failed",
-                sender=smtp.from_address,
-                recipients=",".join(config.office.recipients),
-                subject=envelope.subject,
-                message_id=msgid,
-                raw=raw,
-            )
-        )
-        s.commit()
 
 
 def start(app: App, stop: Event) -> BackgroundScheduler | None:

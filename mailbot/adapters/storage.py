@@ -7,11 +7,18 @@ either the whole file or none.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 from pathlib import Path
 
 from mailbot.faults import failure_point
+
+
+class StorageFull(OSError):
+    """The storage disk (or the service user's quota) is full: nothing can be recorded until space is
+    freed. Its own error, so the daemon says so plainly instead of "mailbox unavailable"."""
 
 
 class Storage:
@@ -29,21 +36,28 @@ class Storage:
         path = self.root / rel
         if path.exists() and path.stat().st_size == len(data):
             return digest, rel
-        failure_point("storage_write")
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
+        try:
+            failure_point("storage_write")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            os.replace(tmp, path)
             if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        if durable:
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+                dir_fd = os.open(path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+        except BaseException as exc:  # never leave a partial file behind, whatever stopped the write
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull(exc.errno, f"storage {self.root} is full ({exc.strerror})") from exc
+            raise
         return digest, rel
 
     def get(self, rel: str) -> bytes:

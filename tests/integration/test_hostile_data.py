@@ -106,3 +106,100 @@ def test_run_by_hand_nothing_is_readable_by_other_local_users(
     assert any(p.suffix == ".eml" for p in written) and any(p.name.endswith(".db") for p in written)
     world = [str(p) for p in written if stat.S_IMODE(p.stat().st_mode) & 0o007]
     assert world == []
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real 2 MB filesystem (tmpfs) as the storage directory, so a write meets a real ENOSPC."""
+    import subprocess
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        import os
+
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a tmpfs to fill: {done.stderr!r}")
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_is_said_once_leaves_no_partial_files_and_backs_off(
+    dovecot: DovecotServer,
+    smtp_sink: SmtpSink,
+    tmp_path: Path,
+    tiny_disk: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from mailbot import daemon as daemon_module
+    from mailbot.bootstrap import build
+    from mailbot.samples.photos import make_photo
+
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
+    config_path = write_config(tmp_path, dovecot, smtp_sink)
+    config_path.write_text(config_path.read_text(encoding="utf-8").replace('dir = "storage"', f'dir = "{tiny_disk}"'))
+    (tiny_disk / "filler").write_bytes(b"\0" * (1900 * 1024))  # leaves less than the message needs
+    photo = make_photo(1600, 1200, seed=77)
+    archive = build_zip([("稿件.docx", build_docx(TITLE, BODY, FOOTER)), ("现场.jpg", photo)])
+    dovecot.append(build_mail(SENDER, TITLE, [("报送.zip", archive)]))
+
+    delays: list[float] = []
+    enough = threading.Event()
+    real_next = daemon_module.Backoff.next
+
+    def next_delay(self: daemon_module.Backoff) -> float:
+        delays.append(real_next(self))
+        if len(delays) >= 4:
+            enough.set()
+        return 0.01  # the test does not wait the real delays; it reads what they would have been
+
+    monkeypatch.setattr(daemon_module.Backoff, "next", next_delay)
+    desk_app = build(load_config(config_path))
+    runner = daemon_module.Daemon(desk_app)
+    assert runner.leadership.try_acquire()
+    caplog.set_level(logging.INFO, logger="mailbot")
+    thread = threading.Thread(target=runner._ingest_loop)  # noqa: SLF001 - the loop under test, no scheduler
+    thread.start()
+    try:
+        assert enough.wait(60), delays
+    finally:
+        runner.stop.set()
+        thread.join(30)
+        runner.leadership.release()
+    assert delays[:4] == [2.0, 4.0, 8.0, 16.0], "the back-off was reset by a login that could not store"
+    assert [p.name for p in tiny_disk.rglob("*.tmp")] == []
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "is full" in errors[0] and "mailbox" not in errors[0].split(":")[0]
+    with Session(desk_app.engine) as s:
+        notices = s.exec(select(Outbox).where(Outbox.kind == "storage_full")).all()
+    assert len(notices) == 1 and notices[0].recipients == "office@example.com"
+    # Space freed: the next pass stores, records and answers the waiting message.
+    (tiny_disk / "filler").unlink()
+    runner.stop.clear()
+    assert runner.leadership.try_acquire()
+    thread = threading.Thread(target=runner._ingest_loop)  # noqa: SLF001
+    thread.start()
+    try:
+        deadline = 60
+        import time
+
+        start = time.monotonic()
+        while time.monotonic() - start < deadline:
+            with Session(desk_app.engine) as s:
+                if s.exec(select(Message).where(Message.state == "filed")).first():
+                    break
+            runner.stop.wait(0.1)
+    finally:
+        runner.stop.set()
+        thread.join(30)
+        runner.leadership.release()
+    with Session(desk_app.engine) as s:
+        (row,) = s.exec(select(Message)).all()
+    assert row.verdict == "receipt" and row.state == "filed"

@@ -1,0 +1,52 @@
+"""Notices to the office about the desk itself (a report that failed, a full disk): queued in the
+outbox like every other mail, so they share its retries and its per-recipient limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from mailbot.adapters.db import Outbox
+from mailbot.adapters.render import Renderer
+from mailbot.compose import Envelope, compose, new_message_id
+from mailbot.config import Config
+
+
+def local_stamp(config: Config) -> str:
+    now = datetime.now(ZoneInfo(config.timezone))
+    return f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}"
+
+
+def notify_office(
+    config: Config,
+    engine: Engine,
+    renderer: Renderer,
+    kind: str,
+    subject: str,
+    template: str,
+    context: dict[str, object],
+) -> bool:
+    """Queue one notice to [office] recipients; False when there is nobody to tell."""
+    office, smtp = config.office, config.smtp
+    if not office.recipients:
+        return False
+    text, html = renderer.pair(template, {"office_name": office.name, **context})
+    msgid = new_message_id(smtp.from_address)
+    envelope = Envelope(smtp.from_address, smtp.from_name, office.recipients, subject, auto_submitted="auto-generated")
+    raw = compose(envelope, text, html, msgid, datetime.now(UTC)).as_bytes()
+    with Session(engine) as s:
+        s.add(
+            Outbox(
+                kind=kind,
+                sender=smtp.from_address,
+                recipients=",".join(office.recipients),
+                subject=subject,
+                message_id=msgid,
+                raw=raw,
+            )
+        )
+        s.commit()
+    return True
