@@ -48,6 +48,7 @@ from mailbot.adapters.storage import Storage
 from mailbot.compose import Envelope, compose, new_message_id, reply_subject
 from mailbot.config import Config
 from mailbot.domain.archive import Limits
+from mailbot.domain.arrival import Fetched, arrival_time, date_header
 from mailbot.domain.auth import authenticated
 from mailbot.domain.checks import Facts, Reason, Rules, Verdict, evaluate, reason
 from mailbot.domain.columns import Column, ColumnMatch, column_from
@@ -98,7 +99,7 @@ class Source(Protocol):
     def open(self) -> None: ...
     def close(self) -> None: ...
     def listing(self) -> tuple[int, list[str]]: ...
-    def fetch(self, uid: str) -> bytes: ...
+    def fetch(self, uid: str) -> Fetched: ...  # the bytes and the mailbox's arrival time
     def file(self, uid: str, folder: str) -> None: ...
     def wait(self, seconds: float, stop: Event) -> None: ...
 
@@ -193,8 +194,9 @@ class Desk:
 
     # -- ingest ---------------------------------------------------------------------------------
 
-    def store_raw(self, ref: MailRef, raw: bytes) -> int:
-        """First thing after fetching: the raw bytes on disk and a ledger row, before any parsing."""
+    def store_raw(self, ref: MailRef, raw: bytes, arrived: datetime | None = None) -> int:
+        """First thing after fetching: the raw bytes on disk and a ledger row, before any parsing.
+        The row keeps when the mail reached the mailbox: every date rule counts from that moment."""
         digest, rel = self.storage.put(raw, "raw", ".eml")
         with Session(self.engine) as s:
             row = Message(
@@ -205,6 +207,7 @@ class Desk:
                 sha256=digest,
                 size=len(raw),
                 raw_path=rel,
+                received_at=arrival_time(arrived, date_header(raw), utcnow()),
             )
             s.add(row)
             try:
@@ -217,8 +220,8 @@ class Desk:
             assert row.id is not None
             return row.id
 
-    def ingest(self, ref: MailRef, raw: bytes) -> Outcome:
-        pk = self.store_raw(ref, raw)
+    def ingest(self, ref: MailRef, raw: bytes, arrived: datetime | None = None) -> Outcome:
+        pk = self.store_raw(ref, raw, arrived)
         crash_point("raw_stored")
         return self.record(pk, ref, raw)
 
@@ -323,7 +326,7 @@ class Desk:
         match = column_from(mail.subject, (title, *ms.body) if ms else (), self.config.columns)
         column = match.column if match else None
         verdict = evaluate(Facts(sub, kind, len(raw), mail.text, column.photos if column else None), self.rules)
-        context = self._context(mail, liaison, unit, verdict)
+        context = self._context(mail, liaison, unit, verdict, row.received_at)
         if not verdict.accepted:
             row.problems = "\n".join(p.message for p in verdict.problems)
             self._reply(s, row, mail, "rejection", context)
@@ -521,8 +524,8 @@ class Desk:
     ) -> Item:
         ms = sub.manuscript
         assert ms is not None and unit.id is not None
-        now = utcnow()
-        year = now.astimezone(self.tz).year
+        now = row.received_at  # the arrival time, not the processing time: weeks and deadlines follow it
+        year = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(self.tz).year
         seq = (s.exec(select(func.max(Item.seq)).where(Item.year == year)).one() or 0) + 1
         # A column item earns its column's figure (0.3, or 0.5 for policy documents) instead of 0.3.
         points = column.points if column and kind == "routine" else submission_points(kind, self.points)
@@ -571,13 +574,15 @@ class Desk:
         local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(self.tz)
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
-    def _context(self, mail: ParsedMail, liaison: Liaison, unit: Unit, verdict: Verdict) -> dict[str, object]:
+    def _context(
+        self, mail: ParsedMail, liaison: Liaison, unit: Unit, verdict: Verdict, arrived: datetime
+    ) -> dict[str, object]:
         return {
             "office_name": self.config.office.name,
             "liaison_name": liaison.name,
             "unit_name": unit.name,
             "subject": mail.subject or "(无主题)",
-            "received_at": self._local(utcnow()),
+            "received_at": self._local(arrived),
             "problems": list(verdict.problems),
             "warnings": list(verdict.warnings),
         }
@@ -604,7 +609,7 @@ class Desk:
             "sender": mail.sender,
             "sender_name": mail.sender_name,
             "subject": mail.subject or "(无主题)",
-            "received_at": self._local(utcnow()),
+            "received_at": self._local(row.received_at),
             "why": HELD_WHY[why],
             "message_ref": f"{row.folder}/{row.uid} sha256:{row.sha256[:12]}",
         }
@@ -846,9 +851,10 @@ def ingest_pass(
                 finish()
             file(uid, ref, Outcome(known.verdict, tuple(known.reasons.split())))
             continue
-        raw = source.fetch(uid)
+        fetched = source.fetch(uid)
+        raw = fetched.raw
         crash_point("fetched")
-        pk = desk.store_raw(ref, raw)
+        pk = desk.store_raw(ref, raw, fetched.arrived)
         crash_point("raw_stored")
         job = _InFlight(uid, ref, pk, raw, analyser.submit(raw) if analyser else None)
         if pending:
