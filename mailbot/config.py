@@ -102,6 +102,14 @@ class ChecksConfig:
 
 
 @dataclass(frozen=True)
+class DutiesConfig:
+    """Which missed column cycles cost points (三(二)2 deducts for the website's columns)."""
+
+    deduct_channels: tuple[str, ...] = ("website",)
+    owe_before_records: bool = False  # true: owe cycles before mailbot's first message or a unit's registration
+
+
+@dataclass(frozen=True)
 class QuotaKind:
     kind: str
     weekly: int
@@ -163,6 +171,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     scoring: PointTable = field(default_factory=PointTable)
     checks: ChecksConfig = field(default_factory=ChecksConfig)
+    duties: DutiesConfig = field(default_factory=DutiesConfig)
     quotas: QuotasConfig = field(default_factory=QuotasConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
@@ -293,6 +302,7 @@ SECTIONS: dict[str, type] = {
     "limits": LimitsConfig,
     "scoring": PointTable,
     "checks": ChecksConfig,
+    "duties": DutiesConfig,
     "quotas": QuotasConfig,
     "calendar": CalendarConfig,
     "schedule": ScheduleConfig,
@@ -351,6 +361,9 @@ def validate(config: Config) -> None:
             raise ConfigError(f"[calendar] {day!r} is not a date like 2027-01-01") from None
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.schedule.reminder_time):
         raise ConfigError(f"[schedule] reminder_time must be HH:MM, not {config.schedule.reminder_time!r}")
+    for channel in config.duties.deduct_channels:
+        if channel not in ("website", "wechat"):
+            raise ConfigError(f'[duties] deduct_channels: {channel!r} is not "website" or "wechat"')
     for week in config.quotas.relaxed_weeks:
         if not re.fullmatch(r"\d{4}-W\d{2}", week):
             raise ConfigError(f"[quotas] relaxed_weeks: {week!r} is not an ISO week like 2026-W41")
