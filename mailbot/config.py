@@ -361,6 +361,12 @@ def validate(config: Config) -> None:
             raise ConfigError(f"[calendar] {day!r} is not a date like 2027-01-01") from None
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.schedule.reminder_time):
         raise ConfigError(f"[schedule] reminder_time must be HH:MM, not {config.schedule.reminder_time!r}")
+    if config.scoring.solicitation not in ("grade", "sum"):
+        raise ConfigError(f'[scoring] solicitation must be "grade" or "sum", not {config.scoring.solicitation!r}')
+    if config.scoring.adoption_levels not in ("highest", "sum"):
+        raise ConfigError(
+            f'[scoring] adoption_levels must be "highest" or "sum", not {config.scoring.adoption_levels!r}'
+        )
     for channel in config.duties.deduct_channels:
         if channel not in ("website", "wechat"):
             raise ConfigError(f'[duties] deduct_channels: {channel!r} is not "website" or "wechat"')
