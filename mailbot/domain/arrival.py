@@ -34,7 +34,7 @@ def date_header(raw: bytes) -> datetime | None:
         return None
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # a hostile Date header is no date
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -22,6 +22,7 @@ def test_date_header_only_when_the_mailbox_says_nothing() -> None:
     assert arrival_time(None, date_header(raw), NOW) == datetime(2026, 10, 9, 9, 30, tzinfo=UTC)
     assert date_header(b"Subject: x\r\n\r\nbody") is None
     assert date_header(b"Date: yesterday\r\n\r\n") is None
+    assert date_header(b"Date: Fri, 09 Oct 2026 17:30:00 +99999999999999999999\r\n\r\n") is None
     assert arrival_time(None, None, NOW) == NOW
 
 
