@@ -99,6 +99,9 @@ class LimitsConfig:
 @dataclass(frozen=True)
 class ChecksConfig:
     require_photos: bool = True
+    photo_kinds: tuple[str, ...] = ("routine",)  # annex 1's 文字+影像: news needs photos, 调研/经验 pieces do not
+    distinct_reviewers: bool = True  # 二(三) 三审: 初审人, 复审人 and drafters are different people
+    kind_from_title: bool = False  # 调研/经验 only from 【调研】/【经验】 or a 类别 line, never a title's words
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ from mailbot.domain.loops import loop_reason
 from mailbot.domain.mime import ParsedMail, message_ids, parse_message
 from mailbot.domain.scoring import split_evenly, submission_points
 from mailbot.domain.solicitations import match_solicitation, names_solicitation
-from mailbot.domain.submission import Submission, content_hash, item_kind, unpack
+from mailbot.domain.submission import Submission, content_hash, kind_marker, unpack
 from mailbot.domain.units import match_unit
 from mailbot.faults import crash_point, failure_point
 
@@ -141,6 +141,8 @@ class Desk:
             min_photo_side=lim.min_photo_side,
             min_research_chars=lim.min_research_chars,
             max_message_bytes=lim.max_message_bytes,
+            distinct_reviewers=config.checks.distinct_reviewers,
+            photo_kinds=config.checks.photo_kinds,
         )
         self.points = config.scoring
 
@@ -322,10 +324,12 @@ class Desk:
         self._record_files(s, row, sub)
         ms = sub.manuscript
         title = ms.title if ms else ""
-        kind = item_kind(mail.subject, title)
-        match = column_from(mail.subject, (title, *ms.body) if ms else (), self.config.columns)
+        body = tuple(ms.body) if ms else ()
+        kind, where = kind_marker(mail.subject, title, body, from_title=self.config.checks.kind_from_title)
+        match = column_from(mail.subject, (title, *body), self.config.columns)
         column = match.column if match else None
-        verdict = evaluate(Facts(sub, kind, len(raw), mail.text, column.photos if column else None), self.rules)
+        facts = Facts(sub, kind, len(raw), mail.text, column.photos if column else None, where)
+        verdict = evaluate(facts, self.rules)
         context = self._context(mail, liaison, unit, verdict, row.received_at)
         if not verdict.accepted:
             row.problems = "\n".join(p.message for p in verdict.problems)
