@@ -127,6 +127,7 @@ class QuotasConfig:
     min_workdays_for_weekly: int = 3
     relaxed_weeks: tuple[str, ...] = ()
     monthly_reminder_days: int = 3
+    weekly_in_bulletins: bool = True  # 三(一)1: "met the quota" needs every week's minimum, not only the month's
     kinds: tuple[QuotaKind, ...] = ()
 
 
