@@ -106,6 +106,17 @@ class LimitsConfig:
 @dataclass(frozen=True)
 class ChecksConfig:
     require_photos: bool = True
+    photo_kinds: tuple[str, ...] = ("routine",)  # annex 1's 文字+影像: news needs photos, 调研/经验 pieces do not
+    distinct_reviewers: bool = True  # 二(三) 三审: 初审人, 复审人 and drafters are different people
+    kind_from_title: bool = False  # 调研/经验 only from 【调研】/【经验】 or a 类别 line, never a title's words
+
+
+@dataclass(frozen=True)
+class DutiesConfig:
+    """Which missed column cycles cost points (三(二)2 deducts for the website's columns)."""
+
+    deduct_channels: tuple[str, ...] = ("website",)
+    owe_before_records: bool = False  # true: owe cycles before mailbot's first message or a unit's registration
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ class QuotasConfig:
     min_workdays_for_weekly: int = 3
     relaxed_weeks: tuple[str, ...] = ()
     monthly_reminder_days: int = 3
+    weekly_in_bulletins: bool = True  # 三(一)1: "met the quota" needs every week's minimum, not only the month's
     kinds: tuple[QuotaKind, ...] = ()
 
 
@@ -170,6 +182,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     scoring: PointTable = field(default_factory=PointTable)
     checks: ChecksConfig = field(default_factory=ChecksConfig)
+    duties: DutiesConfig = field(default_factory=DutiesConfig)
     quotas: QuotasConfig = field(default_factory=QuotasConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
@@ -322,6 +335,7 @@ SECTIONS: dict[str, type] = {
     "limits": LimitsConfig,
     "scoring": PointTable,
     "checks": ChecksConfig,
+    "duties": DutiesConfig,
     "quotas": QuotasConfig,
     "calendar": CalendarConfig,
     "schedule": ScheduleConfig,
@@ -386,6 +400,15 @@ def validate(config: Config) -> None:
             raise ConfigError(f"[calendar] {day!r} is not a date like 2027-01-01") from None
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.schedule.reminder_time):
         raise ConfigError(f"[schedule] reminder_time must be HH:MM, not {config.schedule.reminder_time!r}")
+    if config.scoring.solicitation not in ("grade", "sum"):
+        raise ConfigError(f'[scoring] solicitation must be "grade" or "sum", not {config.scoring.solicitation!r}')
+    if config.scoring.adoption_levels not in ("highest", "sum"):
+        raise ConfigError(
+            f'[scoring] adoption_levels must be "highest" or "sum", not {config.scoring.adoption_levels!r}'
+        )
+    for channel in config.duties.deduct_channels:
+        if channel not in ("website", "wechat"):
+            raise ConfigError(f'[duties] deduct_channels: {channel!r} is not "website" or "wechat"')
     for week in config.quotas.relaxed_weeks:
         if not re.fullmatch(r"\d{4}-W\d{2}", week):
             raise ConfigError(f"[quotas] relaxed_weeks: {week!r} is not an ISO week like 2026-W41")

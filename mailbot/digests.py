@@ -39,7 +39,7 @@ from mailbot.domain.calendar import (
     week_of,
     year_of,
 )
-from mailbot.domain.quota import monthly_due, weekly_due
+from mailbot.domain.quota import missed_weeks, monthly_due, quota_met, weekly_due, weeks_ending_in
 from mailbot.domain.report import (
     ColumnLine,
     HeldLine,
@@ -199,6 +199,8 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             elif e.source == "deduction":
                 deducted[e.unit_id] += e.points
         column_lines = _column_lines(s, config, period, today)
+        weekly = _weekly_counts(s, config, period) if kind != "weekly" and config.quotas.weekly_in_bulletins else {}
+        owed_from = Duties(s, config, calendar).owed_from
         ytd_points = scoring.totals(entries, ytd, "unit")
         ranked = sorted(units, key=lambda u: (-points.get(u.id, 0.0), u.id))
         ranks = competition_ranks([points.get(u.id, 0.0) for u in ranked])
@@ -206,6 +208,20 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         for u, r in zip(ranked, ranks, strict=True):
             due = _due(config, calendar, u.kind, period)
             got = accepted.get(u.id, 0)
+            # 三(一)1: 每周不少于1条 as well as 每月不少于4条; four items in one week leave the other weeks missed.
+            missed = (
+                missed_weeks(
+                    quota_policy(config),
+                    u.kind,
+                    period,
+                    calendar,
+                    weekly.get(u.id, {}),
+                    today,
+                    owed_from.get(u.name, date.min),
+                )
+                if kind != "weekly" and config.quotas.weekly_in_bulletins
+                else []
+            )
             received = sum(verdicts[(u.id, v)] for v in ("receipt", "rejection", "duplicate"))
             lines.append(
                 UnitLine(
@@ -220,11 +236,12 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
                     points.get(u.id, 0.0),
                     r,
                     due,
-                    got >= due,
+                    quota_met(got, due, missed),
                     ytd_points.get(u.id, 0.0),
                     ytd_accepted.get(u.id, 0),
                     round(column_points[u.id], 4),
                     round(deducted[u.id], 4),
+                    tuple(w.label for w in missed),
                 )
             )
         person_points = scoring.totals(entries, period, "person")
@@ -312,6 +329,23 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         ),
         columns=column_lines,
     )
+
+
+def _weekly_counts(s: Session, config: Config, period: Period) -> dict[int, Counter[str]]:
+    """Items per unit and ISO week for the weeks a bulletin answers for (those ending in the period)."""
+    weeks = weeks_ending_in(period)
+    if not weeks:
+        return {}
+    lo, hi = local_day_bounds(weeks[0].start, config.timezone)[0], local_day_bounds(weeks[-1].end, config.timezone)[1]
+    counts: dict[int, Counter[str]] = {}
+    for unit_id, received in s.exec(
+        select(Item.unit_id, Item.received_at).where(
+            col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != "returned"
+        )
+    ):
+        week = week_of(utc_to_local_date(received, config.timezone))
+        counts.setdefault(unit_id, Counter())[week.label] += 1
+    return counts
 
 
 def _column_lines(s: Session, config: Config, period: Period, today: date) -> tuple[ColumnLine, ...]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from mailbot.adapters.db import Item, Message, Unit
+from mailbot.adapters.db import Item, Liaison, Message, Unit
 from mailbot.config import Config
 from mailbot.domain import columns, scoring
 from mailbot.domain.calendar import WorkCalendar, local_day_bounds, utc_to_local_date
@@ -61,8 +61,28 @@ class Duties:
             if missing:
                 self.unresolved[column.name] = missing
         first = s.exec(select(func.min(Message.received_at))).one()
-        # Nothing is owed for the time before mailbot kept the records (a new installation).
+        # Nothing is owed for the time before mailbot kept the records (a new installation): the earliest
+        # message by arrival time opens the books.
         self.since = utc_to_local_date(first, config.timezone) if first else date.max
+        self.owed_from = self._owed_from(s) if not config.duties.owe_before_records else {}
+        self.channels = config.duties.deduct_channels
+
+    def _owed_from(self, s: Session) -> dict[str, date]:
+        """From which day each unit owes column items: not before mailbot's first message, and for a unit
+        added to the registry later, not before its first liaison was registered. Units of the registry
+        mailbot started with (registered within a day of the first) owe from the first message."""
+        registered = {
+            unit_id: utc_to_local_date(when, self.config.timezone)
+            for unit_id, when in s.exec(select(Liaison.unit_id, func.min(Liaison.since)).group_by(Liaison.unit_id))
+            if when is not None
+        }
+        start = min(registered.values(), default=date.min)
+        names = {v: k for k, v in self.ids.items()}
+        owed = {}
+        for unit_id, name in names.items():
+            joined = registered.get(unit_id, start)
+            owed[name] = self.since if joined <= start + timedelta(days=1) else max(self.since, joined)
+        return owed
 
     def received_in(self, column: Column, start: date, end: date) -> Counter[tuple[str, str]]:
         """Items per (unit, cycle label) filed under the column between start and end (local dates)."""
@@ -70,9 +90,11 @@ class Duties:
         lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
         counts: Counter[tuple[str, str]] = Counter()
         names = {v: k for k, v in self.ids.items()}
+        # any_item (新闻时事): any item of the unit keeps the cycle, tagged or not (三(一)1's weekly piece).
+        filed = True if column.any_item else Item.column_name == column.name
         for unit_id, received_at in self.s.exec(
             select(Item.unit_id, Item.received_at).where(
-                Item.column_name == column.name,
+                filed,
                 Item.status != "returned",
                 col(Item.received_at) >= lo,
                 col(Item.received_at) < hi,
@@ -84,21 +106,24 @@ class Duties:
         return counts
 
     def statuses(self, column: Column, start: date, end: date, today: date) -> list[CycleStatus]:
-        """Every cycle of the column that ends between start and end, for each responsible unit."""
+        """Every cycle of the column that ends between start and end, for each unit that owed it then: the
+        column table and the deductions read the same statuses, so they always agree."""
         cycles = [c for c in cycles_between(column, start, end, self.calendar) if c.end <= end]
         if not cycles:
             return []
         received = self.received_in(column, min(c.start for c in cycles), end)
-        return cycle_accounting(column, self.names, received, cycles, today)
+        statuses = cycle_accounting(column, self.names, received, cycles, today, self.owed_from)
+        return [st for st in statuses if st.cycle.start >= self.since]
 
     def missed_cycles(self, start: date, end: date, today: date) -> list[scoring.Deduction]:
-        """-penalty per item missing in each closed cycle (三(二)2), dated at the cycle's end."""
+        """-penalty per item missing in each closed cycle of a deducted channel (三(二)2, the website's
+        columns by default), dated at the cycle's end; shared duties are never deducted from a member."""
         out = []
         start = max(start, self.since)
         for column in self.columns:
-            statuses = [st for st in self.statuses(column, start, end, today) if st.cycle.start >= self.since]
+            statuses = self.statuses(column, start, end, today)
             ends = {s.cycle.label: s.cycle.end for s in statuses}
-            for unit, label, points in deductions(statuses, column):
+            for unit, label, points in deductions(statuses, column, self.channels):
                 out.append(
                     scoring.Deduction(self.ids[unit], -points, ends[label], f"栏目《{column.name}》{label} 缺报")
                 )

@@ -48,6 +48,7 @@ from mailbot.adapters.storage import Storage
 from mailbot.compose import Envelope, compose, new_message_id, reply_subject
 from mailbot.config import Config
 from mailbot.domain.archive import Limits
+from mailbot.domain.arrival import Fetched, arrival_time, date_header
 from mailbot.domain.auth import authenticated
 from mailbot.domain.checks import Facts, Reason, Rules, Verdict, evaluate, reason
 from mailbot.domain.columns import Column, ColumnMatch, column_from
@@ -56,7 +57,7 @@ from mailbot.domain.loops import loop_reason
 from mailbot.domain.mime import ParsedMail, message_ids, parse_message
 from mailbot.domain.scoring import split_evenly, submission_points
 from mailbot.domain.solicitations import match_solicitation, names_solicitation
-from mailbot.domain.submission import Submission, content_hash, item_kind, unpack
+from mailbot.domain.submission import Submission, content_hash, kind_marker, unpack
 from mailbot.domain.units import match_unit
 from mailbot.faults import crash_point, failure_point
 
@@ -98,7 +99,7 @@ class Source(Protocol):
     def open(self) -> None: ...
     def close(self) -> None: ...
     def listing(self) -> tuple[int, list[str]]: ...
-    def fetch(self, uid: str) -> bytes: ...
+    def fetch(self, uid: str) -> Fetched: ...  # the bytes and the mailbox's arrival time
     def file(self, uid: str, folder: str) -> None: ...
     def wait(self, seconds: float, stop: Event) -> None: ...
 
@@ -140,6 +141,8 @@ class Desk:
             min_photo_side=lim.min_photo_side,
             min_research_chars=lim.min_research_chars,
             max_message_bytes=lim.max_message_bytes,
+            distinct_reviewers=config.checks.distinct_reviewers,
+            photo_kinds=config.checks.photo_kinds,
         )
         self.points = config.scoring
 
@@ -193,8 +196,9 @@ class Desk:
 
     # -- ingest ---------------------------------------------------------------------------------
 
-    def store_raw(self, ref: MailRef, raw: bytes) -> int:
-        """First thing after fetching: the raw bytes on disk and a ledger row, before any parsing."""
+    def store_raw(self, ref: MailRef, raw: bytes, arrived: datetime | None = None) -> int:
+        """First thing after fetching: the raw bytes on disk and a ledger row, before any parsing.
+        The row keeps when the mail reached the mailbox: every date rule counts from that moment."""
         digest, rel = self.storage.put(raw, "raw", ".eml")
         with Session(self.engine) as s:
             row = Message(
@@ -205,6 +209,7 @@ class Desk:
                 sha256=digest,
                 size=len(raw),
                 raw_path=rel,
+                received_at=arrival_time(arrived, date_header(raw), utcnow()),
             )
             s.add(row)
             try:
@@ -217,8 +222,8 @@ class Desk:
             assert row.id is not None
             return row.id
 
-    def ingest(self, ref: MailRef, raw: bytes) -> Outcome:
-        pk = self.store_raw(ref, raw)
+    def ingest(self, ref: MailRef, raw: bytes, arrived: datetime | None = None) -> Outcome:
+        pk = self.store_raw(ref, raw, arrived)
         crash_point("raw_stored")
         return self.record(pk, ref, raw)
 
@@ -319,11 +324,13 @@ class Desk:
         self._record_files(s, row, sub)
         ms = sub.manuscript
         title = ms.title if ms else ""
-        kind = item_kind(mail.subject, title)
-        match = column_from(mail.subject, (title, *ms.body) if ms else (), self.config.columns)
+        body = tuple(ms.body) if ms else ()
+        kind, where = kind_marker(mail.subject, title, body, from_title=self.config.checks.kind_from_title)
+        match = column_from(mail.subject, (title, *body), self.config.columns)
         column = match.column if match else None
-        verdict = evaluate(Facts(sub, kind, len(raw), mail.text, column.photos if column else None), self.rules)
-        context = self._context(mail, liaison, unit, verdict)
+        facts = Facts(sub, kind, len(raw), mail.text, column.photos if column else None, where)
+        verdict = evaluate(facts, self.rules)
+        context = self._context(mail, liaison, unit, verdict, row.received_at)
         if not verdict.accepted:
             row.problems = "\n".join(p.message for p in verdict.problems)
             self._reply(s, row, mail, "rejection", context)
@@ -521,8 +528,8 @@ class Desk:
     ) -> Item:
         ms = sub.manuscript
         assert ms is not None and unit.id is not None
-        now = utcnow()
-        year = now.astimezone(self.tz).year
+        now = row.received_at  # the arrival time, not the processing time: weeks and deadlines follow it
+        year = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(self.tz).year
         seq = (s.exec(select(func.max(Item.seq)).where(Item.year == year)).one() or 0) + 1
         # A column item earns its column's figure (0.3, or 0.5 for policy documents) instead of 0.3.
         points = column.points if column and kind == "routine" else submission_points(kind, self.points)
@@ -571,13 +578,15 @@ class Desk:
         local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(self.tz)
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
-    def _context(self, mail: ParsedMail, liaison: Liaison, unit: Unit, verdict: Verdict) -> dict[str, object]:
+    def _context(
+        self, mail: ParsedMail, liaison: Liaison, unit: Unit, verdict: Verdict, arrived: datetime
+    ) -> dict[str, object]:
         return {
             "office_name": self.config.office.name,
             "liaison_name": liaison.name,
             "unit_name": unit.name,
             "subject": mail.subject or "(无主题)",
-            "received_at": self._local(utcnow()),
+            "received_at": self._local(arrived),
             "problems": list(verdict.problems),
             "warnings": list(verdict.warnings),
         }
@@ -604,7 +613,7 @@ class Desk:
             "sender": mail.sender,
             "sender_name": mail.sender_name,
             "subject": mail.subject or "(无主题)",
-            "received_at": self._local(utcnow()),
+            "received_at": self._local(row.received_at),
             "why": HELD_WHY[why],
             "message_ref": f"{row.folder}/{row.uid} sha256:{row.sha256[:12]}",
         }
@@ -846,9 +855,10 @@ def ingest_pass(
                 finish()
             file(uid, ref, Outcome(known.verdict, tuple(known.reasons.split())))
             continue
-        raw = source.fetch(uid)
+        fetched = source.fetch(uid)
+        raw = fetched.raw
         crash_point("fetched")
-        pk = desk.store_raw(ref, raw)
+        pk = desk.store_raw(ref, raw, fetched.arrived)
         crash_point("raw_stored")
         job = _InFlight(uid, ref, pk, raw, analyser.submit(raw) if analyser else None)
         if pending:

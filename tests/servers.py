@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -303,11 +304,12 @@ class DovecotServer:
                 client.delete_messages(uids)
                 client.expunge()
 
-    def append(self, raw: bytes | EmailMessage, folder: str = "INBOX") -> None:
-        """Deliver a message as-is, the way a mail client would drop it in."""
+    def append(self, raw: bytes | EmailMessage, folder: str = "INBOX", msg_time: datetime | None = None) -> None:
+        """Deliver a message as-is, the way a mail client would drop it in; `msg_time` sets its
+        INTERNALDATE (when the server received it), so a test can play mail that arrived days ago."""
         data = raw.as_bytes(policy=policy.SMTP) if isinstance(raw, EmailMessage) else raw
         with self.connect() as client:
-            client.append(folder, data)
+            client.append(folder, data, msg_time=msg_time)
 
     def uids(self, folder: str = "INBOX") -> list[int]:
         """UIDs in the folder, ascending, read-only so \\Recent stays for the daemon."""

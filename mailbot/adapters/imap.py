@@ -15,6 +15,7 @@ import logging
 import socket
 import ssl
 import time
+from datetime import datetime
 from threading import Event
 
 from imapclient import IMAPClient
@@ -22,6 +23,7 @@ from imapclient.exceptions import IMAPClientError
 
 import mailbot
 from mailbot.config import MailboxConfig
+from mailbot.domain.arrival import Fetched
 
 log = logging.getLogger("mailbot.imap")
 IDLE_RENEW_SECONDS = 25 * 60
@@ -116,12 +118,15 @@ class ImapSource:
         uidvalidity = int(info[b"UIDVALIDITY"])
         return uidvalidity, [str(uid) for uid in sorted(self.client.search("ALL"))]
 
-    def fetch(self, uid: str) -> bytes:
-        data = self.client.fetch([int(uid)], ["BODY.PEEK[]"])
+    def fetch(self, uid: str) -> Fetched:
+        """The bytes and INTERNALDATE (when the server received the mail), in one round trip."""
+        self.client.normalise_times = False  # keep INTERNALDATE's zone instead of the host's local time
+        data = self.client.fetch([int(uid)], ["BODY.PEEK[]", "INTERNALDATE"])
         entry = data.get(int(uid))
         if entry is None or b"BODY[]" not in entry:
             raise IMAPClientError(f"message UID {uid} vanished from {self.folder}")
-        return bytes(entry[b"BODY[]"])
+        arrived = entry.get(b"INTERNALDATE")
+        return Fetched(bytes(entry[b"BODY[]"]), arrived if isinstance(arrived, datetime) else None)
 
     def file(self, uid: str, folder: str) -> None:
         client, folder = self.client, self.server_name(folder)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import mailbox
+import os
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from threading import Event
+
+from mailbot.domain.arrival import Fetched
 
 
 def _delivery_order(key: str) -> list[int | str]:
@@ -40,8 +44,16 @@ class MaildirSource:
         """Maildir keys never repeat, so one constant stands in for UIDVALIDITY."""
         return 1, sorted(self._inbox().keys(), key=_delivery_order)
 
-    def fetch(self, uid: str) -> bytes:
-        return self._inbox().get_bytes(uid)
+    def fetch(self, uid: str) -> Fetched:
+        """The bytes and the delivery time: the file's mtime, else the timestamp that opens its name."""
+        box = self._inbox()
+        arrived = None
+        try:
+            arrived = datetime.fromtimestamp(os.path.getmtime(self.path / box._lookup(uid)), UTC)  # noqa: SLF001
+        except (OSError, KeyError):
+            head = uid.split(".", 1)[0]
+            arrived = datetime.fromtimestamp(int(head), UTC) if head.isdigit() else None
+        return Fetched(box.get_bytes(uid), arrived)
 
     def wait(self, seconds: float, stop: Event) -> None:
         """Local delivery is cheap to watch: look at new/ every second."""

@@ -6,6 +6,7 @@ Chinese, and what the liaison should do, so that one corrected re-send fixes eve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -60,14 +61,22 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "missing_drafter": ("稿件末尾缺少撰稿人。", "请在文末注明“撰稿人：单位（科室）姓名”。"),
     "missing_first_reviewer": ("稿件末尾缺少初审人。", "请在文末注明“初审人：姓名”（科室负责人初审）。"),
     "missing_second_reviewer": ("稿件末尾缺少复审人。", "请在文末注明“复审人：姓名”（分管领导复审）。"),
+    "same_reviewer": (
+        "初审人和复审人是同一人（{detail}）。“三审”要求由不同的人把关：科室负责人初审，科室分管领导复审，办公室终审。",
+        "请由科室负责人初审、分管领导复审，在文末分别写明两位审核人的姓名后重新发送。",
+    ),
+    "reviewer_is_drafter": (
+        "{detail}既是撰稿人又是审核人。“三审”要求审核人不能审核自己撰写的稿件。",
+        "请由撰稿人以外的科室负责人初审、分管领导复审，改正文末署名后重新发送。",
+    ),
     "placeholder_left": ("{detail}中还留有模板占位符“XXX”。", "请把“XXX”替换为实际内容后重新发送。"),
     "missing_photos": ("新闻类信息需要“文字+影像”，但没有找到照片。", "请把现场照片（jpg 格式）和稿件一起压缩后发送。"),
     "photo_broken": ("照片“{detail}”无法打开，可能已损坏。", "请重新导出这张照片后发送。"),
     "photo_bomb": ("照片“{detail}”的像素数异常，已拒收。", "请发送相机或手机拍摄的原图。"),
     "photo_too_small": ("照片“{detail}”尺寸过小，像是缩略图。", "请发送原图（长边不小于 {min_side} 像素）。"),
     "research_too_short": (
-        "调研/经验类信息正文为 {detail} 字，不足 {min_chars} 字。",
-        "请补充内容至 {min_chars} 字以上；如是常规信息，请去掉主题中的【调研】【经验】字样。",
+        "本稿按调研/经验类信息登记（依据{where}），正文为 {detail} 字，不足 {min_chars} 字。",
+        "请补充内容至 {min_chars} 字以上；如是常规信息，请去掉{where}后重新发送。",
     ),
     "solicitation_unknown": (
         "主题中写了“约稿”，但没有找到对应的约稿任务（{detail}）。",
@@ -107,6 +116,8 @@ class Rules:
     min_photo_side: int = 600
     min_research_chars: int = 2000
     max_message_bytes: int = 50 * 1024 * 1024
+    distinct_reviewers: bool = True  # 二(三) 三审: drafter, 初审人 and 复审人 are different people
+    photo_kinds: tuple[str, ...] = ("routine",)  # annex 1: news (文字+影像) needs photos; research does not
 
 
 @dataclass(frozen=True)
@@ -117,11 +128,12 @@ class Facts:
     kind: str  # routine | research | experience
     message_bytes: int
     body_text: str
-    photos_needed: bool | None = None  # a column's own rule; None: news items (routine) need photos
+    photos_needed: bool | None = None  # a column's own rule; None: the kind decides (Rules.photo_kinds)
+    kind_where: str = ""  # where the 调研/经验 marker was found, for the reason that quotes it
 
-    @property
-    def needs_photos(self) -> bool:
-        return self.kind == "routine" if self.photos_needed is None else self.photos_needed
+    def needs_photos(self, rules: Rules) -> bool:
+        """Annex 1 asks 文字+影像 of news items; a column (部门文件, 文件解读) or a kind says otherwise."""
+        return self.kind in rules.photo_kinds if self.photos_needed is None else self.photos_needed
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,7 @@ def reason(code: str, detail: str = "", rules: Rules = Rules(), **extra: str) ->
         "min_chars": rules.min_research_chars,
         "columns": "",
         "column": "",
+        "where": "主题中的【调研】【经验】字样",
         **extra,
     }
     if code in _WHEN_GIVEN and values[_WHEN_GIVEN[code][0]]:
@@ -208,6 +221,26 @@ def check_fields(facts: Facts, rules: Rules) -> Iterator[Finding]:
         yield Finding("placeholder_left", "、".join(where))
 
 
+def _person(name: str) -> str:
+    return re.sub(r"[\s\u3000·•.]", "", name)
+
+
+def check_reviewers(facts: Facts, rules: Rules) -> Iterator[Finding]:
+    """二(三): 科室负责人初审, 分管领导复审, 办公室终审: three checks by three people, so one person may not
+    fill two of the footer's roles."""
+    ms = facts.submission.manuscript
+    if ms is None or not rules.distinct_reviewers:
+        return
+    footer = ms.footer
+    first, second = _person(footer.first_reviewer or ""), _person(footer.second_reviewer or "")
+    if first and first == second:
+        yield Finding("same_reviewer", (footer.first_reviewer or "").strip())
+    drafters = {_person(d.name) for d in footer.drafters}
+    for role, name in (("初审人", footer.first_reviewer), ("复审人", footer.second_reviewer)):
+        if name and _person(name) in drafters:
+            yield Finding("reviewer_is_drafter", f"{name.strip()}（撰稿人、{role}）")
+
+
 def check_photos(facts: Facts, rules: Rules) -> Iterator[Finding]:
     if facts.submission.manuscript is None:
         return
@@ -216,7 +249,7 @@ def check_photos(facts: Facts, rules: Rules) -> Iterator[Finding]:
         if p.problem:
             yield Finding(p.problem, p.name)
     usable = [p for p in photos if not p.problem]
-    if rules.require_photos and facts.needs_photos and not photos:
+    if rules.require_photos and facts.needs_photos(rules) and not photos:
         yield Finding("missing_photos")
     elif usable and all(max(p.width, p.height) < rules.min_photo_side for p in usable):
         yield from (Finding("photo_too_small", p.name) for p in usable)
@@ -233,6 +266,7 @@ CHECKS: tuple[Check, ...] = (
     check_unpacking,
     check_manuscript_count,
     check_fields,
+    check_reviewers,
     check_photos,
     check_length,
 )
@@ -254,6 +288,8 @@ def evaluate(facts: Facts, rules: Rules) -> Verdict:
     problems = [f for check in CHECKS for f in check(facts, rules)]
     unique = list(dict.fromkeys(problems))
     return Verdict(
-        problems=tuple(reason(f.code, f.detail, rules) for f in unique),
-        warnings=tuple(reason(f.code, f.detail, rules) for f in dict.fromkeys(warnings_for(facts, rules))),
+        problems=tuple(reason(f.code, f.detail, rules, where=facts.kind_where) for f in unique),
+        warnings=tuple(
+            reason(f.code, f.detail, rules, where=facts.kind_where) for f in dict.fromkeys(warnings_for(facts, rules))
+        ),
     )

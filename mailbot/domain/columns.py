@@ -16,6 +16,17 @@ Cycles are calendar periods in the bureau's local dates. Two need a convention t
 
 With a WorkCalendar, a cycle without a single working day (a Sunday for a daily column, the Spring
 Festival week) owes nothing: nobody is at work to send the item.
+
+Who owes an item, read as the bureau means it:
+
+* 三(二)2 deducts for the 网站定期及实时更新栏目, so only the channels listed by the caller (the website by
+  default) are deducted; WeChat columns earn points and are shown, nothing more.
+* A column listed for several units or for a collective (通知公告: 各科室及单位) is a shared duty by default
+  (duty = "shared"): one item from any of them keeps the cycle, and a miss is the collective's, shown under
+  the annex's own words and deducted from no member. duty = "each" makes every listed unit owe it.
+* A column with any_item = true (新闻时事: the weekly piece 三(一)1 asks of every unit anyway) is kept by any
+  item of the unit, tagged or not.
+* Nothing is owed for a cycle that starts before the unit owed anything (`owed_from`).
 """
 
 from __future__ import annotations
@@ -25,13 +36,14 @@ import os.path
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from mailbot.domain.calendar import Period, WorkCalendar, month_of, quarter_of, week_of, year_of
 
 CYCLES = ("daily", "weekly", "fortnightly", "monthly", "quarterly", "half_yearly", "yearly", "on_change")
 CHANNELS = ("website", "wechat")
+DUTIES = ("shared", "each")
 EVERY_UNIT = "*"
 PIECE_KINDS = ("research", "experience")
 
@@ -48,10 +60,19 @@ class Column:
     photos: bool  # items need photos (news-like columns)
     aliases: tuple[str, ...] = ()
     content: str = ""  # 更新内容 as the annex describes it, for receipts and the column health table
+    duty: str = "shared"  # shared: one item from any listed unit keeps the cycle; each: every unit owes one
+    any_item: bool = False  # any item of the unit counts for the cycle (新闻时事 = the weekly piece of 三(一)1)
+    since: date | None = None  # the day the column was set up: nothing is owed before it
+    group: str = ""  # the responsible units as the annex writes them, naming a shared duty's collective
+
+    @property
+    def shared(self) -> bool:
+        """A shared duty has more than one responsible unit; for a single unit it is the same as "each"."""
+        return self.duty == "shared" and len(self.units) > 1
 
 
 _REQUIRED = ("name", "channel", "cycle", "units", "points", "penalty", "photos")
-_OPTIONAL = ("per_cycle", "aliases", "content")
+_OPTIONAL = ("per_cycle", "aliases", "content", "duty", "any_item", "since")
 
 
 def parse_columns(raw: list[dict]) -> tuple[Column, ...]:
@@ -105,6 +126,20 @@ def _parse_column(i: int, entry: object) -> Column:
     content = entry.get("content", "")
     if not isinstance(content, str):
         raise ValueError(f"{where}: content must be a string")
+    duty = entry.get("duty", "shared")
+    if duty not in DUTIES:
+        raise ValueError(f"{where}: duty must be one of {', '.join(DUTIES)}, not {duty!r}")
+    any_item = entry.get("any_item", False)
+    if not isinstance(any_item, bool):
+        raise ValueError(f"{where}: any_item must be true or false, not {any_item!r}")
+    since = entry.get("since")
+    if isinstance(since, str):
+        try:
+            since = date.fromisoformat(since)
+        except ValueError:
+            raise ValueError(f"{where}: since must be a date like 2026-09-01, not {since!r}") from None
+    if since is not None and not isinstance(since, date):
+        raise ValueError(f"{where}: since must be a date like 2026-09-01, not {since!r}")
     return Column(
         name=name.strip(),
         channel=entry["channel"],
@@ -116,6 +151,10 @@ def _parse_column(i: int, entry: object) -> Column:
         photos=entry["photos"],
         aliases=_strings(entry.get("aliases", []), where, "aliases"),
         content=content,
+        duty=duty,
+        any_item=any_item,
+        since=since,
+        group="各科室及单位" if units == (EVERY_UNIT,) else "、".join(units),
     )
 
 
@@ -196,6 +235,8 @@ class CycleStatus:
     received: int
     missing: int  # max(0, due - received)
     closed: bool  # the cycle has ended (as of `today`)
+    shared: bool = False  # `unit` is the collective of a shared duty: shown, never deducted from a member
+    members: tuple[str, ...] = ()  # a shared duty's units, who are reminded of it
 
 
 def responsible(column: Column, units: Sequence[str]) -> tuple[str, ...]:
@@ -204,32 +245,57 @@ def responsible(column: Column, units: Sequence[str]) -> tuple[str, ...]:
 
 
 def cycle_accounting(
-    column: Column, units: Sequence[str], received: Mapping[tuple[str, str], int], cycles: Sequence[Period], today: date
+    column: Column,
+    units: Sequence[str],
+    received: Mapping[tuple[str, str], int],
+    cycles: Sequence[Period],
+    today: date,
+    owed_from: Mapping[str, date] | None = None,
 ) -> list[CycleStatus]:
     """Due, received and missing per responsible unit and cycle; `received` is keyed by (unit, cycle label),
-    absent = 0. A cycle of another kind than the column's is refused: its label would never match."""
+    absent = 0. A cycle of another kind than the column's is refused: its label would never match.
+
+    A unit owes a cycle only if the cycle starts on or after its `owed_from` date (absent: always) and the
+    column's `since`. A shared duty gives one status per cycle, under the collective's name, counting the
+    items of every member registered by then."""
     if column.cycle == "on_change":
         return []
+    owed_from = owed_from or {}
+    members = responsible(column, units)
     statuses = []
     for cycle in cycles:
         if cycle_of(column, cycle.start) != cycle:
             raise ValueError(
                 f"column {column.name!r} is {column.cycle}: {cycle.kind} {cycle.label} is not one of its cycles"
             )
-        for unit in responsible(column, units):
+        if column.since is not None and cycle.start < column.since:
+            continue
+        owing = [u for u in members if owed_from.get(u, date.min) <= cycle.start]
+        closed = cycle.end < today
+        if column.shared and owing:
+            got = sum(received.get((u, cycle.label), 0) for u in members)
+            group = column.group or "、".join(members)
+            missing = max(0, column.per_cycle - got)
+            statuses.append(
+                CycleStatus(column.name, group, cycle, column.per_cycle, got, missing, closed, True, tuple(owing))
+            )
+            continue
+        for unit in owing:
             got = received.get((unit, cycle.label), 0)
             statuses.append(
-                CycleStatus(
-                    column.name, unit, cycle, column.per_cycle, got, max(0, column.per_cycle - got), cycle.end < today
-                )
+                CycleStatus(column.name, unit, cycle, column.per_cycle, got, max(0, column.per_cycle - got), closed)
             )
     return statuses
 
 
-def deductions(statuses: Sequence[CycleStatus], column: Column) -> list[tuple[str, str, float]]:
+def deductions(
+    statuses: Sequence[CycleStatus], column: Column, channels: Sequence[str] = ("website",)
+) -> list[tuple[str, str, float]]:
     """(unit, cycle label, -penalty x missing) for closed cycles with items missing. (unit, cycle label) is
-    the key the ledger should keep, so a cycle accounted twice is still deducted once."""
-    if column.cycle == "on_change":
+    the key the ledger should keep, so a cycle accounted twice is still deducted once. Only columns of the
+    deducted `channels` cost points (三(二)2 speaks of the website's columns), and a shared duty's miss is
+    the collective's, deducted from no member."""
+    if column.cycle == "on_change" or column.channel not in channels:
         return []
     seen: set[tuple[str, str]] = set()
     result = []
@@ -237,6 +303,8 @@ def deductions(statuses: Sequence[CycleStatus], column: Column) -> list[tuple[st
         if status.column != column.name:
             raise ValueError(f"status of column {status.column!r} passed with column {column.name!r}")
         key = (status.unit, status.cycle.label)
+        if status.shared:
+            continue
         if status.closed and status.missing > 0 and key not in seen:
             seen.add(key)
             result.append((status.unit, status.cycle.label, -round(column.penalty * status.missing, 4)))
@@ -262,7 +330,9 @@ def due_soon(
     left = sum(1 for day in calendar.workdays(cycle) if day > today)
     if left > days_before:
         return []
-    return [s for s in cycle_accounting(column, units, received, [cycle], today) if s.missing > 0]
+    short = [s for s in cycle_accounting(column, units, received, [cycle], today) if s.missing > 0]
+    # A shared duty is reminded to each of its members: any one of them can keep the cycle.
+    return [replace(s, unit=m) if s.shared else s for s in short for m in (s.members if s.shared else (s.unit,))]
 
 
 # ---- research and experience pieces (一(二)2, 三(二)3) -------------------------------------------------

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from types import MappingProxyType
 
-from mailbot.domain.calendar import Period, WorkCalendar, parse_period
+from mailbot.domain.calendar import Period, WorkCalendar, parse_period, week_of
 
 
 @dataclass(frozen=True)
@@ -130,3 +130,46 @@ def deadline(period: Period, calendar: WorkCalendar) -> date:
     it has no working day at all, rather than an error in the middle of a report."""
     workdays = calendar.workdays(period)
     return workdays[-1] if workdays else period.end
+
+
+# ---- the weekly minimum in bulletins (三(一)1: 每月不少于4条, 每周不少于1条) ----------------------------------
+
+
+def weeks_ending_in(period: Period) -> list[Period]:
+    """The ISO weeks a bulletin answers for: those whose Sunday falls in the period, so a week straddling two
+    months is judged once, in the month it closes (as a column's weekly cycle is deducted at its end)."""
+    first = week_of(period.start)
+    if first.end < period.start or first.end > period.end:
+        first = week_of(first.end + timedelta(days=1))
+    weeks = []
+    week = first
+    while week.end <= period.end:
+        weeks.append(week)
+        week = week_of(week.end + timedelta(days=1))
+    return weeks
+
+
+def missed_weeks(
+    policy: QuotaPolicy,
+    kind: str,
+    period: Period,
+    calendar: WorkCalendar,
+    per_week: Mapping[str, int],
+    today: date,
+    owed_from: date = date.min,
+) -> list[Period]:
+    """Weeks of the period with fewer items than the weekly minimum: four items sent in one week leave the
+    other weeks missed. Only weeks that have ended (before `today`), that start on or after `owed_from`
+    (nothing is owed before mailbot kept records) and that owe an item (holiday weeks follow weekly_due)."""
+    return [
+        week
+        for week in weeks_ending_in(period)
+        if week.end < today
+        and week.start >= owed_from
+        and per_week.get(week.label, 0) < weekly_due(policy, kind, week, calendar)
+    ]
+
+
+def quota_met(submitted: int, monthly_due_total: int, weeks_missed: Sequence[Period]) -> bool:
+    """三(一)1 asks for both minimums: the month's count and every week's."""
+    return submitted >= monthly_due_total and not weeks_missed

@@ -41,6 +41,12 @@ class UnitLine:
     ytd_accepted: int
     column_points: float = 0.0  # points from column items (栏目) in the period, included in `points`
     deductions: float = 0.0  # deductions in the period as a negative number (missed cycles, office), in `points`
+    missed_weeks: tuple[str, ...] = ()  # ISO weeks (ending in the period) below 三(一)1's weekly minimum
+
+    @property
+    def missed_weeks_text(self) -> str:
+        """ "第41周、第42周", as the bulletin names the weeks a unit missed."""
+        return "、".join(f"第{int(label.split('-W')[1])}周" for label in self.missed_weeks)
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,11 @@ class Report:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"report kind {self.kind!r} is not one of {', '.join(KINDS)}")
+
+    @property
+    def missed_week_units(self) -> tuple[UnitLine, ...]:
+        """Units that missed a week's minimum (三(一)1), in rank order."""
+        return tuple(u for u in self.units if u.missed_weeks)
 
     @property
     def period_word(self) -> str:

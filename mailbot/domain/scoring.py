@@ -32,6 +32,11 @@ class PointTable:
     adopted_city: float = 1.0
     adopted_province: float = 3.0
     adopted_national: float = 5.0
+    # 三(二)1 scores a 约稿 "根据完成质量及采用情况" 0-3: "grade" = the grade is the piece's whole score;
+    # "sum" = the grade on top of the submission and adoption points.
+    solicitation: str = "grade"
+    # One item adopted at several levels: "highest" = its highest level only; "sum" = every level reached.
+    adoption_levels: str = "highest"
 
     def adoption(self, level: str) -> float:
         return {"city": self.adopted_city, "province": self.adopted_province, "national": self.adopted_national}[level]
@@ -134,17 +139,24 @@ def ledger(
 ) -> list[Entry]:
     """All entries, sorted by date; pass every item adoptions or grades refer to, whatever its date.
 
-    A submission, an adoption and a solicitation grade are separate entries that add up: the grade scores the
-    answer to the 约稿 on top of the receipt's submission points, and adoption is paid at every level reached.
+    A graded 约稿 is scored by its grade alone (三(二)1: the grade already weighs quality and adoption), unless
+    table.solicitation = "sum". An item adopted at several levels earns its highest level (三(一)2 pays per
+    adopted piece by the level that adopted it), unless table.adoption_levels = "sum". Until the office grades
+    a 约稿, it earns the submission points like any item.
     """
     by_id: dict[int, ScoredItem] = {}
     for item in items:
         if item.item_id in by_id:
             raise ValueError(f"item {item.item_id} is listed twice")
         by_id[item.item_id] = item
+    grades = list(grades)
+    # Items whose grade is their whole score: no submission or adoption points besides it.
+    by_grade = {g.item_id for g in grades} if table.solicitation == "grade" else set()
 
     entries: list[Entry] = []
     for item in by_id.values():
+        if item.item_id in by_grade:
+            continue
         if item.column and item.kind == "routine":
             entries += _credit(
                 item,
@@ -163,11 +175,23 @@ def ledger(
         key = (adoption.item_id, adoption.level)
         if key not in first_adoption or adoption.on < first_adoption[key].on:
             first_adoption[key] = adoption
-    for adoption in first_adoption.values():
+    reached: dict[int, float] = {}  # per item, the adoption points paid so far ("highest")
+    for adoption in sorted(first_adoption.values(), key=lambda a: (a.on, table.adoption(a.level))):
+        if adoption.item_id in by_grade:
+            continue
         points = table.adoption(adoption.level)
-        entries += _credit(
-            by_id[adoption.item_id], adoption.on, points, "adoption", f"{_LEVEL_NOTE[adoption.level]} {_fmt(points)} 分"
-        )
+        note = f"{_LEVEL_NOTE[adoption.level]} {_fmt(points)} 分"
+        if table.adoption_levels == "highest":
+            # A higher level later tops the item up to that level; a lower or equal one adds nothing, so a
+            # bulletin already sent never changes and the item ends with its highest level.
+            before = reached.get(adoption.item_id, 0.0)
+            if points <= before:
+                continue
+            reached[adoption.item_id] = points
+            if before:
+                note = f"{_LEVEL_NOTE[adoption.level]} {_fmt(points)} 分（按最高级别计，补 {_fmt(points - before)} 分）"
+                points = round(points - before, 4)
+        entries += _credit(by_id[adoption.item_id], adoption.on, points, "adoption", note)
 
     graded: set[int] = set()
     for grade in grades:

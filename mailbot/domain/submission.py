@@ -158,20 +158,41 @@ def _basename(path: str) -> str:
     return PurePosixPath(path.replace("\\", "/")).name
 
 
-_RESEARCH = re.compile(r"调研|调查报告")
-_EXPERIENCE = re.compile(r"经验")
+_KINDS = {"调研": "research", "经验": "experience"}
+# A bracketed tag that is a kind marker: 【调研】, 【经验】, 【调研报告】, 【经验材料】, 【调研类信息】 ...
+_MARKER = re.compile(r"(调研|经验)类?(?:信息|报告|材料|文章|做法)?")
+_KIND_LINE = re.compile(r"\s*(?:信息)?类别\s*[:：]\s*(调研|经验)\S*\s*")
+_TITLE_RESEARCH = re.compile(r"调研报告|调研材料|的调研$")
+_TITLE_EXPERIENCE = re.compile(r"经验材料|经验做法|经验交流")
+KIND_LINES = 5  # a 类别 line is looked for among the manuscript's first non-empty paragraphs
 
 
-def item_kind(subject: str, title: str) -> str:
-    """research / experience pieces are marked 【调研】/【经验】 in the subject or named so in the title."""
+def kind_marker(
+    subject: str, title: str = "", paragraphs: tuple[str, ...] = (), *, from_title: bool = False
+) -> tuple[str, str]:
+    """(kind, where the marker was found). 一(二)2 pieces are declared by the liaison, not guessed: a
+    【调研】/【经验】 tag in the subject or a "类别：调研" line in the manuscript, never the ordinary words of a
+    title ("经验交流会" is news); `from_title` restores the guess from title words for an office that wants it."""
     # One greedy class up to the bracket: "\s*([^】]+)\s*】" is cubic on "【" + 10,000 spaces.
-    tag = re.match(r"\s*[【\[]([^】\]]*)[】\]]", subject)
-    label = tag.group(1).strip() if tag else ""
-    if _RESEARCH.search(label) or re.search(r"调研报告|调研材料|的调研$", title):
-        return "research"
-    if _EXPERIENCE.search(label) or re.search(r"经验材料|经验做法|经验交流", title):
-        return "experience"
-    return "routine"
+    for tag in re.findall(r"[【\[]([^】\]]*)[】\]]", subject):
+        marker = _MARKER.fullmatch(re.sub(r"\s+", "", tag))
+        if marker:
+            return _KINDS[marker.group(1)], f"邮件主题中的“【{tag.strip()}】”"
+    for line in [p for p in paragraphs if p.strip()][:KIND_LINES]:
+        named = _KIND_LINE.fullmatch(line)
+        if named:
+            return _KINDS[named.group(1)], f"稿件中的“{line.strip()}”一行"
+    if from_title:
+        if _TITLE_RESEARCH.search(title):
+            return "research", f"标题中的“{_TITLE_RESEARCH.search(title).group(0)}”"  # type: ignore[union-attr]
+        if _TITLE_EXPERIENCE.search(title):
+            return "experience", f"标题中的“{_TITLE_EXPERIENCE.search(title).group(0)}”"  # type: ignore[union-attr]
+    return "routine", ""
+
+
+def item_kind(subject: str, title: str, paragraphs: tuple[str, ...] = (), *, from_title: bool = False) -> str:
+    """research / experience only when the liaison marks it so (see kind_marker)."""
+    return kind_marker(subject, title, paragraphs, from_title=from_title)[0]
 
 
 def content_hash(manuscript: Manuscript) -> str:

@@ -145,17 +145,19 @@ def test_missed_cycles_are_deducted_once_and_shown(app: App) -> None:
     nov = parse_period("2026-11")
     report = digests.build_report(app.config, app.engine, "monthly", nov, today=date(2026, 12, 2))
     lines = {u.unit: u for u in report.units}
-    # 宣教科: 文件解读 missing in November (-0.5); 通知公告 missing in the five weeks that end in November
-    # (W44 ends on Sunday 11-01, then W45..W48: 5 x -0.3); 动态要闻 is daily with 宣教科 responsible: each of
-    # November's 21 working days missed (21 x -0.3).
-    assert lines["宣教科"].deductions == pytest.approx(-0.5 - 5 * 0.3 - 21 * 0.3)
-    # 盘山县 sent 通知公告 in W45 only: W44 and W46-W48 missing (-1.2); its W45 item earned 0.3 as a column item.
-    assert lines["盘山县应急管理局"].deductions == pytest.approx(-1.2)
+    # 宣教科: 文件解读 missing in November (-0.5); 动态要闻 is daily with 宣教科 responsible: each of
+    # November's 21 working days missed (21 x -0.3). 通知公告 (各科室及单位) is a shared duty: the weeks
+    # nobody sent one are the collective's miss, shown in the column table and deducted from no member.
+    assert lines["宣教科"].deductions == pytest.approx(-0.5 - 21 * 0.3)
+    # 盘山县 sent 通知公告 in W45: it kept that week for everyone and earned 0.3 as a column item.
+    assert lines["盘山县应急管理局"].deductions == 0
     assert lines["盘山县应急管理局"].column_points == pytest.approx(0.3)
     health = {c.name: c for c in report.columns}
     assert health["文件解读"].status == "逾期" and health["文件解读"].overdue == ("宣教科",)
     assert health["部门领导"].status == "即时更新" and health["部门领导"].missing == 0  # never overdue
-    assert health["通知公告"].received == 1 and "盘山县应急管理局" in health["通知公告"].overdue
+    # W44 and W46-W48 went without one: 4 missed, under the collective's name.
+    assert health["通知公告"].received == 1 and health["通知公告"].overdue == ("各科室及单位",)
+    assert health["通知公告"].missing == 4
     # The same bulletin built again deducts the same amounts: computed, never accumulated.
     again = digests.build_report(app.config, app.engine, "monthly", nov, today=date(2026, 12, 2))
     assert again.units == report.units

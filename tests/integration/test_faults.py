@@ -94,7 +94,7 @@ def test_uidvalidity_change_answers_nothing_twice(
     dovecot.append(good.raw)
     app.source.open()
     uidvalidity, (uid,) = app.source.listing()
-    app.desk.ingest(MailRef(app.source.key, "INBOX", uidvalidity, uid), app.source.fetch(uid))  # died before filing
+    app.desk.ingest(MailRef(app.source.key, "INBOX", uidvalidity, uid), app.source.fetch(uid).raw)  # died before filing
     app.source.close()
     app.desk.drain_outbox(app.transport)
     dovecot.stop()  # the server loses its UID list: every message gets a new UIDVALIDITY and UID

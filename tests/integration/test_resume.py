@@ -27,7 +27,7 @@ def first_ref(app: App) -> tuple[MailRef, bytes]:
     try:
         uidvalidity, uids = app.source.listing()
         ref = MailRef(app.source.key, app.source.folder, uidvalidity, uids[0])
-        return ref, app.source.fetch(uids[0])
+        return ref, app.source.fetch(uids[0]).raw
     finally:
         app.source.close()
 

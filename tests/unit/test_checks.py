@@ -139,3 +139,42 @@ def test_catalogue_renders_every_code_in_chinese() -> None:
     for code in CATALOGUE:
         r = reason(code, "示例.docx")
         assert r.message and r.hint and "{" not in r.message + r.hint
+
+
+# ---- readings of 二(三), 一(二)2 and annex 1 -------------------------------------------------------------
+
+
+def test_reading_6_three_reviews_by_three_people() -> None:
+    """二(三) 三审: 科室负责人初审, 分管领导复审, 办公室终审 — one person may not fill two roles."""
+    same = Footer(
+        drafters=(Drafter("张三", "宣教科"),), first_reviewer="李四", second_reviewer="李 四", placeholders=()
+    )
+    verdict = evaluate(Facts(submission(manuscript(footer=same)), "routine", 1, ""), Rules())
+    (problem,) = verdict.problems
+    assert problem.code == "same_reviewer"
+    assert "初审人和复审人是同一人（李四）" in problem.message and "不同的人" in problem.message
+    assert "分别写明两位审核人的姓名" in problem.hint
+    own = Footer(drafters=(Drafter("张三", "宣教科"),), first_reviewer="张三", second_reviewer="王五", placeholders=())
+    (problem,) = evaluate(Facts(submission(manuscript(footer=own)), "routine", 1, ""), Rules()).problems
+    assert problem.code == "reviewer_is_drafter"
+    assert problem.message.startswith("张三（撰稿人、初审人）既是撰稿人又是审核人")
+    assert codes(submission(manuscript(footer=same)), rules=Rules(distinct_reviewers=False)) == []
+    assert codes(submission()) == []  # 张三 drafts, 李四 and 王五 review
+
+
+def test_reading_7_a_short_tagged_piece_is_told_where_the_tag_was() -> None:
+    sub = submission(Manuscript("汛期调研", ("字" * 100,), GOOD_FOOTER, 100, ()))
+    facts = Facts(sub, "research", 1, "", kind_where="邮件主题中的“【调研】”")
+    (problem,) = evaluate(facts, Rules()).problems
+    assert problem.code == "research_too_short"
+    assert "依据邮件主题中的“【调研】”" in problem.message and "正文为 100 字，不足 2000 字" in problem.message
+    assert "请去掉邮件主题中的“【调研】”后重新发送" in problem.hint
+
+
+def test_reading_8_photos_where_annex_1_asks_for_text_and_images() -> None:
+    """News items (文字+影像) need photos; 调研/经验 pieces and photo-less columns (部门文件, 文件解读) do not."""
+    long_body = submission(manuscript(body=("内容。" * 1000,)), photos=())
+    assert codes(long_body) == ["missing_photos"]
+    assert codes(long_body, kind="experience") == []
+    assert [r.code for r in evaluate(Facts(long_body, "routine", 1, "", photos_needed=False), Rules()).problems] == []
+    assert codes(long_body, kind="research", rules=Rules(photo_kinds=("routine", "research"))) == ["missing_photos"]

@@ -7,6 +7,7 @@ holiday runs 02-15..02-23, so ISO week 2026-W08 (02-16..02-22) has no working da
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -40,10 +41,12 @@ def column(
     per_cycle: int = 1,
     penalty: float = 0.3,
     aliases: tuple[str, ...] = (),
+    duty: str = "each",  # the cycle mechanics below are checked per unit; shared duties have their own tests
+    channel: str = "website",
 ) -> Column:
     return Column(
         name=name,
-        channel="website",
+        channel=channel,
         cycle=cycle,
         per_cycle=per_cycle,
         units=units,
@@ -51,6 +54,8 @@ def column(
         penalty=penalty,
         photos=True,
         aliases=aliases,
+        duty=duty,
+        group="、".join(units),
     )
 
 
@@ -359,7 +364,17 @@ def test_column_line_among_the_first_lines_of_the_manuscript(registry: tuple[Col
 def test_parse_columns_builds_columns_with_defaults() -> None:
     (parsed,) = parse_columns([table(aliases=["动态新闻"], content="发布非涉密的政务动态信息")])
     assert parsed == Column(
-        "动态要闻", "website", "daily", 1, ("宣教科",), 0.3, 0.3, True, ("动态新闻",), "发布非涉密的政务动态信息"
+        "动态要闻",
+        "website",
+        "daily",
+        1,
+        ("宣教科",),
+        0.3,
+        0.3,
+        True,
+        ("动态新闻",),
+        "发布非涉密的政务动态信息",
+        group="宣教科",
     )
 
 
@@ -455,8 +470,12 @@ def test_registry_follows_the_annexes(registry: tuple[Column, ...]) -> None:
 def test_deduction_for_a_policy_column_from_the_registry(registry: tuple[Column, ...]) -> None:
     documents = next(c for c in registry if c.name == "部门文件")
     may = month_of(date(2026, 5, 1))
+    # 部门文件 is listed for 法规科、局办公室: a shared duty, so 局办公室's item keeps May for both.
     statuses = cycle_accounting(documents, [], {("局办公室", "2026-05"): 1}, [may], date(2026, 6, 1))
-    assert deductions(statuses, documents) == [("法规科", "2026-05", -0.5)]
+    assert deductions(statuses, documents) == []
+    each = replace(documents, duty="each")
+    statuses = cycle_accounting(each, [], {("局办公室", "2026-05"): 1}, [may], date(2026, 6, 1))
+    assert deductions(statuses, each) == [("法规科", "2026-05", -0.5)]
 
 
 def test_registry_names_and_aliases_all_match_their_own_column(registry: tuple[Column, ...]) -> None:

@@ -153,3 +153,34 @@ def test_deadline_is_the_last_working_day() -> None:
     w53 = parse_period("2026-W53")
     assert deadline(w53, OFFICIAL) == date(2027, 1, 1)  # Mon-Fri fallback for 2027
     assert deadline(w53, WorkCalendar(extra_holidays=frozenset({date(2027, 1, 1)}))) == date(2026, 12, 31)
+
+
+# ---- 三(一)1's weekly minimum in bulletins ---------------------------------------------------------------
+
+
+def test_reading_4_four_items_in_one_week_miss_the_other_weeks() -> None:
+    """每月不少于4条, 每周不少于1条: both minimums, each week of the month on its own."""
+    from mailbot.domain.quota import missed_weeks, quota_met, weeks_ending_in
+
+    october = parse_period("2026-10")
+    # W40 (09-28..10-04) closes in October, W44 (10-26..11-01) in November: each week is judged once.
+    assert [w.label for w in weeks_ending_in(october)] == ["2026-W40", "2026-W41", "2026-W42", "2026-W43"]
+    policy, calendar = QuotaPolicy(), WorkCalendar()
+    bunched = {"2026-W42": 4}
+    missed = missed_weeks(policy, "科室", october, calendar, bunched, date(2026, 11, 2))
+    assert [w.label for w in missed] == ["2026-W40", "2026-W41", "2026-W43"]
+    assert not quota_met(4, 4, missed)  # four in the month, but three weeks without one
+    steady = {"2026-W40": 1, "2026-W41": 1, "2026-W42": 1, "2026-W43": 1}
+    assert missed_weeks(policy, "科室", october, calendar, steady, date(2026, 11, 2)) == []
+    assert quota_met(4, 4, [])
+    # A week still open is not missed yet; weeks before mailbot's records owe nothing.
+    assert [w.label for w in missed_weeks(policy, "科室", october, calendar, bunched, date(2026, 10, 20))] == [
+        "2026-W40",
+        "2026-W41",
+    ]
+    assert missed_weeks(policy, "科室", october, calendar, bunched, date(2026, 11, 2), date(2026, 10, 12)) == [
+        week_of(date(2026, 10, 19))
+    ]
+    # Holiday weeks follow the quota calendar: the Spring Festival week 2026-W08 owes nothing.
+    february = parse_period("2026-02")
+    assert "2026-W08" not in {w.label for w in missed_weeks(policy, "科室", february, calendar, {}, date(2026, 3, 2))}

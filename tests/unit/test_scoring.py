@@ -95,15 +95,16 @@ SCENARIOS = [
         {"2026-06": ({1: 2.0}, {(ZHANG, 1): 2.0})},
         adoptions=(adopted(1, "city", "2026-06-25"),),
     ),
-    Scenario(  # March: 0.3 + city 1 = 1.3; April: province 3; year: 0.3 + 1 + 3 = 4.3
+    Scenario(  # March: 0.3 + city 1 = 1.3; April: the province tops it up to 3 (+2); year: 0.3 + 3 = 3.3
+        # (an item adopted at several levels earns its highest level, not the sum of all)
         "routine adopted by the city, later by the province",
         (item(1, "2026-03-10", (ZHANG, 1)),),
         {
             "2026-03": ({1: 1.3}, {(ZHANG, 1): 1.3}),
-            "2026-04": ({1: 3.0}, {(ZHANG, 1): 3.0}),
+            "2026-04": ({1: 2.0}, {(ZHANG, 1): 2.0}),
             "2026-Q1": ({1: 1.3}, {(ZHANG, 1): 1.3}),
-            "2026-Q2": ({1: 3.0}, {(ZHANG, 1): 3.0}),
-            "2026": ({1: 4.3}, {(ZHANG, 1): 4.3}),
+            "2026-Q2": ({1: 2.0}, {(ZHANG, 1): 2.0}),
+            "2026": ({1: 3.3}, {(ZHANG, 1): 3.3}),
         },
         adoptions=(adopted(1, "city", "2026-03-20"), adopted(1, "province", "2026-04-15")),
     ),
@@ -113,28 +114,28 @@ SCENARIOS = [
         {"2026-05": ({1: 2.65, 2: 2.65}, {(ZHANG, 1): 2.65, (LI, 2): 2.65})},
         adoptions=(adopted(1, "national", "2026-05-28"),),
     ),
-    Scenario(  # 0.3 submission + grade 3 (received 03-10, before the 03-12 deadline) = 3.3
+    Scenario(  # a graded 约稿 is scored by its grade: 3 (received 03-10, before the 03-12 deadline)
         "solicited, graded 3, on time",
         (item(1, "2026-03-10", (ZHANG, 1)),),
-        {"2026-03": ({1: 3.3}, {(ZHANG, 1): 3.3})},
+        {"2026-03": ({1: 3.0}, {(ZHANG, 1): 3.0})},
         grades=(graded(1, 3, "2026-03-12"),),
     ),
-    Scenario(  # received on the deadline day still counts: 0.3 + 2 = 2.3
+    Scenario(  # received on the deadline day still counts: 2
         "solicited, graded 2, on the deadline day",
         (item(1, "2026-03-12", (ZHANG, 1)),),
-        {"2026-03": ({1: 2.3}, {(ZHANG, 1): 2.3})},
+        {"2026-03": ({1: 2.0}, {(ZHANG, 1): 2.0})},
         grades=(graded(1, 2, "2026-03-12"),),
     ),
-    Scenario(  # received 03-13 after the 03-12 deadline: grade 2 becomes 0, the submission keeps 0.3
+    Scenario(  # received 03-13 after the 03-12 deadline: 未及时报送的计0分 (三(二)1), the grade is its score
         "solicited, graded 2 but late",
         (item(1, "2026-03-13", (ZHANG, 1)),),
-        {"2026-03": ({1: 0.3}, {(ZHANG, 1): 0.3})},
+        {"2026-03": ({1: 0.0}, {(ZHANG, 1): 0.0})},
         grades=(graded(1, 2, "2026-03-12"),),
     ),
-    Scenario(  # grade 1 / 3 = 0.3334 + 0.3333 + 0.3333; plus 0.1 submission each
+    Scenario(  # grade 1 / 3 = 0.3334 + 0.3333 + 0.3333, the grade alone
         "solicited, graded 1, three drafters",
         (item(1, "2026-03-10", (ZHANG, 1), (LI, 2), (WANG, 3)),),
-        {"2026-03": ({1: 0.4334, 2: 0.4333, 3: 0.4333}, {(ZHANG, 1): 0.4334, (LI, 2): 0.4333, (WANG, 3): 0.4333})},
+        {"2026-03": ({1: 0.3334, 2: 0.3333, 3: 0.3333}, {(ZHANG, 1): 0.3334, (LI, 2): 0.3333, (WANG, 3): 0.3333})},
         grades=(graded(1, 1, "2026-03-31"),),
     ),
     Scenario(  # unit 1: 0.3 - 0.5 = -0.2; the unit-level deduction names nobody, so 张三 keeps 0.3
@@ -159,18 +160,18 @@ SCENARIOS = [
         adoptions=(adopted(1, "province", "2026-03-20"),),
         grades=(graded(1, 3, "2026-03-31"),),
     ),
-    Scenario(  # item 12-31 (0.3), city 01-02 (1), province 01-04 (3); W53 runs 12-28..01-03: 0.3 + 1 = 1.3
+    Scenario(  # item 12-31 (0.3), city 01-02 (1), province 01-04 (topped up to 3: +2); W53 runs 12-28..01-03
         "received on new year's eve, adopted in january",
         (item(1, "2026-12-31", (ZHANG, 1)),),
         {
             "2026-12": ({1: 0.3}, {(ZHANG, 1): 0.3}),
-            "2027-01": ({1: 4.0}, {(ZHANG, 1): 4.0}),  # 1 + 3
+            "2027-01": ({1: 3.0}, {(ZHANG, 1): 3.0}),  # 1 + 2: the highest level, 3
             "2026-Q4": ({1: 0.3}, {(ZHANG, 1): 0.3}),
-            "2027-Q1": ({1: 4.0}, {(ZHANG, 1): 4.0}),
+            "2027-Q1": ({1: 3.0}, {(ZHANG, 1): 3.0}),
             "2026": ({1: 0.3}, {(ZHANG, 1): 0.3}),
-            "2027": ({1: 4.0}, {(ZHANG, 1): 4.0}),
-            "2026-W53": ({1: 1.3}, {(ZHANG, 1): 1.3}),
-            "2027-W01": ({1: 3.0}, {(ZHANG, 1): 3.0}),
+            "2027": ({1: 3.0}, {(ZHANG, 1): 3.0}),
+            "2026-W53": ({1: 1.3}, {(ZHANG, 1): 1.3}),  # 0.3 + 1
+            "2027-W01": ({1: 2.0}, {(ZHANG, 1): 2.0}),  # the top-up to the province's 3
         },
         adoptions=(adopted(1, "city", "2027-01-02"), adopted(1, "province", "2027-01-04")),
     ),
@@ -255,14 +256,26 @@ def test_entries_explain_each_figure() -> None:
         [deducted(2, 0.3, "2026-03-31", "数据有误", LI)],
         TABLE,
     )
+    # A graded 约稿 is scored by its grade (here 0: late), with no submission or adoption points besides.
     assert entries == [
-        Entry(date(2026, 3, 10), 1, ZHANG, 0.15, "submission", 7, "报送 0.3 分 ÷ 2 人"),
-        Entry(date(2026, 3, 10), 2, LI, 0.15, "submission", 7, "报送 0.3 分 ÷ 2 人"),
         Entry(date(2026, 3, 10), 1, ZHANG, 0.0, "solicitation", 7, "约稿逾期 0 分 ÷ 2 人"),
         Entry(date(2026, 3, 10), 2, LI, 0.0, "solicitation", 7, "约稿逾期 0 分 ÷ 2 人"),
-        Entry(date(2026, 3, 20), 1, ZHANG, 1.5, "adoption", 7, "省级采用 3 分 ÷ 2 人"),
-        Entry(date(2026, 3, 20), 2, LI, 1.5, "adoption", 7, "省级采用 3 分 ÷ 2 人"),
         Entry(date(2026, 3, 31), 2, LI, -0.3, "deduction", None, "扣分：数据有误"),
+    ]
+    summed = ledger(
+        [item(7, "2026-03-10", (ZHANG, 1), (LI, 2))],
+        [adopted(7, "province", "2026-03-20")],
+        [graded(7, 0, "2026-03-01")],
+        [],
+        PointTable(solicitation="sum"),
+    )
+    assert [(e.source, e.points) for e in summed] == [
+        ("submission", 0.15),
+        ("submission", 0.15),
+        ("solicitation", 0.0),
+        ("solicitation", 0.0),
+        ("adoption", 1.5),
+        ("adoption", 1.5),
     ]
 
 
@@ -274,7 +287,7 @@ def test_notes_name_the_kind_and_the_grade() -> None:
         [],
         TABLE,
     )
-    assert [e.note for e in entries] == ["报送调研 1 分", "报送 0.3 分", "约稿评 3 分", "市级采用 1 分"]
+    assert [e.note for e in entries] == ["报送调研 1 分", "约稿评 3 分", "市级采用 1 分"]
 
 
 def test_a_configured_table_changes_the_figures() -> None:
@@ -372,8 +385,29 @@ def test_an_items_shares_always_add_up_to_its_points(
     adoptions = [adopted(1, level, "2026-03-20") for level in levels]
     grades = [] if grade is None else [graded(1, grade, "2026-03-31")]
     entries = ledger([item(1, "2026-03-10", *drafters, kind=kind)], adoptions, grades, [], TABLE)
-    expected = {"routine": 0.3, "research": 1.0, "experience": 1.0}[kind]
-    expected += sum({"city": 1, "province": 3, "national": 5}[level] for level in levels) + (grade or 0)
+    if grade is not None:  # a graded 约稿 is scored by its grade alone
+        expected = float(grade)
+    else:  # the submission, and the highest level of adoption reached
+        expected = {"routine": 0.3, "research": 1.0, "experience": 1.0}[kind]
+        expected += max((({"city": 1, "province": 3, "national": 5}[level]) for level in levels), default=0)
     march = parse_period("2026-03")
     assert sum(totals(entries, march, "unit").values()) == pytest.approx(expected, abs=1e-9)
     assert sum(totals(entries, march, "person").values()) == pytest.approx(expected, abs=1e-9)
+
+
+def test_reading_5_graded_solicitation_and_highest_adoption() -> None:
+    """三(二)1 scores a 约稿 0-3 "根据完成质量及采用情况": the grade is its score, adoption included; an item
+    adopted by the city and the province earns the province's 3, not 1 + 3."""
+    solicited = ledger(
+        [item(1, "2026-03-10", (ZHANG, 1))], [adopted(1, "city", "2026-03-20")], [graded(1, 2, "2026-03-12")], [], TABLE
+    )
+    assert totals(solicited, parse_period("2026-03"), "unit") == {1: 2.0}
+    both = [adopted(2, "province", "2026-03-20"), adopted(2, "city", "2026-03-25")]
+    routine = ledger([item(2, "2026-03-10", (ZHANG, 1))], both, [], [], TABLE)
+    assert totals(routine, parse_period("2026-03"), "unit") == {1: 3.3}  # 0.3 + province 3; the city adds nothing
+    summed = ledger([item(2, "2026-03-10", (ZHANG, 1))], both, [], [], PointTable(adoption_levels="sum"))
+    assert totals(summed, parse_period("2026-03"), "unit") == {1: 4.3}
+    # An ungraded 约稿 earns its submission points until the office grades it.
+    assert totals(ledger([item(3, "2026-03-10", (ZHANG, 1))], [], [], [], TABLE), parse_period("2026-03"), "unit") == {
+        1: 0.3
+    }

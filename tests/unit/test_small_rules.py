@@ -7,7 +7,7 @@ import pytest
 from mailbot.compose import clean_header_text, reply_subject
 from mailbot.domain.photos import inspect_photo
 from mailbot.domain.scoring import PointTable, split_evenly, submission_points
-from mailbot.domain.submission import item_kind
+from mailbot.domain.submission import item_kind, kind_marker
 from mailbot.domain.units import match_unit
 from mailbot.samples.photos import make_photo
 
@@ -56,8 +56,9 @@ def test_match_unit(written: str | None, unit: int | None) -> None:
     [
         ("【调研】关于汛期的调研", "x", "research"),
         ("[经验]做法", "x", "experience"),
-        ("报送信息", "关于危化企业标准化建设的调研报告", "research"),
-        ("报送信息", "防汛经验做法", "experience"),
+        # Kinds come from explicit markers only: the words of a title are not one.
+        ("报送信息", "关于危化企业标准化建设的调研报告", "routine"),
+        ("报送信息", "防汛经验做法", "routine"),
         ("报送信息", "开展应急演练", "routine"),
     ],
 )
@@ -89,3 +90,26 @@ def test_header_text_cannot_inject() -> None:
     assert reply_subject("") == "Re: (无主题)"
     assert reply_subject("回复：关于报道") == "回复：关于报道"
     assert reply_subject("关于报道") == "Re: 关于报道"
+
+
+@pytest.mark.parametrize(
+    "subject, paragraphs, kind, where",
+    [
+        ("【调研】关于汛期防汛工作的调研", (), "research", "邮件主题中的“【调研】”"),
+        ("盘山县 【经验材料】 防汛", (), "experience", "邮件主题中的“【经验材料】”"),
+        ("报送信息", ("类别：调研",), "research", "稿件中的“类别：调研”一行"),
+        ("报送信息", ("正文第一段", "信息类别: 经验"), "experience", "稿件中的“信息类别: 经验”一行"),
+        ("市应急局召开经验交流会", (), "routine", ""),  # ordinary words of a title are news
+        ("【动态要闻】调研报告", (), "routine", ""),  # a column tag, not a kind marker
+        ("【经验交流会】", (), "routine", ""),
+    ],
+)
+def test_reading_7_kinds_come_from_explicit_markers(
+    subject: str, paragraphs: tuple[str, ...], kind: str, where: str
+) -> None:
+    assert kind_marker(subject, subject, paragraphs) == (kind, where)
+
+
+def test_reading_7_title_words_only_when_the_office_asks() -> None:
+    assert kind_marker("报送", "关于危化企业的调研报告") == ("routine", "")
+    assert kind_marker("报送", "关于危化企业的调研报告", from_title=True) == ("research", "标题中的“调研报告”")
