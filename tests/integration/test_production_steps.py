@@ -44,7 +44,7 @@ def test_readme_production_steps_in_order(dovecot: DovecotServer, smtp_sink: Smt
     text = replace_section(text, "mailbox", mailbox.replace("[mailbox]", "[mailbox]", 1).lstrip("\n"))
     text = replace_section(text, "smtp", "[smtp]" + smtp)
     text = text.replace("office@example.com", "bangong@bureau.test")
-    for name in ("database", "storage"):
+    for name in ("database", "storage", "secrets"):
         text = replace_section(text, name, "")
     block = readme_config_block().replace("/etc/mailbot", str(etc)).replace("/var/lib/mailbot", str(var))
     config = etc / "config.toml"
