@@ -30,8 +30,10 @@ from mailbot.config import (
 from mailbot.daemon import TRANSIENT
 from mailbot.domain.calendar import parse_period
 from mailbot.leader import Leadership
+from mailbot.passes import poll_once
+from mailbot.ports import ConnectionFailure
 from mailbot.schedule import local_today
-from mailbot.service import Analyser, ConnectionFailure, poll_once
+from mailbot.worker import Analyser
 
 log = logging.getLogger("mailbot")
 EX_TEMPFAIL = 75

@@ -18,7 +18,9 @@ from sqlalchemy.exc import OperationalError
 
 from mailbot.bootstrap import App
 from mailbot.leader import Leadership
-from mailbot.service import Analyser, ConnectionFailure, ingest_pass
+from mailbot.passes import ingest_pass
+from mailbot.ports import ConnectionFailure
+from mailbot.worker import Analyser
 
 log = logging.getLogger("mailbot")
 OUTBOX_SECONDS = 5.0

@@ -54,9 +54,9 @@ from mailbot.domain.report import (
     title_for,
     top_units,
 )
+from mailbot.domain.vocabulary import HELD_WHY
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
 from mailbot.reminders import quota_policy, work_calendar
-from mailbot.service import HELD_WHY
 
 log = logging.getLogger("mailbot")
 KINDS = {"weekly": week_of, "monthly": month_of, "quarterly": quarter_of, "yearly": year_of}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mailbot.domain.footer import has_placeholder
 from mailbot.domain.submission import Finding, Submission
+from mailbot.domain.vocabulary import ItemKind
 
 # code -> (what is wrong, how to fix it); {detail} is the file, field or figure concerned.
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -110,11 +111,13 @@ class Facts:
 
     @property
     def needs_photos(self) -> bool:
-        return self.kind == "routine" if self.photos_needed is None else self.photos_needed
+        return self.kind == ItemKind.ROUTINE if self.photos_needed is None else self.photos_needed
 
 
 @dataclass(frozen=True)
-class Verdict:
+class CheckResult:
+    """The problems (any one rejects the submission) and warnings (told, not fatal) found in it."""
+
     problems: tuple[Reason, ...]
     warnings: tuple[Reason, ...]
 
@@ -208,7 +211,7 @@ def check_photos(facts: Facts, rules: Rules) -> Iterator[Finding]:
 
 def check_length(facts: Facts, rules: Rules) -> Iterator[Finding]:
     ms = facts.submission.manuscript
-    if ms is not None and facts.kind != "routine" and 0 < ms.body_chars < rules.min_research_chars:
+    if ms is not None and facts.kind != ItemKind.ROUTINE and 0 < ms.body_chars < rules.min_research_chars:
         yield Finding("research_too_short", str(ms.body_chars))
 
 
@@ -232,10 +235,10 @@ def warnings_for(facts: Facts, rules: Rules) -> Iterator[Finding]:
         yield from (Finding("photo_too_small", p.name) for p in usable if max(p.width, p.height) < rules.min_photo_side)
 
 
-def evaluate(facts: Facts, rules: Rules) -> Verdict:
+def evaluate(facts: Facts, rules: Rules) -> CheckResult:
     problems = [f for check in CHECKS for f in check(facts, rules)]
     unique = list(dict.fromkeys(problems))
-    return Verdict(
+    return CheckResult(
         problems=tuple(reason(f.code, f.detail, rules) for f in unique),
         warnings=tuple(reason(f.code, f.detail, rules) for f in dict.fromkeys(warnings_for(facts, rules))),
     )

@@ -23,6 +23,7 @@ from mailbot.domain.archive import (
 from mailbot.domain.manuscript import Manuscript, ManuscriptError, read_docx
 from mailbot.domain.mime import Attachment
 from mailbot.domain.photos import PHOTO_EXTENSIONS, DecodeBudget, Photo, inspect_photo
+from mailbot.domain.vocabulary import ItemKind
 
 LEGACY_EXTENSIONS = frozenset({".doc", ".wps", ".rtf", ".pdf"})
 
@@ -142,16 +143,16 @@ _RESEARCH = re.compile(r"调研|调查报告")
 _EXPERIENCE = re.compile(r"经验")
 
 
-def item_kind(subject: str, title: str) -> str:
+def item_kind(subject: str, title: str) -> ItemKind:
     """research / experience pieces are marked 【调研】/【经验】 in the subject or named so in the title."""
     # One greedy class up to the bracket: "\s*([^】]+)\s*】" is cubic on "【" + 10,000 spaces.
     tag = re.match(r"\s*[【\[]([^】\]]*)[】\]]", subject)
     label = tag.group(1).strip() if tag else ""
     if _RESEARCH.search(label) or re.search(r"调研报告|调研材料|的调研$", title):
-        return "research"
+        return ItemKind.RESEARCH
     if _EXPERIENCE.search(label) or re.search(r"经验材料|经验做法|经验交流", title):
-        return "experience"
-    return "routine"
+        return ItemKind.EXPERIENCE
+    return ItemKind.ROUTINE
 
 
 def content_hash(manuscript: Manuscript) -> str:
