@@ -29,6 +29,7 @@ from mailbot.domain.columns import (
     deductions,
 )
 from mailbot.domain.units import resolve_units
+from mailbot.domain.vocabulary import ItemKind, ItemStatus
 
 CYCLE_NAMES = {
     "daily": "每天",
@@ -73,7 +74,7 @@ class Duties:
         for unit_id, received_at in self.s.exec(
             select(Item.unit_id, Item.received_at).where(
                 Item.column_name == column.name,
-                Item.status != "returned",
+                Item.status != ItemStatus.RETURNED,
                 col(Item.received_at) >= lo,
                 col(Item.received_at) < hi,
             )
@@ -117,8 +118,8 @@ class Duties:
             received: Counter[tuple[str, str, int]] = Counter()
             for unit_id, kind in self.s.exec(
                 select(Item.unit_id, Item.kind).where(
-                    col(Item.kind).in_(("research", "experience")),
-                    Item.status != "returned",
+                    col(Item.kind).in_((ItemKind.RESEARCH, ItemKind.EXPERIENCE)),
+                    Item.status != ItemStatus.RETURNED,
                     col(Item.received_at) >= lo,
                     col(Item.received_at) < hi,
                 )
@@ -126,7 +127,7 @@ class Duties:
                 received[(names.get(unit_id, "?"), kind, year)] += 1
             pieces = annual_pieces(self.names, received, year, today)
             for unit, kind, points in annual_deductions(pieces, 1.0, year_closed=True):
-                label = "调研" if kind == "research" else "经验"
+                label = "调研" if kind == ItemKind.RESEARCH else "经验"
                 out.append(scoring.Deduction(self.ids[unit], -points, year_end, f"{year}年未报送{label}类信息"))
         return out
 

@@ -31,6 +31,7 @@ from mailbot.domain.quota import (
     weekly_due,
     weekly_reminder_day,
 )
+from mailbot.domain.vocabulary import OutboxKind
 from mailbot.duties import CYCLE_NAMES, Duties
 
 log = logging.getLogger("mailbot")
@@ -166,7 +167,7 @@ def send(config: Config, engine: Engine, renderer: Renderer, plans: list[Planned
         ).as_bytes()
         with Session(engine) as s:
             outbox = Outbox(
-                kind="reminder",
+                kind=OutboxKind.REMINDER,
                 sender=smtp.from_address,
                 recipients=",".join(p.recipients),
                 subject=subject,
@@ -253,7 +254,7 @@ def send_column_reminders(config: Config, engine: Engine, renderer: Renderer, da
         ).as_bytes()
         with Session(engine) as s:
             outbox = Outbox(
-                kind="reminder",
+                kind=OutboxKind.REMINDER,
                 sender=smtp.from_address,
                 recipients=",".join(to),
                 subject=subject,

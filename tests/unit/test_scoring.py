@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailbot.domain.calendar import parse_period
+from mailbot.domain.report import competition_ranks
 from mailbot.domain.scoring import (
     Adoption,
     Deduction,
@@ -22,7 +23,6 @@ from mailbot.domain.scoring import (
     ScoredItem,
     SolicitationGrade,
     ledger,
-    rank,
     split_evenly,
     totals,
 )
@@ -295,9 +295,7 @@ RANKINGS = [
 
 @pytest.mark.parametrize(("points", "expected"), RANKINGS)
 def test_rank_is_standard_competition_ranking(points: dict, expected: dict) -> None:
-    ranks = rank(points)
-    assert ranks == expected
-    assert list(ranks) == list(expected)  # bulletin order: best first, ties in input order
+    assert competition_ranks(list(points.values())) == tuple(expected[k] for k in points)
 
 
 def test_rank_of_a_month_with_ties() -> None:
@@ -313,7 +311,8 @@ def test_rank_of_a_month_with_ties() -> None:
         [],
         TABLE,
     )
-    assert rank(totals(entries, parse_period("2026-03"), "unit")) == {1: 1, 2: 1, 3: 3}
+    month = totals(entries, parse_period("2026-03"), "unit")
+    assert dict(zip(month, competition_ranks(list(month.values())), strict=True)) == {1: 1, 2: 1, 3: 3}
 
 
 @pytest.mark.parametrize("grade", [-1, 4, True, 2.5])
