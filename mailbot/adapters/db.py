@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, func, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from mailbot.config import Unit as UnitConfig
 from mailbot.domain.vocabulary import ItemKind, ItemStatus, MessageState, OutboxState
@@ -275,12 +275,14 @@ def sync_units(engine: Engine, units: tuple[UnitConfig, ...], *, source: str = "
 def registry_rows(engine: Engine) -> list[tuple[str, ...]]:
     """The registry as the office reads it: one row per liaison, retired ones marked, items counted."""
     with Session(engine) as s:
-        counts = dict(s.exec(select(Item.unit_id, func.count()).group_by(Item.unit_id)).all())
+        counts: dict[int | None, int] = dict(
+            s.exec(select(Item.unit_id, func.count()).group_by(col(Item.unit_id))).all()
+        )
         rows: list[tuple[str, ...]] = []
-        for unit in s.exec(select(Unit).order_by(Unit.id)):
+        for unit in s.exec(select(Unit).order_by(col(Unit.id))):
             people = s.exec(
-                select(Liaison).where(Liaison.unit_id == unit.id).order_by(Liaison.active.desc(), Liaison.id)
-            ).all()  # type: ignore[attr-defined]
+                select(Liaison).where(Liaison.unit_id == unit.id).order_by(col(Liaison.active).desc(), col(Liaison.id))
+            ).all()
             for i, p in enumerate(people or [None]):
                 first = i == 0
                 rows.append(

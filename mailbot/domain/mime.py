@@ -167,7 +167,7 @@ class _Message(Message):
     number. The feedparser asks for the boundary while parsing, so this must be the class.
     """
 
-    def _get_params_preserve(self, failobj, header):  # type: ignore[no-untyped-def]
+    def _get_params_preserve(self, failobj: object, header: str) -> object:
         missing = object()
         value = self.get(header, missing)
         if value is missing:
