@@ -389,8 +389,3 @@ def load_config(path: Path | None = None) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return parse_config(data, path.resolve().parent)
-
-
-def with_overrides(config: Config, **sections: Any) -> Config:
-    """For `mailbot demo`: the same units and rules, other transports."""
-    return replace(config, **sections)
