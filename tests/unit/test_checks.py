@@ -138,3 +138,11 @@ def test_catalogue_renders_every_code_in_chinese() -> None:
     for code in CATALOGUE:
         r = reason(code, "示例.docx")
         assert r.message and r.hint and "{" not in r.message + r.hint
+
+
+def test_experience_pieces_have_the_same_minimum_length_as_research() -> None:
+    def with_chars(n: int) -> Submission:
+        return submission(Manuscript("经验材料", ("字" * n,), GOOD_FOOTER, n, ()))
+
+    assert codes(with_chars(1999), kind="experience") == ["research_too_short"]
+    assert codes(with_chars(2000), kind="experience") == []

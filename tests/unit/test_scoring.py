@@ -376,3 +376,15 @@ def test_an_items_shares_always_add_up_to_its_points(
     march = parse_period("2026-03")
     assert sum(totals(entries, march, "unit").values()) == pytest.approx(expected, abs=1e-9)
     assert sum(totals(entries, march, "person").values()) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_an_adoption_recorded_twice_counts_once_on_its_earliest_date(later_first: bool) -> None:
+    """Whatever order the rows come in, the earliest date of an (item, level) adoption is the one credited."""
+    twice = [adopted(1, "province", "2026-03-05"), adopted(1, "province", "2026-04-20")]
+    entries = ledger(
+        [item(1, "2026-03-02", (ZHANG, 1))], list(reversed(twice)) if later_first else twice, [], [], TABLE
+    )
+    credited = [e for e in entries if e.source == "adoption"]
+    assert [e.on for e in credited] == [date(2026, 3, 5)]
+    assert credited[0].points == TABLE.adopted_province
