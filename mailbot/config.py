@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from mailbot.domain.columns import Column, parse_columns
 from mailbot.domain.scoring import PointTable
+from mailbot.domain.units import Liaison, Unit
 
 SECURITY = ("ssl", "starttls", "none")
 
@@ -135,22 +136,6 @@ class SecurityConfig:
 class ScheduleConfig:
     enabled: bool = True
     reminder_time: str = "09:00"
-
-
-@dataclass(frozen=True)
-class Liaison:
-    name: str
-    email: str
-    phone: str = ""
-    wechat: str = ""
-
-
-@dataclass(frozen=True)
-class Unit:
-    name: str
-    kind: str = "科室"
-    liaisons: tuple[Liaison, ...] = ()
-    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, func,
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-from mailbot.config import Unit as UnitConfig
+from mailbot.domain.units import Unit as RegisteredUnit
 from mailbot.domain.vocabulary import ItemKind, ItemStatus, MessageState, OutboxState
 
 
@@ -221,7 +221,7 @@ def make_engine(url: str, *, schema: str = "", migrate: bool = True) -> Engine:
     return engine
 
 
-def sync_units(engine: Engine, units: tuple[UnitConfig, ...], *, source: str = "config") -> tuple[int, int]:
+def sync_units(engine: Engine, units: tuple[RegisteredUnit, ...], *, source: str = "config") -> tuple[int, int]:
     """Make the registry match `units` for one source (config.toml, or an imported annex-4 table).
 
     Liaisons the source no longer lists are made inactive, never deleted, so the history of who
