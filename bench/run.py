@@ -656,8 +656,8 @@ def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
         "<module> (mailbot/__main__.py)",
         "main (mailbot/cli.py)",
         "cmd_poll (mailbot/cli.py)",
-        "poll_once (mailbot/service.py)",
-        "ingest_pass (mailbot/service.py)",
+        "poll_once (mailbot/passes.py)",
+        "ingest_pass (mailbot/passes.py)",
     )
     mailbot_frames = [(f, c) for f, c in inclusive.most_common() if "mailbot/" in f and f not in entry]
     return {

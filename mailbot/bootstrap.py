@@ -1,4 +1,4 @@
-"""The composition root: build the adapters from the config once and hand them to the service."""
+"""The composition root: build the adapters from the config once and hand them to the desk."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from mailbot.adapters.render import Renderer
 from mailbot.adapters.smtp import DirectoryTransport, SmtpTransport
 from mailbot.adapters.storage import Storage
 from mailbot.config import Config
-from mailbot.service import Desk, Source
+from mailbot.ingest import Desk
+from mailbot.ports import Source
 
 
 @dataclass

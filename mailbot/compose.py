@@ -78,6 +78,7 @@ def compose(
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     if inline:
         html_part = msg.get_payload()[1]  # type: ignore[index]
+        assert isinstance(html_part, EmailMessage)  # the alternative just added
         for cid, data, mime in inline:
             maintype, subtype = mime.split("/", 1)
             html_part.add_related(data, maintype, subtype, cid=f"<{cid}>", disposition="inline")

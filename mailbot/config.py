@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from mailbot.domain.columns import Column, parse_columns
 from mailbot.domain.scoring import PointTable
+from mailbot.domain.units import Liaison, Unit
 
 SECURITY = ("ssl", "starttls", "none")
 
@@ -154,22 +155,6 @@ class SecurityConfig:
 class ScheduleConfig:
     enabled: bool = True
     reminder_time: str = "09:00"
-
-
-@dataclass(frozen=True)
-class Liaison:
-    name: str
-    email: str
-    phone: str = ""
-    wechat: str = ""
-
-
-@dataclass(frozen=True)
-class Unit:
-    name: str
-    kind: str = "科室"
-    liaisons: tuple[Liaison, ...] = ()
-    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -454,8 +439,3 @@ def load_config(path: Path | None = None) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return parse_config(data, path.resolve().parent)
-
-
-def with_overrides(config: Config, **sections: Any) -> Config:
-    """For `mailbot demo`: the same units and rules, other transports."""
-    return replace(config, **sections)

@@ -18,9 +18,12 @@ from sqlalchemy.exc import OperationalError
 
 from mailbot.adapters.storage import StorageFull
 from mailbot.bootstrap import App
+from mailbot.domain.vocabulary import OutboxKind
 from mailbot.leader import Leadership
 from mailbot.notices import local_stamp, notify_office
-from mailbot.service import Analyser, ConnectionFailure, ingest_pass
+from mailbot.passes import ingest_pass
+from mailbot.ports import ConnectionFailure
+from mailbot.worker import Analyser
 
 log = logging.getLogger("mailbot")
 OUTBOX_SECONDS = 5.0
@@ -151,7 +154,7 @@ class Daemon:
                 config,
                 self.app.engine,
                 self.app.desk.renderer,
-                "storage_full",
+                OutboxKind.STORAGE_FULL,
                 "【存储空间已满】信息报送系统暂停收件",
                 "office/storage_full",
                 context,

@@ -9,13 +9,14 @@ the same transaction as its outbox row: it goes out exactly once.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -39,6 +40,7 @@ from mailbot.domain.calendar import (
     week_of,
     year_of,
 )
+from mailbot.domain.formats import local, local_time
 from mailbot.domain.quota import missed_weeks, monthly_due, quota_met, weekly_due, weeks_ending_in
 from mailbot.domain.report import (
     ColumnLine,
@@ -54,24 +56,20 @@ from mailbot.domain.report import (
     title_for,
     top_units,
 )
+from mailbot.domain.vocabulary import HELD_WHY, SUBMISSION_VERDICTS, ItemStatus, Level, Verdict
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
 from mailbot.reminders import quota_policy, work_calendar
-from mailbot.service import HELD_WHY
 
 log = logging.getLogger("mailbot")
 KINDS = {"weekly": week_of, "monthly": month_of, "quarterly": quarter_of, "yearly": year_of}
 PERIOD_KIND = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
-STATUS = {"received": "已收录", "approved": "已终审", "returned": "已退回"}
+STATUS: dict[str, str] = {ItemStatus.RECEIVED: "已收录", ItemStatus.APPROVED: "已终审", ItemStatus.RETURNED: "已退回"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _local(moment: datetime, tz: ZoneInfo) -> str:
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def _local_date(moment: datetime, tz: ZoneInfo) -> date:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz).date()
+def _id(unit: Unit) -> int:
+    assert unit.id is not None  # rows read back from the database
+    return unit.id
 
 
 def load_ledger(s: Session, config: Config, start: date, end: date, today: date) -> list[scoring.Entry]:
@@ -85,16 +83,16 @@ def load_ledger(s: Session, config: Config, start: date, end: date, today: date)
     in_window = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
     adopted_ids = [a.item_id for a in adoptions]
     wanted = in_window | col(Item.id).in_(adopted_ids) if adopted_ids else in_window
-    rows = s.exec(
-        select(
-            Item.id,
-            Item.unit_id,
-            Item.kind,
-            Item.received_at,
-            Item.status,
-            Item.column_name,
-            Item.solicitation_id,
-            Item.grade,
+    rows = s.execute(
+        sa_select(
+            col(Item.id),
+            col(Item.unit_id),
+            col(Item.kind),
+            col(Item.received_at),
+            col(Item.status),
+            col(Item.column_name),
+            col(Item.solicitation_id),
+            col(Item.grade),
         ).where(wanted)
     ).all()
     drafters: dict[int, list[tuple[str, int]]] = {}
@@ -112,7 +110,7 @@ def load_ledger(s: Session, config: Config, start: date, end: date, today: date)
             i,
             unit_id,
             kind,
-            _local_date(received, offset),
+            local(received, offset).date(),
             tuple(drafters.get(i, ())),
             status,
             column or "",
@@ -159,7 +157,7 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         units = [u for u in s.exec(select(Unit).order_by(col(Unit.id))) if u.id is not None]
         names = {u.id: u.name for u in units}
         in_period = (col(Message.received_at) >= lo) & (col(Message.received_at) < hi)
-        verdicts = Counter[tuple[int, str]]()
+        verdicts = Counter[tuple[int | None, str]]()
         for unit_id, verdict, n in s.exec(
             select(Message.unit_id, Message.verdict, func.count())
             .where(in_period, col(Message.unit_id).is_not(None))
@@ -169,7 +167,7 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         accepted = dict(
             s.exec(
                 select(Item.unit_id, func.count())
-                .where(col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != "returned")
+                .where(col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED)
                 .group_by(col(Item.unit_id))
             ).all()
         )
@@ -177,7 +175,7 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         ytd_accepted = dict(
             s.exec(
                 select(Item.unit_id, func.count())
-                .where(col(Item.received_at) >= ytd_lo, col(Item.received_at) < hi, Item.status != "returned")
+                .where(col(Item.received_at) >= ytd_lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED)
                 .group_by(col(Item.unit_id))
             ).all()
         )
@@ -191,8 +189,8 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             adopted[(unit_id, level)] = n
         entries = load_ledger(s, config, ytd.start, period.end, today)
         points = scoring.totals(entries, period, "unit")
-        column_points = Counter[int]()
-        deducted = Counter[int]()
+        column_points = defaultdict[int, float](float)
+        deducted = defaultdict[int, float](float)
         for e in (e for e in entries if period.contains(e.on)):
             if e.source == "column":
                 column_points[e.unit_id] += e.points
@@ -202,12 +200,13 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         weekly = _weekly_counts(s, config, period) if kind != "weekly" and config.quotas.weekly_in_bulletins else {}
         owed_from = Duties(s, config, calendar).owed_from
         ytd_points = scoring.totals(entries, ytd, "unit")
-        ranked = sorted(units, key=lambda u: (-points.get(u.id, 0.0), u.id))
-        ranks = competition_ranks([points.get(u.id, 0.0) for u in ranked])
+        ranked = sorted(units, key=lambda u: (-points.get(_id(u), 0.0), _id(u)))
+        ranks = competition_ranks([points.get(_id(u), 0.0) for u in ranked])
         lines = []
         for u, r in zip(ranked, ranks, strict=True):
+            uid = _id(u)
             due = _due(config, calendar, u.kind, period)
-            got = accepted.get(u.id, 0)
+            got = accepted.get(uid, 0)
             # 三(一)1: 每周不少于1条 as well as 每月不少于4条; four items in one week leave the other weeks missed.
             missed = (
                 missed_weeks(
@@ -215,33 +214,33 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
                     u.kind,
                     period,
                     calendar,
-                    weekly.get(u.id, {}),
+                    weekly.get(uid, {}),
                     today,
                     owed_from.get(u.name, date.min),
                 )
                 if kind != "weekly" and config.quotas.weekly_in_bulletins
                 else []
             )
-            received = sum(verdicts[(u.id, v)] for v in ("receipt", "rejection", "duplicate"))
+            received = sum(verdicts[(uid, v)] for v in SUBMISSION_VERDICTS)
             lines.append(
                 UnitLine(
-                    u.name,
-                    u.kind,
-                    received,
-                    got,
-                    verdicts[(u.id, "rejection")],
-                    adopted[(u.id, "city")],
-                    adopted[(u.id, "province")],
-                    adopted[(u.id, "national")],
-                    points.get(u.id, 0.0),
-                    r,
-                    due,
-                    quota_met(got, due, missed),
-                    ytd_points.get(u.id, 0.0),
-                    ytd_accepted.get(u.id, 0),
-                    round(column_points[u.id], 4),
-                    round(deducted[u.id], 4),
-                    tuple(w.label for w in missed),
+                    unit=u.name,
+                    kind=u.kind,
+                    received=received,
+                    accepted=got,
+                    rejected=verdicts[(uid, Verdict.REJECTION)],
+                    adopted_city=adopted[(uid, Level.CITY)],
+                    adopted_province=adopted[(uid, Level.PROVINCE)],
+                    adopted_national=adopted[(uid, Level.NATIONAL)],
+                    points=points.get(uid, 0.0),
+                    rank=r,
+                    quota_due=due,
+                    quota_met=quota_met(got, due, missed),
+                    ytd_points=ytd_points.get(uid, 0.0),
+                    ytd_accepted=ytd_accepted.get(uid, 0),
+                    column_points=round(column_points[uid], 4),
+                    deductions=round(deducted[uid], 4),
+                    missed_weeks=tuple(w.label for w in missed),
                 )
             )
         person_points = scoring.totals(entries, period, "person")
@@ -273,35 +272,37 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
                         item.title,
                         names.get(item.unit_id, "?"),
                         who,
-                        _local(item.received_at, tz),
+                        local_time(item.received_at, tz, year=False),
                         item.points,
                         STATUS.get(item.status, item.status),
                     )
                 )
         messages = s.exec(
-            select(Message).where(in_period, col(Message.verdict).in_(("rejection", "held"))).order_by(col(Message.id))
+            select(Message)
+            .where(in_period, col(Message.verdict).in_((Verdict.REJECTION, Verdict.HELD)))
+            .order_by(col(Message.id))
         ).all()
         rejections = tuple(
             RejectionLine(
                 names.get(m.unit_id or 0, "-"),
                 m.sender,
                 m.subject,
-                _local(m.received_at, tz),
+                local_time(m.received_at, tz, year=False),
                 tuple(m.problems.splitlines()),
             )
             for m in messages
-            if m.verdict == "rejection"
+            if m.verdict == Verdict.REJECTION
         )
         held = tuple(
-            HeldLine(m.sender, m.subject, _local(m.received_at, tz), HELD_WHY.get(m.reasons, m.reasons))
+            HeldLine(m.sender, m.subject, local_time(m.received_at, tz, year=False), HELD_WHY.get(m.reasons, m.reasons))
             for m in messages
-            if m.verdict == "held"
+            if m.verdict == Verdict.HELD
         )
-        received_total = sum(n for (_, v), n in verdicts.items() if v in ("receipt", "rejection", "duplicate"))
+        received_total = sum(n for (_, v), n in verdicts.items() if v in SUBMISSION_VERDICTS)
         published = s.exec(
             select(func.count())
             .select_from(Item)
-            .where(col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status == "approved")
+            .where(col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status == ItemStatus.APPROVED)
         ).one()
     days = (period.end - period.start).days + 1
     accepted_total = sum(accepted.values())
@@ -496,22 +497,22 @@ def combine(desks: list[tuple[str, Report]], kind: str, period: Period, office_n
     for desk, r in desks:
         lines.append(
             UnitLine(
-                desk,
-                "desk",
-                sum(u.received for u in r.units),
-                sum(u.accepted for u in r.units),
-                sum(u.rejected for u in r.units),
-                sum(u.adopted_city for u in r.units),
-                sum(u.adopted_province for u in r.units),
-                sum(u.adopted_national for u in r.units),
-                round(sum(u.points for u in r.units), 4),
-                0,
-                sum(u.quota_due for u in r.units),
-                all(u.quota_met for u in r.units),
-                round(sum(u.ytd_points for u in r.units), 4),
-                sum(u.ytd_accepted for u in r.units),
-                round(sum(u.column_points for u in r.units), 4),
-                round(sum(u.deductions for u in r.units), 4),
+                unit=desk,
+                kind="desk",
+                received=sum(u.received for u in r.units),
+                accepted=sum(u.accepted for u in r.units),
+                rejected=sum(u.rejected for u in r.units),
+                adopted_city=sum(u.adopted_city for u in r.units),
+                adopted_province=sum(u.adopted_province for u in r.units),
+                adopted_national=sum(u.adopted_national for u in r.units),
+                points=round(sum(u.points for u in r.units), 4),
+                rank=0,
+                quota_due=sum(u.quota_due for u in r.units),
+                quota_met=all(u.quota_met for u in r.units),
+                ytd_points=round(sum(u.ytd_points for u in r.units), 4),
+                ytd_accepted=sum(u.ytd_accepted for u in r.units),
+                column_points=round(sum(u.column_points for u in r.units), 4),
+                deductions=round(sum(u.deductions for u in r.units), 4),
             )
         )
     lines.sort(key=lambda line: -line.points)

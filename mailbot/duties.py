@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlmodel import Session, col, select
 
 from mailbot.adapters.db import Item, Liaison, Message, Unit
@@ -29,6 +29,7 @@ from mailbot.domain.columns import (
     deductions,
 )
 from mailbot.domain.units import resolve_units
+from mailbot.domain.vocabulary import ItemKind, ItemStatus
 
 CYCLE_NAMES = {
     "daily": "每天",
@@ -73,7 +74,7 @@ class Duties:
         mailbot started with (registered within a day of the first) owe from the first message."""
         registered = {
             unit_id: utc_to_local_date(when, self.config.timezone)
-            for unit_id, when in s.exec(select(Liaison.unit_id, func.min(Liaison.since)).group_by(Liaison.unit_id))
+            for unit_id, when in s.exec(select(Liaison.unit_id, func.min(Liaison.since)).group_by(col(Liaison.unit_id)))
             if when is not None
         }
         start = min(registered.values(), default=date.min)
@@ -91,11 +92,11 @@ class Duties:
         counts: Counter[tuple[str, str]] = Counter()
         names = {v: k for k, v in self.ids.items()}
         # any_item (新闻时事): any item of the unit keeps the cycle, tagged or not (三(一)1's weekly piece).
-        filed = True if column.any_item else Item.column_name == column.name
+        filed = true() if column.any_item else col(Item.column_name) == column.name
         for unit_id, received_at in self.s.exec(
             select(Item.unit_id, Item.received_at).where(
                 filed,
-                Item.status != "returned",
+                Item.status != ItemStatus.RETURNED,
                 col(Item.received_at) >= lo,
                 col(Item.received_at) < hi,
             )
@@ -142,8 +143,8 @@ class Duties:
             received: Counter[tuple[str, str, int]] = Counter()
             for unit_id, kind in self.s.exec(
                 select(Item.unit_id, Item.kind).where(
-                    col(Item.kind).in_(("research", "experience")),
-                    Item.status != "returned",
+                    col(Item.kind).in_((ItemKind.RESEARCH, ItemKind.EXPERIENCE)),
+                    Item.status != ItemStatus.RETURNED,
                     col(Item.received_at) >= lo,
                     col(Item.received_at) < hi,
                 )
@@ -151,7 +152,7 @@ class Duties:
                 received[(names.get(unit_id, "?"), kind, year)] += 1
             pieces = annual_pieces(self.names, received, year, today)
             for unit, kind, points in annual_deductions(pieces, 1.0, year_closed=True):
-                label = "调研" if kind == "research" else "经验"
+                label = "调研" if kind == ItemKind.RESEARCH else "经验"
                 out.append(scoring.Deduction(self.ids[unit], -points, year_end, f"{year}年未报送{label}类信息"))
         return out
 

@@ -3,6 +3,7 @@ outbox like every other mail, so they share its retries and its per-recipient li
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ def notify_office(
     kind: str,
     subject: str,
     template: str,
-    context: dict[str, object],
+    context: Mapping[str, object],
 ) -> bool:
     """Queue one notice to [office] recipients; False when there is nobody to tell."""
     office, smtp = config.office, config.smtp

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from mailbot.adapters.db import Adoption, Deduction, Item, Review, Solicitation, Unit
 from mailbot.domain.commands import LEVEL_NAMES, Command
 from mailbot.domain.units import match_unit
+from mailbot.domain.vocabulary import ItemStatus
 
 
 class OfficeError(Exception):
@@ -41,9 +42,9 @@ def _item(s: Session, number: str | None) -> Item:
 
 
 def review(s: Session, number: str | None, decision: str, reason: str, by: str) -> Done:
-    if decision not in ("approved", "returned"):
+    if decision not in (ItemStatus.APPROVED, ItemStatus.RETURNED):
         raise OfficeError("终审结论只能是通过或退回。")
-    if decision == "returned" and not reason.strip():
+    if decision == ItemStatus.RETURNED and not reason.strip():
         raise OfficeError("退回需要写明原因。")
     item = _item(s, number)
     assert item.id is not None
@@ -51,10 +52,12 @@ def review(s: Session, number: str | None, decision: str, reason: str, by: str) 
     item.status = decision
     s.add(item)
     s.flush()
-    if decision == "approved":
+    if decision == ItemStatus.APPROVED:
         return Done(f"信息 {item.number}《{item.title}》终审通过。", item.id)
     return Done(
-        f"信息 {item.number}《{item.title}》已退回，原因：{reason.strip()}。本稿不再计分。", item.id, "returned"
+        f"信息 {item.number}《{item.title}》已退回，原因：{reason.strip()}。本稿不再计分。",
+        item.id,
+        ItemStatus.RETURNED,
     )
 
 
@@ -63,7 +66,7 @@ def adopt(s: Session, number: str | None, level: str, publication: str, on: date
         raise OfficeError("采用级别只能是市级、省级或国家级。")
     item = _item(s, number)
     assert item.id is not None
-    if item.status == "returned":
+    if item.status == ItemStatus.RETURNED:
         raise OfficeError(f"信息 {item.number} 已在终审中退回，不能登记采用。")
     if s.exec(select(Adoption).where(Adoption.item_id == item.id, Adoption.level == level)).first():
         raise OfficeError(f"信息 {item.number} 的{LEVEL_NAMES[level]}采用已经登记过。")
@@ -120,9 +123,9 @@ def apply(s: Session, command: Command, replied_item: str | None, by: str, today
         assert command.level is not None
         return adopt(s, number, command.level, command.publication, today, by)
     if command.verb == "approve":
-        return review(s, number, "approved", "", by)
+        return review(s, number, ItemStatus.APPROVED, "", by)
     if command.verb == "return":
-        return review(s, number, "returned", command.reason, by)
+        return review(s, number, ItemStatus.RETURNED, command.reason, by)
     if command.verb == "grade":
         assert command.grade is not None
         return grade(s, number, command.grade, by)

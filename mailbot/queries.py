@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -11,8 +10,14 @@ from sqlmodel import Session, col, select
 from mailbot.adapters.db import Adoption, Author, Item, Liaison, Message, Review, Solicitation, StoredFile, Unit
 from mailbot.domain.calendar import Period, period_bounds
 from mailbot.domain.commands import LEVEL_NAMES
+from mailbot.domain.formats import fmt_points, local_stamp
+from mailbot.domain.vocabulary import ItemStatus
 
-STATUS_NAMES = {"received": "已收录", "approved": "终审通过", "returned": "终审退回"}
+STATUS_NAMES: dict[str, str] = {
+    ItemStatus.RECEIVED: "已收录",
+    ItemStatus.APPROVED: "终审通过",
+    ItemStatus.RETURNED: "终审退回",
+}
 
 
 @dataclass(frozen=True)
@@ -24,14 +29,6 @@ class ItemRow:
     status: str
     points: str
     adopted: str
-
-
-def _local(moment: object, tz: str) -> str:
-    from datetime import UTC, datetime
-
-    assert isinstance(moment, datetime)
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(ZoneInfo(tz))
-    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def list_items(
@@ -60,11 +57,11 @@ def list_items(
         return [
             ItemRow(
                 item.number,
-                _local(item.received_at, tz),
+                local_stamp(item.received_at, tz),
                 u.name,
                 item.title,
                 STATUS_NAMES.get(item.status, item.status),
-                f"{item.points:g}",
+                fmt_points(item.points),
                 "、".join(adoptions.get(item.id or 0, [])),
             )
             for item, u in s.exec(query)
@@ -85,10 +82,10 @@ def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
             ("标题", item.title),
             ("报送单位", unit.name if unit else "?"),
             ("报送人", f"{liaison.name} <{liaison.email}>" if liaison else "-"),
-            ("收到时间", _local(item.received_at, tz)),
+            ("收到时间", local_stamp(item.received_at, tz)),
             ("类别", item.kind),
             ("状态", STATUS_NAMES.get(item.status, item.status)),
-            ("报送分", f"{item.points:g}"),
+            ("报送分", fmt_points(item.points)),
             ("正文字数", str(item.body_chars)),
             ("照片", f"{item.photo_count} 张"),
             ("初审人", item.first_reviewer),
@@ -96,15 +93,14 @@ def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
         ]
         for a in s.exec(select(Author).where(Author.item_id == item.id)):
             written = s.get(Unit, a.unit_id)
-            lines.append(
-                ("撰稿人", f"{a.name}（{a.unit_text or '-'}，计入{written.name if written else '?'}，{a.share:g} 分）")
-            )
+            counted = written.name if written else "?"
+            lines.append(("撰稿人", f"{a.name}（{a.unit_text or '-'}，计入{counted}，{fmt_points(a.share)} 分）"))
         if item.solicitation_id:
             sol = s.get(Solicitation, item.solicitation_id)
             grade = "未评分" if item.grade is None else f"{item.grade} 分"
             lines.append(("约稿", f"《{sol.topic if sol else '?'}》截止 {sol.deadline if sol else '?'}，{grade}"))
         for r in s.exec(select(Review).where(Review.item_id == item.id)):
-            lines.append(("终审", f"{STATUS_NAMES[r.decision]} {r.reason} —— {r.by}，{_local(r.at, tz)}"))
+            lines.append(("终审", f"{STATUS_NAMES[r.decision]} {r.reason} —— {r.by}，{local_stamp(r.at, tz)}"))
         for ad in s.exec(select(Adoption).where(Adoption.item_id == item.id)):
             lines.append(("采用", f"{LEVEL_NAMES[ad.level]} {ad.publication} {ad.on} —— {ad.by}"))
         if message is not None:
@@ -124,18 +120,20 @@ class SolicitationRow:
 
 
 def solicitations(engine: Engine, tz: str) -> list[SolicitationRow]:
-    """Each 约稿: who answered in time, who late, who owes it (seed 000 一(二)1 and 4)."""
+    """Each 约稿: who answered in time, who late, who owes it (the office's rules 一(二)1 and 4)."""
     out = []
     with Session(engine) as s:
         units = {u.id: u.name for u in s.exec(select(Unit))}
         for sol in s.exec(select(Solicitation).order_by(col(Solicitation.id))):
             asked = [n for n in sol.units.split("\n") if n] or list(units.values())
-            answered, late, seen = [], [], set()
+            answered: list[str] = []
+            late: list[str] = []
+            seen: set[str] = set()
             for item in s.exec(select(Item).where(Item.solicitation_id == sol.id).order_by(col(Item.seq))):
                 unit = units.get(item.unit_id, "?")
                 seen.add(unit)
                 grade = "未评分" if item.grade is None else f"{item.grade} 分"
-                received = _local(item.received_at, tz)
+                received = local_stamp(item.received_at, tz)
                 entry = f"{unit} {item.number}（{received}，{grade}）"
                 (late if received[:10] > sol.deadline.isoformat() else answered).append(entry)
             out.append(

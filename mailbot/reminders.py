@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mailbot.adapters.db import Item, Liaison, Outbox, Reminder, Unit
 from mailbot.adapters.render import Renderer
@@ -31,6 +31,7 @@ from mailbot.domain.quota import (
     weekly_due,
     weekly_reminder_day,
 )
+from mailbot.domain.vocabulary import OutboxKind
 from mailbot.duties import CYCLE_NAMES, Duties
 
 log = logging.getLogger("mailbot")
@@ -82,9 +83,9 @@ def plan(config: Config, engine: Engine, day: date, *, scheduled: bool) -> list[
     calendar, policy = work_calendar(config), quota_policy(config)
     periods = due_periods(config, day, scheduled=scheduled)
     with Session(engine) as s:
-        units = [u for u in s.exec(select(Unit).order_by(Unit.id)) if u.id is not None]
+        units = [u for u in s.exec(select(Unit).order_by(col(Unit.id))) if u.id is not None]
         liaisons: dict[int, list[Liaison]] = {}
-        for person in s.exec(select(Liaison).where(Liaison.active == True).order_by(Liaison.id)):  # noqa: E712
+        for person in s.exec(select(Liaison).where(col(Liaison.active)).order_by(col(Liaison.id))):
             liaisons.setdefault(person.unit_id, []).append(person)
         done = {(r.unit_id, r.kind, r.period) for r in s.exec(select(Reminder))}
         gaps: dict[int, list[Shortfall]] = {}
@@ -93,8 +94,8 @@ def plan(config: Config, engine: Engine, day: date, *, scheduled: bool) -> list[
             start, end = period_bounds(period, config.timezone)
             rows = s.exec(
                 select(Item.unit_id, Item.number, Item.title)
-                .where(Item.received_at >= start, Item.received_at < end)
-                .order_by(Item.seq)
+                .where(col(Item.received_at) >= start, col(Item.received_at) < end)
+                .order_by(col(Item.seq))
             ).all()
             counts: dict[int, int] = {}
             for unit_id, number, title in rows:
@@ -106,7 +107,7 @@ def plan(config: Config, engine: Engine, day: date, *, scheduled: bool) -> list[
                 return (weekly_due if period.kind == "week" else monthly_due)(policy, unit_kind, period, calendar)
 
             candidates = [(u.id, u.kind) for u in units if u.id in liaisons and (u.id, kind, period.label) not in done]
-            for gap in shortfalls(candidates, counts, period, due):  # type: ignore[arg-type]
+            for gap in shortfalls(candidates, counts, period, due):
                 gaps.setdefault(gap.unit_id, []).append(gap)
     return [
         Planned(
@@ -166,7 +167,7 @@ def send(config: Config, engine: Engine, renderer: Renderer, plans: list[Planned
         ).as_bytes()
         with Session(engine) as s:
             outbox = Outbox(
-                kind="reminder",
+                kind=OutboxKind.REMINDER,
                 sender=smtp.from_address,
                 recipients=",".join(p.recipients),
                 subject=subject,
@@ -253,7 +254,7 @@ def send_column_reminders(config: Config, engine: Engine, renderer: Renderer, da
         ).as_bytes()
         with Session(engine) as s:
             outbox = Outbox(
-                kind="reminder",
+                kind=OutboxKind.REMINDER,
                 sender=smtp.from_address,
                 recipients=",".join(to),
                 subject=subject,

@@ -17,6 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from mailbot import digests, reminders
 from mailbot.bootstrap import App
 from mailbot.domain.text import printable
+from mailbot.domain.vocabulary import OutboxKind
 from mailbot.notices import local_stamp, notify_office
 
 log = logging.getLogger("mailbot")
@@ -58,7 +59,13 @@ def report_job_failure(app: App, kind: str, period: str, exc: Exception) -> None
         "command": f"mailbot digest {kind} --period {period}",
     }
     notify_office(
-        app.config, app.engine, app.desk.renderer, "job_failed", f"【未能生成】{job}", "office/job_failed", context
+        app.config,
+        app.engine,
+        app.desk.renderer,
+        OutboxKind.JOB_FAILED,
+        f"【未能生成】{job}",
+        "office/job_failed",
+        context,
     )
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from mailbot.domain.report import Report, UnitLine, fmt_points
+from mailbot.domain.formats import fmt_points
+from mailbot.domain.report import Report, UnitLine
 
 CJK_FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),  # Debian/Ubuntu fonts-wqy-microhei
@@ -52,7 +53,7 @@ def bar_chart(report: Report) -> bytes:
     # Stable sort: ties keep the table's order, so numbered bars match the table rows.
     units = sorted(report.units, key=lambda u: -round(u.points, 4))
     labels = [_fit(u.unit, text_font) if cjk else f"{n}." for n, u in enumerate(units, 1)]
-    values = [fmt_points(u.points) for u in units]
+    values = [fmt_points(u.points, fixed=True) for u in units]
 
     height = _HEADER + max(len(units), 1) * _ROW + _MARGIN
     image = Image.new("RGB", (WIDTH, height), _BACKGROUND)

@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, func, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-from mailbot.config import Unit as UnitConfig
+from mailbot.domain.units import Unit as RegisteredUnit
+from mailbot.domain.vocabulary import ItemKind, ItemStatus, MessageState, OutboxState
 
 
 def utcnow() -> datetime:
@@ -53,8 +54,8 @@ class Message(SQLModel, table=True):
     sender: str = Field(default="", index=True)
     subject: str = ""
     received_at: datetime = Field(default_factory=utcnow, index=True)
-    state: str = "stored"  # stored -> recorded -> filed
-    verdict: str = ""  # receipt | rejection | duplicate | held | ignored | seen_before
+    state: str = MessageState.STORED  # stored -> recorded -> filed
+    verdict: str = ""  # a vocabulary.Verdict
     reasons: str = ""  # space-separated check codes
     problems: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # as told, one a line
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
@@ -71,14 +72,14 @@ class Item(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     liaison_id: int | None = Field(default=None, foreign_key="liaison.id")
     title: str = Field(sa_column=Column(Text, nullable=False))
-    kind: str = "routine"
+    kind: str = ItemKind.ROUTINE
     body_chars: int = 0
     photo_count: int = 0
     first_reviewer: str = ""
     second_reviewer: str = ""
     points: float = 0.0
     content_hash: str = Field(unique=True, index=True)
-    status: str = "received"  # received | approved | returned (终审)
+    status: str = ItemStatus.RECEIVED  # 终审
     received_at: datetime = Field(default_factory=utcnow, index=True)
     solicitation_id: int | None = Field(default=None, foreign_key="solicitation.id", index=True)
     grade: int | None = None  # 约稿 0..3, set by the office
@@ -154,13 +155,13 @@ class StoredFile(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_pk: int | None = Field(default=None, foreign_key="message.id", index=True)
-    kind: str  # receipt | rejection | duplicate | held_notice
+    kind: str  # a vocabulary.OutboxKind (digests: digest_<kind>)
     sender: str
     recipients: str  # comma-separated
     subject: str = Field(sa_column=Column(Text, nullable=False))
     message_id: str = Field(unique=True)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    state: str = Field(default="pending", index=True)  # pending | sent | failed
+    state: str = Field(default=OutboxState.PENDING, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     last_error: str = ""
@@ -220,7 +221,7 @@ def make_engine(url: str, *, schema: str = "", migrate: bool = True) -> Engine:
     return engine
 
 
-def sync_units(engine: Engine, units: tuple[UnitConfig, ...], *, source: str = "config") -> tuple[int, int]:
+def sync_units(engine: Engine, units: tuple[RegisteredUnit, ...], *, source: str = "config") -> tuple[int, int]:
     """Make the registry match `units` for one source (config.toml, or an imported annex-4 table).
 
     Liaisons the source no longer lists are made inactive, never deleted, so the history of who
@@ -274,12 +275,14 @@ def sync_units(engine: Engine, units: tuple[UnitConfig, ...], *, source: str = "
 def registry_rows(engine: Engine) -> list[tuple[str, ...]]:
     """The registry as the office reads it: one row per liaison, retired ones marked, items counted."""
     with Session(engine) as s:
-        counts = dict(s.exec(select(Item.unit_id, func.count()).group_by(Item.unit_id)).all())
+        counts: dict[int | None, int] = dict(
+            s.exec(select(Item.unit_id, func.count()).group_by(col(Item.unit_id))).all()
+        )
         rows: list[tuple[str, ...]] = []
-        for unit in s.exec(select(Unit).order_by(Unit.id)):
+        for unit in s.exec(select(Unit).order_by(col(Unit.id))):
             people = s.exec(
-                select(Liaison).where(Liaison.unit_id == unit.id).order_by(Liaison.active.desc(), Liaison.id)
-            ).all()  # type: ignore[attr-defined]
+                select(Liaison).where(Liaison.unit_id == unit.id).order_by(col(Liaison.active).desc(), col(Liaison.id))
+            ).all()
             for i, p in enumerate(people or [None]):
                 first = i == 0
                 rows.append(

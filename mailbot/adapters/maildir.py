@@ -49,7 +49,7 @@ class MaildirSource:
         box = self._inbox()
         arrived = None
         try:
-            arrived = datetime.fromtimestamp(os.path.getmtime(self.path / box._lookup(uid)), UTC)  # noqa: SLF001
+            arrived = datetime.fromtimestamp(os.path.getmtime(self.path / box._lookup(uid)), UTC)  # type: ignore[attr-defined]  # noqa: SLF001
         except (OSError, KeyError):
             head = uid.split(".", 1)[0]
             arrived = datetime.fromtimestamp(int(head), UTC) if head.isdigit() else None

@@ -13,7 +13,7 @@ import ssl
 from pathlib import Path
 
 from mailbot.config import SmtpConfig
-from mailbot.service import ConnectionFailure, PermanentFailure, TemporaryFailure
+from mailbot.ports import ConnectionFailure, PermanentFailure, TemporaryFailure
 
 
 def _text(error: bytes | str) -> str:

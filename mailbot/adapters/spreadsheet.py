@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 XLSX = (".xlsx", ".xlsm")
 TEXT = (".csv", ".tsv", ".txt")  # .txt: Excel's "文本文件(制表符分隔)" export
@@ -62,7 +63,7 @@ def _xlsx_rows(path: Path, data: bytes) -> list[list[str]]:
         ) from None
     try:
         sheet = workbook.active
-        if not hasattr(sheet, "reset_dimensions"):
+        if not isinstance(sheet, ReadOnlyWorksheet):  # read-only mode: a worksheet, or a chartsheet
             raise SpreadsheetError(f"{path.name} 的当前工作表不是表格（active sheet is not a worksheet）")
         sheet.reset_dimensions()  # some writers record a wrong <dimension>; trusting it cuts cells off
         try:

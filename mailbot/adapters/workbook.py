@@ -48,7 +48,8 @@ def build_xlsx(report: Report) -> bytes:
     """The workbook attached to the email: 单位汇总, 栏目更新 (when columns are configured), 个人得分, 信息明细,
     退回记录."""
     wb = Workbook()
-    wb.remove(wb.active)
+    for default in wb.worksheets:  # the empty sheet a new workbook starts with
+        wb.remove(default)
     _unit_sheet(wb, report)
     if report.columns:
         _columns_sheet(wb, report)
@@ -255,7 +256,7 @@ def _total_row(ws: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence
     """合计 under the unit names: sums as values, not formulas, so webmail previews show them too."""
     totals: list[Value] = []
     for index, column in enumerate(columns):
-        numbers = [row[index] for row in rows if isinstance(row[index], int | float)]
+        numbers = [value for row in rows if isinstance(value := row[index], int | float)]
         totals.append(round(sum(numbers), 4) if column.summed else "")
     totals[1] = "合计"
     row = HEADER_ROW + len(rows) + 1

@@ -15,7 +15,7 @@ def cmd_units_list(args: argparse.Namespace) -> int:
     from mailbot.adapters.db import registry_rows
 
     app = build(load_config(args.config))
-    rows = [("单位（科室）", "类别", "宣传员", "邮箱", "电话", "微信号", "状态", "收录")]
+    rows: list[tuple[str, ...]] = [("单位（科室）", "类别", "宣传员", "邮箱", "电话", "微信号", "状态", "收录")]
     rows += registry_rows(app.engine)
     print_table(rows, (26, 8, 8, 30, 14, 12, 6, 6))
     return 0

@@ -10,6 +10,7 @@ import argparse
 import re
 import sys
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 from typing import NoReturn
 
@@ -72,7 +73,7 @@ def cell(text: str, width: int) -> str:
     return out + " " * (width - _width(out))
 
 
-def print_table(rows: list[tuple[str, ...]], widths: tuple[int, ...]) -> None:
+def print_table(rows: Sequence[Sequence[str]], widths: tuple[int, ...]) -> None:
     for row in rows:
         print("  ".join(cell(value, w) for value, w in zip(row, widths, strict=True)).rstrip())
 

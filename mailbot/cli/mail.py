@@ -15,7 +15,8 @@ from mailbot.cli.args import print_table
 from mailbot.config import DatabaseConfig, MailboxConfig, SmtpConfig, StorageConfig, load_config
 from mailbot.daemon import TRANSIENT
 from mailbot.leader import Leadership
-from mailbot.service import Analyser, poll_once
+from mailbot.passes import poll_once
+from mailbot.worker import Analyser
 
 log = logging.getLogger("mailbot")
 EX_TEMPFAIL = 75

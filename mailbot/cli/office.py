@@ -15,8 +15,8 @@ from mailbot import office
 from mailbot.bootstrap import App, build
 from mailbot.cli.args import cell, date_arg, item_arg, period_arg, points_arg, print_table
 from mailbot.config import load_config
+from mailbot.ports import ConnectionFailure
 from mailbot.schedule import local_today
-from mailbot.service import ConnectionFailure
 
 log = logging.getLogger("mailbot")
 LEVELS = {

@@ -10,8 +10,8 @@ from typing import Any
 from mailbot.bootstrap import build
 from mailbot.cli.args import date_arg, period_arg, progress
 from mailbot.config import default_path, load_config
+from mailbot.ports import ConnectionFailure
 from mailbot.schedule import local_today
-from mailbot.service import ConnectionFailure
 
 log = logging.getLogger("mailbot")
 KIND_NAMES = {"weekly": "周", "monthly": "月", "quarterly": "季度", "yearly": "年"}

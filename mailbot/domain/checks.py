@@ -14,6 +14,7 @@ from mailbot.domain.footer import has_placeholder
 from mailbot.domain.submission import Finding, Submission
 from mailbot.domain.text import printable
 from mailbot.domain.tnef import OUTLOOK_TNEF
+from mailbot.domain.vocabulary import ItemKind
 
 # code -> (what is wrong, how to fix it); {detail} is the file, field or figure concerned.
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -137,7 +138,9 @@ class Facts:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class CheckResult:
+    """The problems (any one rejects the submission) and warnings (told, not fatal) found in it."""
+
     problems: tuple[Reason, ...]
     warnings: tuple[Reason, ...]
 
@@ -257,7 +260,7 @@ def check_photos(facts: Facts, rules: Rules) -> Iterator[Finding]:
 
 def check_length(facts: Facts, rules: Rules) -> Iterator[Finding]:
     ms = facts.submission.manuscript
-    if ms is not None and facts.kind != "routine" and 0 < ms.body_chars < rules.min_research_chars:
+    if ms is not None and facts.kind != ItemKind.ROUTINE and 0 < ms.body_chars < rules.min_research_chars:
         yield Finding("research_too_short", str(ms.body_chars))
 
 
@@ -284,10 +287,10 @@ def warnings_for(facts: Facts, rules: Rules) -> Iterator[Finding]:
         yield from (Finding("photo_too_small", p.name) for p in usable if max(p.width, p.height) < rules.min_photo_side)
 
 
-def evaluate(facts: Facts, rules: Rules) -> Verdict:
+def evaluate(facts: Facts, rules: Rules) -> CheckResult:
     problems = [f for check in CHECKS for f in check(facts, rules)]
     unique = list(dict.fromkeys(problems))
-    return Verdict(
+    return CheckResult(
         problems=tuple(reason(f.code, f.detail, rules, where=facts.kind_where) for f in unique),
         warnings=tuple(
             reason(f.code, f.detail, rules, where=facts.kind_where) for f in dict.fromkeys(warnings_for(facts, rules))

@@ -40,12 +40,13 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from mailbot.domain.calendar import Period, WorkCalendar, month_of, quarter_of, week_of, year_of
+from mailbot.domain.vocabulary import ItemKind
 
 CYCLES = ("daily", "weekly", "fortnightly", "monthly", "quarterly", "half_yearly", "yearly", "on_change")
 CHANNELS = ("website", "wechat")
 DUTIES = ("shared", "each")
 EVERY_UNIT = "*"
-PIECE_KINDS = ("research", "experience")
+PIECE_KINDS = (ItemKind.RESEARCH, ItemKind.EXPERIENCE)
 
 
 @dataclass(frozen=True)

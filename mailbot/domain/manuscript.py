@@ -128,7 +128,7 @@ def _read(document: Document) -> Manuscript:
     )
     body = tuple(line.text for line in lines[body_start:footer_start])
     footer_lines = [line.text for index, line in enumerate(lines) if index >= footer_start or line.box in footer_boxes]
-    footer, from_page = parse_footer(footer_lines), ()
+    footer, from_page = parse_footer(footer_lines), tuple[str, ...]()
     if not (footer.drafters and footer.first_reviewer and footer.second_reviewer):
         footer, from_page = fill_missing(footer, parse_footer(_page_footer_lines(document, blocks)))
     return Manuscript(

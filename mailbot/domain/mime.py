@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
+from html import unescape
 
 # Labels that clients write but mean the superset; decoding them as the superset loses nothing.
 _CHARSET_ALIASES = {
@@ -167,7 +168,7 @@ class _Message(Message):
     number. The feedparser asks for the boundary while parsing, so this must be the class.
     """
 
-    def _get_params_preserve(self, failobj, header):  # type: ignore[no-untyped-def]
+    def _get_params_preserve(self, failobj: object, header: str) -> object:
         missing = object()
         value = self.get(header, missing)
         if value is missing:
@@ -286,8 +287,8 @@ def _html_to_text(html: str) -> str:
         close = html.find(">", end) if end >= 0 else -1
         pos = close + 1 if close >= 0 else len(html)  # an unclosed script runs to the end
     kept.append(html[pos:])
-    text = _TAG.sub(" ", " ".join(kept))
-    return re.sub(r"\s+", " ", text.replace("&nbsp;", " ")).strip()
+    text = unescape(_TAG.sub(" ", " ".join(kept)))  # after the tags: "&lt;p&gt;" is text, not a tag
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _address(msg: Message) -> tuple[str, str]:

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mailbot.config import Liaison, Unit
+from mailbot.domain.units import Liaison, Unit
 
 KINDS = ("县区", "经济区", "科室", "事业单位", "支队", "执法队")
 DEFAULT_KIND = "科室"

@@ -158,11 +158,6 @@ class Report:
         return tuple((name, tuple(groups[name])) for name in names)
 
 
-def fmt_points(points: float) -> str:
-    """Points as the bulletin prints them: always 2 decimals, so columns line up."""
-    return f"{points:.2f}"
-
-
 def competition_ranks(points: Sequence[float]) -> tuple[int, ...]:
     """Ranks for points in the given order, ties sharing a rank and the next rank skipped (1, 2, 2, 4)."""
     keys = [round(p, _POINT_DIGITS) for p in points]

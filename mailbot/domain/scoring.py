@@ -11,17 +11,19 @@ import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, TypeVar, overload
+from typing import Literal, overload
 
 from mailbot.domain.calendar import Period
+from mailbot.domain.formats import fmt_points
+from mailbot.domain.vocabulary import ItemKind, ItemStatus, Level
 
-KINDS = ("routine", "research", "experience")
-LEVELS = ("city", "province", "national")
-STATUSES = ("received", "approved", "returned")
+KINDS = tuple(ItemKind)
+LEVELS = tuple(Level)
+STATUSES = tuple(ItemStatus)
 MAX_GRADE = 3
 
-_KIND_NOTE = {"routine": "报送", "research": "报送调研", "experience": "报送经验"}
-_LEVEL_NOTE = {"city": "市级采用", "province": "省级采用", "national": "国家级采用"}
+_KIND_NOTE: dict[str, str] = {ItemKind.ROUTINE: "报送", ItemKind.RESEARCH: "报送调研", ItemKind.EXPERIENCE: "报送经验"}
+_LEVEL_NOTE: dict[str, str] = {Level.CITY: "市级采用", Level.PROVINCE: "省级采用", Level.NATIONAL: "国家级采用"}
 
 
 @dataclass(frozen=True)
@@ -157,17 +159,19 @@ def ledger(
     for item in by_id.values():
         if item.item_id in by_grade:
             continue
-        if item.column and item.kind == "routine":
+        if item.column and item.kind == ItemKind.ROUTINE:
             entries += _credit(
                 item,
                 item.received,
                 item.column_points,
                 "column",
-                f"栏目《{item.column}》 {_fmt(item.column_points)} 分",
+                f"栏目《{item.column}》 {fmt_points(item.column_points)} 分",
             )
             continue
         points = submission_points(item.kind, table)
-        entries += _credit(item, item.received, points, "submission", f"{_KIND_NOTE[item.kind]} {_fmt(points)} 分")
+        entries += _credit(
+            item, item.received, points, "submission", f"{_KIND_NOTE[item.kind]} {fmt_points(points)} 分"
+        )
 
     first_adoption: dict[tuple[int, str], Adoption] = {}
     for adoption in adoptions:
@@ -180,7 +184,7 @@ def ledger(
         if adoption.item_id in by_grade:
             continue
         points = table.adoption(adoption.level)
-        note = f"{_LEVEL_NOTE[adoption.level]} {_fmt(points)} 分"
+        note = f"{_LEVEL_NOTE[adoption.level]} {fmt_points(points)} 分"
         if table.adoption_levels == "highest":
             # A higher level later tops the item up to that level; a lower or equal one adds nothing, so a
             # bulletin already sent never changes and the item ends with its highest level.
@@ -189,7 +193,8 @@ def ledger(
                 continue
             reached[adoption.item_id] = points
             if before:
-                note = f"{_LEVEL_NOTE[adoption.level]} {_fmt(points)} 分（按最高级别计，补 {_fmt(points - before)} 分）"
+                topped = fmt_points(points - before)
+                note = f"{_LEVEL_NOTE[adoption.level]} {fmt_points(points)} 分（按最高级别计，补 {topped} 分）"
                 points = round(points - before, 4)
         entries += _credit(by_id[adoption.item_id], adoption.on, points, "adoption", note)
 
@@ -229,7 +234,7 @@ def _known(by_id: Mapping[int, ScoredItem], item_id: int, what: str) -> ScoredIt
 
 def _credit(item: ScoredItem, on: date, points: float, source: str, note: str) -> list[Entry]:
     """Split between the drafters and their units (三(一)2); no drafter credits the submitting unit."""
-    if item.status == "returned":
+    if item.status == ItemStatus.RETURNED:
         return []
     if not item.drafters:
         return [Entry(on, item.unit_id, None, points, source, item.item_id, note)]
@@ -266,22 +271,5 @@ def totals(
     return {k: _round(math.fsum(v)) for k, v in sums.items()}  # type: ignore[return-value]
 
 
-K = TypeVar("K", bound=Hashable)
-
-
-def rank(points: Mapping[K, float]) -> dict[K, int]:
-    """Standard competition ranking (1, 2, 2, 4), highest first, as bulletins print it; ties keep input order."""
-    ordered = sorted(points, key=lambda k: -points[k])
-    ranks: dict[K, int] = {}
-    for position, k in enumerate(ordered, start=1):
-        tied = position > 1 and points[ordered[position - 2]] == points[k]
-        ranks[k] = ranks[ordered[position - 2]] if tied else position
-    return ranks
-
-
 def _round(value: float) -> float:
     return round(value, 4) + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
-def _fmt(points: float) -> str:
-    return f"{points:g}"

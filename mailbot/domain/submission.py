@@ -24,6 +24,7 @@ from mailbot.domain.manuscript import Manuscript, ManuscriptError, read_docx
 from mailbot.domain.mime import Attachment
 from mailbot.domain.photos import PHOTO_EXTENSIONS, DecodeBudget, Photo, inspect_photo
 from mailbot.domain.tnef import is_tnef, unwrap_tnef
+from mailbot.domain.vocabulary import ItemKind
 
 LEGACY_EXTENSIONS = frozenset({".doc", ".wps", ".rtf", ".pdf"})
 
@@ -169,7 +170,7 @@ KIND_LINES = 5  # a 类别 line is looked for among the manuscript's first non-e
 
 def kind_marker(
     subject: str, title: str = "", paragraphs: tuple[str, ...] = (), *, from_title: bool = False
-) -> tuple[str, str]:
+) -> tuple[ItemKind, str]:
     """(kind, where the marker was found). 一(二)2 pieces are declared by the liaison, not guessed: a
     【调研】/【经验】 tag in the subject or a "类别：调研" line in the manuscript, never the ordinary words of a
     title ("经验交流会" is news); `from_title` restores the guess from title words for an office that wants it."""
@@ -177,20 +178,20 @@ def kind_marker(
     for tag in re.findall(r"[【\[]([^】\]]*)[】\]]", subject):
         marker = _MARKER.fullmatch(re.sub(r"\s+", "", tag))
         if marker:
-            return _KINDS[marker.group(1)], f"邮件主题中的“【{tag.strip()}】”"
+            return ItemKind(_KINDS[marker.group(1)]), f"邮件主题中的“【{tag.strip()}】”"
     for line in [p for p in paragraphs if p.strip()][:KIND_LINES]:
         named = _KIND_LINE.fullmatch(line)
         if named:
-            return _KINDS[named.group(1)], f"稿件中的“{line.strip()}”一行"
+            return ItemKind(_KINDS[named.group(1)]), f"稿件中的“{line.strip()}”一行"
     if from_title:
         if _TITLE_RESEARCH.search(title):
-            return "research", f"标题中的“{_TITLE_RESEARCH.search(title).group(0)}”"  # type: ignore[union-attr]
+            return ItemKind.RESEARCH, f"标题中的“{_TITLE_RESEARCH.search(title).group(0)}”"  # type: ignore[union-attr]
         if _TITLE_EXPERIENCE.search(title):
-            return "experience", f"标题中的“{_TITLE_EXPERIENCE.search(title).group(0)}”"  # type: ignore[union-attr]
-    return "routine", ""
+            return ItemKind.EXPERIENCE, f"标题中的“{_TITLE_EXPERIENCE.search(title).group(0)}”"  # type: ignore[union-attr]
+    return ItemKind.ROUTINE, ""
 
 
-def item_kind(subject: str, title: str, paragraphs: tuple[str, ...] = (), *, from_title: bool = False) -> str:
+def item_kind(subject: str, title: str, paragraphs: tuple[str, ...] = (), *, from_title: bool = False) -> ItemKind:
     """research / experience only when the liaison marks it so (see kind_marker)."""
     return kind_marker(subject, title, paragraphs, from_title=from_title)[0]
 

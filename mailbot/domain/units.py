@@ -1,9 +1,31 @@
-"""Which registered unit a drafter's written unit means ("市应急局（宣教科）" -> 宣教科)."""
+"""The registered units and their liaisons, and which unit a drafter's written unit means
+("市应急局（宣教科）" -> 宣教科). The config and the registry import build these values."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Liaison:
+    """A unit's 信息宣传员: whose mail is accepted as the unit's submissions."""
+
+    name: str
+    email: str
+    phone: str = ""
+    wechat: str = ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A submitting unit; aliases are other ways drafters write its name."""
+
+    name: str
+    kind: str = "科室"
+    liaisons: tuple[Liaison, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 def _norm(text: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mailbot.config import Unit
+from mailbot.domain.units import Unit
 from mailbot.samples.archives import build_7z, build_rar, build_zip
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail

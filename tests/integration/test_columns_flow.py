@@ -15,12 +15,13 @@ from mailbot.adapters.db import Item, Message, Outbox, Reminder, Unit
 from mailbot.bootstrap import App, build
 from mailbot.config import load_config
 from mailbot.domain.calendar import parse_period
+from mailbot.ports import MailRef
 from mailbot.samples.archives import build_zip
 from mailbot.samples.corpus import STORIES
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
-from mailbot.service import MailRef
+from tests.helpers import ingest
 from tests.integration.test_reminders import config_file
 from tests.servers import SmtpSink
 
@@ -78,7 +79,7 @@ def submit(app: App, subject: str, uid: str, *, photos: bool = True) -> tuple[st
     if photos:
         members.append(("照片.jpg", make_photo(1024, 768, seed=int(uid))))
     raw = build_mail("xuanjiao@example.com", subject, [("a.zip", build_zip(members))])
-    outcome = app.desk.ingest(MailRef("m", "INBOX", 1, uid), raw)
+    outcome = ingest(app.desk, MailRef("m", "INBOX", 1, uid), raw)
     with Session(app.engine) as s:
         reply = s.exec(select(Message).where(Message.uid == uid)).one()
         item = s.get(Item, reply.item_id) if reply.item_id else None

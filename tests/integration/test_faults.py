@@ -12,8 +12,10 @@ from sqlmodel import Session, select
 from mailbot.adapters.db import Message
 from mailbot.bootstrap import build
 from mailbot.config import load_config
+from mailbot.passes import poll_once
+from mailbot.ports import MailRef
 from mailbot.samples.corpus import week_of_mail
-from mailbot.service import MailRef, poll_once
+from tests.helpers import ingest
 from tests.integration.test_crash import check_exactly_once, poll
 from tests.integration.test_ingest_e2e import write_config
 from tests.servers import DovecotServer, SmtpSink, free_port
@@ -94,7 +96,9 @@ def test_uidvalidity_change_answers_nothing_twice(
     dovecot.append(good.raw)
     app.source.open()
     uidvalidity, (uid,) = app.source.listing()
-    app.desk.ingest(MailRef(app.source.key, "INBOX", uidvalidity, uid), app.source.fetch(uid).raw)  # died before filing
+    ingest(
+        app.desk, MailRef(app.source.key, "INBOX", uidvalidity, uid), app.source.fetch(uid).raw
+    )  # died before filing
     app.source.close()
     app.desk.drain_outbox(app.transport)
     dovecot.stop()  # the server loses its UID list: every message gets a new UIDVALIDITY and UID

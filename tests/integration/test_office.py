@@ -14,9 +14,9 @@ from mailbot.adapters.db import Adoption, Deduction, Item, Message, Review
 from mailbot.bootstrap import App, build
 from mailbot.cli import main
 from mailbot.config import load_config
+from mailbot.passes import poll_once
 from mailbot.samples.corpus import week_of_mail
 from mailbot.samples.mail import build_mail
-from mailbot.service import poll_once
 from tests.integration.test_ingest_e2e import write_config
 from tests.servers import DovecotServer, SmtpSink
 

@@ -10,8 +10,10 @@ from sqlmodel import Session, func, select
 from mailbot.adapters.db import Item, Message, Outbox
 from mailbot.bootstrap import App, build
 from mailbot.config import load_config
+from mailbot.passes import poll_once
+from mailbot.ports import MailRef
 from mailbot.samples.corpus import week_of_mail
-from mailbot.service import MailRef, poll_once
+from tests.helpers import ingest
 from tests.integration.test_ingest_e2e import write_config
 from tests.servers import DovecotServer, SmtpSink
 
@@ -49,7 +51,7 @@ def test_resume_after_dying_at_each_stage(app: App, dovecot: DovecotServer, smtp
     if stage == "stored":
         app.desk.store_raw(ref, raw)  # raw kept, then the process died before parsing
     else:
-        app.desk.ingest(ref, raw)  # verdict and reply committed, then died before filing the message
+        ingest(app.desk, ref, raw)  # verdict and reply committed, then died before filing the message
     if stage == "filed_unmarked":  # moved on the server, died before the ledger said so
         app.source.open()
         app.source.listing()

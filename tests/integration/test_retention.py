@@ -12,8 +12,9 @@ from mailbot.adapters.db import Item, Message, StoredFile
 from mailbot.bootstrap import build
 from mailbot.cli import main
 from mailbot.config import load_config
+from mailbot.ports import MailRef
 from mailbot.samples.corpus import week_of_mail
-from mailbot.service import MailRef
+from tests.helpers import ingest
 from tests.integration.test_reminders import config_file
 from tests.servers import SmtpSink
 
@@ -28,8 +29,8 @@ def test_purge_deletes_old_files_only(tmp_path: Path, smtp_sink: SmtpSink, capsy
     )
     app = build(load_config(path))
     samples = week_of_mail(load_config(REPO_CONFIG).units)
-    app.desk.ingest(MailRef("m", "INBOX", 1, "1"), samples[0].raw)  # will be "old"
-    app.desk.ingest(MailRef("m", "INBOX", 1, "2"), samples[13].raw)  # a re-send sharing the photos: "new"
+    ingest(app.desk, MailRef("m", "INBOX", 1, "1"), samples[0].raw)  # will be "old"
+    ingest(app.desk, MailRef("m", "INBOX", 1, "2"), samples[13].raw)  # a re-send sharing the photos: "new"
     with Session(app.engine) as s:
         old = s.exec(select(Message).where(Message.uid == "1")).one()
         old.received_at = datetime(2022, 3, 1, tzinfo=UTC)

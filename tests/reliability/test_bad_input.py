@@ -33,8 +33,11 @@ from mailbot.domain.manuscript import ManuscriptError, read_docx
 from mailbot.domain.mime import Attachment, decode_header_value, parse_message
 from mailbot.domain.photos import DecodeBudget, inspect_photo
 from mailbot.domain.submission import item_kind, unpack
+from mailbot.domain.triage import Outcome
+from mailbot.passes import poll_once
+from mailbot.ports import MailRef
 from mailbot.samples.photos import make_photo
-from mailbot.service import MailRef, Outcome, poll_once
+from tests.helpers import ingest
 from tests.reliability.corpus import (
     CASES,
     LIAISON,
@@ -66,7 +69,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def run(app: App, raw: bytes, *, via_maildir: bool) -> Outcome:
     """The whole path for one message; returns its outcome."""
     if not via_maildir:
-        outcome = app.desk.ingest(MailRef("bad-input", "INBOX", 1, "1"), raw)
+        outcome = ingest(app.desk, MailRef("bad-input", "INBOX", 1, "1"), raw)
         app.desk.drain_outbox(app.transport)
         return outcome
     app.source.open()

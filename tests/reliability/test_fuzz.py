@@ -38,10 +38,10 @@ from mailbot.domain.checks import CATALOGUE
 from mailbot.domain.footer import Footer, parse_footer
 from mailbot.domain.manuscript import Manuscript, ManuscriptError, read_docx
 from mailbot.domain.mime import ParsedMail, parse_message
+from mailbot.ports import MailRef
 from mailbot.samples.archives import ZipEntry, build_7z, build_rar, build_zip, unicode_path_extra, write_zip
 from mailbot.samples.corpus import week_of_mail
 from mailbot.samples.docx import build_docx
-from mailbot.service import MailRef
 from tests.reliability.corpus import BODY, FOOTER, TITLE, deadline, make_app
 
 # The fixed CI set by default; `./scripts/test --hypothesis-profile=long` draws random seeds and ten
@@ -642,7 +642,7 @@ def test_every_mutated_message_gets_a_verdict(tmp_path: Path) -> None:
     def ingest(raw: bytes) -> None:
         ref = MailRef("fuzz", "INBOX", 1, str(next(uids)))
         with deadline(10):
-            outcome = app.desk.ingest(ref, raw)
+            outcome = ingest(app.desk, ref, raw)
         assert outcome.verdict in VERDICTS, outcome
         with Session(app.engine) as s:
             row = app.desk.state(ref)

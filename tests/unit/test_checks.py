@@ -178,3 +178,11 @@ def test_reading_8_photos_where_annex_1_asks_for_text_and_images() -> None:
     assert codes(long_body, kind="experience") == []
     assert [r.code for r in evaluate(Facts(long_body, "routine", 1, "", photos_needed=False), Rules()).problems] == []
     assert codes(long_body, kind="research", rules=Rules(photo_kinds=("routine", "research"))) == ["missing_photos"]
+
+
+def test_experience_pieces_have_the_same_minimum_length_as_research() -> None:
+    def with_chars(n: int) -> Submission:
+        return submission(Manuscript("经验材料", ("字" * n,), GOOD_FOOTER, n, ()))
+
+    assert codes(with_chars(1999), kind="experience") == ["research_too_short"]
+    assert codes(with_chars(2000), kind="experience") == []

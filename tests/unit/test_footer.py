@@ -1,4 +1,4 @@
-"""The footer parser on the variants liaisons actually type (SPEC.md, annex 3 of seed 000)."""
+"""The footer parser on the variants liaisons actually type (the footer template and its real-world drift)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,14 @@ CASES: list[tuple[str, list[str], Footer]] = [
     ("drafters with ASCII comma", ["撰稿人：张三,李四"], footer((("张三", None), ("李四", None)))),
     ("drafters with a space", ["撰稿人：张三 李四"], footer((("张三", None), ("李四", None)))),
     ("drafters with 和", ["撰稿人：张三和李四"], footer((("张三", None), ("李四", None)))),
+    ("drafters with 及", ["撰稿人：张三及李四"], footer((("张三", None), ("李四", None)))),
+    ("drafters with 与", ["撰稿人：张三与李四"], footer((("张三", None), ("李四", None)))),
+    ("four-character names with 和", ["撰稿人：欧阳小明和司马光华"], footer((("欧阳小明", None), ("司马光华", None)))),
+    (
+        "unit glued to a four-character name",
+        ["撰稿人：大洼区应急管理局欧阳小明"],
+        footer((("欧阳小明", "大洼区应急管理局"),)),
+    ),
     ("和 inside a name", ["撰稿人：王和平"], footer((("王和平", None),))),
     ("spaced name then a name", ["撰稿人：张 三 李四"], footer((("张三", None), ("李四", None)))),
     ("surname spaced from given name", ["撰稿人：王 小明"], footer((("王小明", None),))),

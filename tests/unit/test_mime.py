@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from mailbot.domain.mime import decode_bytes, decode_header_value, parse_message
+from mailbot.domain.mime import _html_to_text, decode_bytes, decode_header_value, parse_message
 from mailbot.samples.mail import build_mail
 
 RONG = "盘山县应急局镕照片.zip"  # 镕 is in GBK but not in GB2312
@@ -117,3 +117,8 @@ BIG = bytes(range(256)) * 800  # 200 KB: above the size at which bodies are lift
 )
 def test_lifted_base64_gives_exactly_what_the_email_package_gives(label: str, raw: bytes) -> None:
     assert parse_message(raw) == _slow(raw), label
+
+
+def test_html_entities_become_the_characters_they_name() -> None:
+    assert _html_to_text("<p>&#37319;&#29992; &amp;</p>") == "采用 &"
+    assert _html_to_text("<p>a&nbsp;b &lt;p&gt;</p>") == "a b <p>"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailbot.config import Liaison, Unit
 from mailbot.domain.registry import RowProblem, parse_registry
+from mailbot.domain.units import Liaison, Unit
 
 HEADER = ["单位(科室)", "姓名", "联系电话", "微信号", "邮箱"]
 

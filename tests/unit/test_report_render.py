@@ -17,6 +17,7 @@ from mailbot.adapters import chart
 from mailbot.adapters.chart import WIDTH, bar_chart
 from mailbot.adapters.render import Renderer
 from mailbot.adapters.workbook import POINTS_FORMAT, build_xlsx
+from mailbot.domain.formats import fmt_points
 from mailbot.domain.report import (
     ColumnLine,
     HeldLine,
@@ -27,7 +28,6 @@ from mailbot.domain.report import (
     Totals,
     UnitLine,
     competition_ranks,
-    fmt_points,
     range_text,
     title_for,
     top_units,
@@ -212,7 +212,8 @@ def test_ranks_share_ties_and_praise_includes_a_tie_on_third_place() -> None:
     assert top_units(UNITS) == ("应急指挥中心", "溧阳市应急管理局", "金坛区应急管理局", "安全生产基础处")
     nobody_scored = tuple(dataclasses.replace(u, points=0.0) for u in UNITS)
     assert top_units(nobody_scored) == ()
-    assert fmt_points(9.3) == "9.30"
+    assert fmt_points(9.3, fixed=True) == "9.30"
+    assert fmt_points(0.15) == "0.15" and fmt_points(1.0) == "1" and fmt_points(0.3) == "0.3"
 
 
 def test_items_group_in_unit_rank_order() -> None:

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailbot.domain.calendar import parse_period
+from mailbot.domain.report import competition_ranks
 from mailbot.domain.scoring import (
     Adoption,
     Deduction,
@@ -22,7 +23,6 @@ from mailbot.domain.scoring import (
     ScoredItem,
     SolicitationGrade,
     ledger,
-    rank,
     split_evenly,
     totals,
 )
@@ -308,9 +308,7 @@ RANKINGS = [
 
 @pytest.mark.parametrize(("points", "expected"), RANKINGS)
 def test_rank_is_standard_competition_ranking(points: dict, expected: dict) -> None:
-    ranks = rank(points)
-    assert ranks == expected
-    assert list(ranks) == list(expected)  # bulletin order: best first, ties in input order
+    assert competition_ranks(list(points.values())) == tuple(expected[k] for k in points)
 
 
 def test_rank_of_a_month_with_ties() -> None:
@@ -326,7 +324,8 @@ def test_rank_of_a_month_with_ties() -> None:
         [],
         TABLE,
     )
-    assert rank(totals(entries, parse_period("2026-03"), "unit")) == {1: 1, 2: 1, 3: 3}
+    month = totals(entries, parse_period("2026-03"), "unit")
+    assert dict(zip(month, competition_ranks(list(month.values())), strict=True)) == {1: 1, 2: 1, 3: 3}
 
 
 @pytest.mark.parametrize("grade", [-1, 4, True, 2.5])
@@ -411,3 +410,15 @@ def test_reading_5_graded_solicitation_and_highest_adoption() -> None:
     assert totals(ledger([item(3, "2026-03-10", (ZHANG, 1))], [], [], [], TABLE), parse_period("2026-03"), "unit") == {
         1: 0.3
     }
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_an_adoption_recorded_twice_counts_once_on_its_earliest_date(later_first: bool) -> None:
+    """Whatever order the rows come in, the earliest date of an (item, level) adoption is the one credited."""
+    twice = [adopted(1, "province", "2026-03-05"), adopted(1, "province", "2026-04-20")]
+    entries = ledger(
+        [item(1, "2026-03-02", (ZHANG, 1))], list(reversed(twice)) if later_first else twice, [], [], TABLE
+    )
+    credited = [e for e in entries if e.source == "adoption"]
+    assert [e.on for e in credited] == [date(2026, 3, 5)]
+    assert credited[0].points == TABLE.adopted_province

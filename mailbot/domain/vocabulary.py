@@ -1,0 +1,123 @@
+"""The words the desk stores in its tables: one StrEnum per idea, so a typo is a NameError, not a silent miss.
+
+The values are the strings already in the database (StrEnum members compare equal to them), so
+rows written before these names existed read back unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """What happened to a message (`Message.verdict`); each verdict gets at most one reply."""
+
+    RECEIPT = "receipt"  # accepted and recorded as an item
+    REJECTION = "rejection"  # problems found: the liaison is told what to fix
+    DUPLICATE = "duplicate"  # the same manuscript was recorded before
+    HELD = "held"  # kept for a person in the office, no reply to the sender
+    IGNORED = "ignored"  # must never be answered (auto-replies, bounces, ourselves)
+    SEEN_BEFORE = "seen_before"  # the same bytes were given a verdict already
+    COMMAND = "command"  # an office command, carried out
+    COMMAND_FAILED = "command_failed"  # an office command that could not be carried out
+
+
+# The verdicts a liaison's submission can get: what counts as "received" in digests.
+SUBMISSION_VERDICTS = (Verdict.RECEIPT, Verdict.REJECTION, Verdict.DUPLICATE)
+# A message with one of these verdicts was fully handled: the same bytes again are not answered twice.
+FINAL_VERDICTS = (*SUBMISSION_VERDICTS, Verdict.IGNORED, Verdict.SEEN_BEFORE)
+
+
+class MessageState(StrEnum):
+    """Where a message is in the one-way flow (`Message.state`): stored -> recorded -> filed."""
+
+    STORED = "stored"  # raw bytes on disk, no verdict yet
+    RECORDED = "recorded"  # verdict, item and reply committed together
+    FILED = "filed"  # moved to its folder in the mailbox
+
+
+class ItemKind(StrEnum):
+    """The three kinds of information, each scored differently (`Item.kind`)."""
+
+    ROUTINE = "routine"  # 常规信息
+    RESEARCH = "research"  # 调研类信息
+    EXPERIENCE = "experience"  # 经验类信息
+
+
+KIND_LABELS: dict[str, str] = {
+    ItemKind.ROUTINE: "常规信息",
+    ItemKind.RESEARCH: "调研类信息",
+    ItemKind.EXPERIENCE: "经验类信息",
+}
+
+
+class ItemStatus(StrEnum):
+    """终审 of an item (`Item.status`, and `Review.decision` for the last two)."""
+
+    RECEIVED = "received"
+    APPROVED = "approved"
+    RETURNED = "returned"  # earns nothing, adoptions included
+
+
+class Level(StrEnum):
+    """Who adopted (采用) an item (`Adoption.level`)."""
+
+    CITY = "city"
+    PROVINCE = "province"
+    NATIONAL = "national"
+
+
+class OutboxState(StrEnum):
+    """`Outbox.state`: a row is sent once, or fails for good after its attempts."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    """`Outbox.kind`: what the outgoing mail is (digests add their period kind: `digest_weekly`...)."""
+
+    RECEIPT = "receipt"
+    REJECTION = "rejection"
+    DUPLICATE = "duplicate"
+    COMMAND = "command"
+    NOTICE_ADOPTED = "notice_adopted"
+    NOTICE_RETURNED = "notice_returned"
+    HELD_NOTICE = "held_notice"
+    DELIVERY_FAILED = "delivery_failed"
+    REMINDER = "reminder"
+    DIGEST = "digest"  # prefix only
+    JOB_FAILED = "job_failed"  # a scheduled report could not be built
+    STORAGE_FULL = "storage_full"
+
+
+# Mail to the office about the office's own mail: never reported as undeliverable, it would only fail again.
+OFFICE_KINDS = (
+    OutboxKind.DIGEST,
+    OutboxKind.DELIVERY_FAILED,
+    OutboxKind.HELD_NOTICE,
+    OutboxKind.JOB_FAILED,
+    OutboxKind.STORAGE_FULL,
+)
+
+
+class Held(StrEnum):
+    """Why a message was held for the office instead of answered (its `Message.reasons`)."""
+
+    UNKNOWN_SENDER = "unknown_sender"
+    RATE_LIMITED = "rate_limited"
+    REPLY_TO_NOTICE = "reply_to_notice"
+    COMMAND_REFUSED = "command_refused"
+    UNAUTHENTICATED = "unauthenticated"
+    INTERNAL_ERROR = "internal_error"
+
+
+HELD_WHY: dict[str, str] = {
+    Held.UNKNOWN_SENDER: "发件人不是已登记的信息宣传员",
+    Held.RATE_LIMITED: "该发件人一小时内来信过多，暂停自动回复",
+    Held.REPLY_TO_NOTICE: "发件人回复了系统发出的邮件（没有附件），可能有问题需要人工答复",
+    Held.COMMAND_REFUSED: "发件人不在 [office] admins 名单中，却发送了办公室指令，已拒绝执行",
+    Held.UNAUTHENTICATED: "收件服务器未能验证发件人身份（SPF/DKIM/DMARC 均未通过），可能是冒用他人邮箱",
+    Held.INTERNAL_ERROR: "系统处理这封邮件时出错（详见日志），请人工查看原始邮件并答复发件人",
+}

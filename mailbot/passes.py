@@ -1,0 +1,98 @@
+"""Passes over a mailbox: every message in the open folder gets a verdict and is filed, in order.
+
+`ingest_pass` is the daemon's unit of work; `poll_once` adds the outbox for `mailbot poll --once`.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from dataclasses import dataclass
+from threading import Event
+
+from mailbot.domain.triage import Outcome
+from mailbot.domain.vocabulary import MessageState
+from mailbot.faults import crash_point
+from mailbot.ingest import Desk
+from mailbot.ports import ConnectionFailure, MailRef, Source, Transport
+from mailbot.worker import Analyser, Analysis
+
+log = logging.getLogger("mailbot")
+
+
+@dataclass(frozen=True)
+class PassReport:
+    outcomes: tuple[tuple[str, Outcome], ...]
+    sent: int
+
+
+@dataclass
+class _InFlight:
+    uid: str
+    ref: MailRef
+    pk: int
+    raw: bytes
+    future: Future[Analysis] | None
+
+
+def ingest_pass(
+    source: Source, desk: Desk, stop: Event | None = None, analyser: Analyser | None = None
+) -> list[tuple[str, Outcome]]:
+    """Every message in the open folder gets a verdict and is filed, in order; `stop` is checked
+    between messages. With an analyser, one message is analysed in the worker while the next is
+    fetched; the raw bytes are stored before any analysis starts, as always."""
+    results: list[tuple[str, Outcome]] = []
+    uidvalidity, uids = source.listing()
+    desk.reconcile(source.key, source.folder, uidvalidity, uids)
+    pending: list[_InFlight] = []
+
+    def file(uid: str, ref: MailRef, outcome: Outcome) -> None:
+        source.file(uid, desk.folder_for(outcome.verdict))
+        crash_point("mailbox_updated")
+        desk.mark_filed(ref)
+        results.append((uid, outcome))
+
+    def finish() -> None:
+        job = pending.pop()
+        analysis = analyser.result(job.future, job.raw) if analyser and job.future else None
+        file(job.uid, job.ref, desk.record(job.pk, job.ref, job.raw, analysis))
+
+    for uid in uids:
+        if stop is not None and stop.is_set():
+            break
+        ref = MailRef(source.key, source.folder, uidvalidity, uid)
+        known = desk.state(ref)
+        if known is not None and known.state == MessageState.FILED:
+            continue  # filed earlier but the move was not seen yet: nothing more to do
+        if known is not None and known.state != MessageState.STORED:
+            if pending:
+                finish()
+            file(uid, ref, Outcome(known.verdict, tuple(known.reasons.split())))
+            continue
+        fetched = source.fetch(uid)
+        raw = fetched.raw
+        crash_point("fetched")
+        pk = desk.store_raw(ref, raw, fetched.arrived)
+        crash_point("raw_stored")
+        job = _InFlight(uid, ref, pk, raw, analyser.submit(raw) if analyser else None)
+        if pending:
+            finish()
+        pending.append(job)
+    while pending:
+        finish()
+    return results
+
+
+def poll_once(source: Source, desk: Desk, transport: Transport, analyser: Analyser | None = None) -> PassReport:
+    """One full pass for `mailbot poll --once`: ingest everything, then send what is due."""
+    source.open()
+    try:
+        results = ingest_pass(source, desk, analyser=analyser)
+    finally:
+        source.close()
+    try:
+        sent = desk.drain_outbox(transport)
+    except ConnectionFailure as exc:
+        log.warning("SMTP unreachable, replies stay queued for the next run: %s", exc)
+        sent = 0
+    return PassReport(tuple(results), sent)
