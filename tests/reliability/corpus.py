@@ -68,7 +68,7 @@ class Case:
     codes: tuple[str, ...] = ()
     limits: Mapping[str, int] = field(default_factory=dict)  # overrides of [limits]
     # Where MaildirSource cannot file the message (see test_bad_input), the case goes straight to
-    # Desk.ingest; everything else takes the whole path: Maildir -> poll_once -> outbox files.
+    # store_raw and record; everything else takes the whole path: Maildir -> poll_once -> outbox files.
     via_maildir: bool = True
     note: str = ""  # an answer that is clear enough but could be more helpful (see the report)
     known_bug: str = ""  # a crash outside the domain code, expected to fail until it is fixed there

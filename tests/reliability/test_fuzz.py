@@ -6,7 +6,7 @@ Properties:
   safe relative paths within the limits, and writes nothing to the filesystem;
 - read_docx on mutated manuscripts (bytes and XML) raises only ManuscriptError;
 - parse_message on any bytes never raises and returns text a database can store;
-- Desk.ingest on mutated realistic mail gives every message a verdict, and any reply it queues
+- the ingest path (store raw, record) on mutated realistic mail gives every message a verdict, and any reply it queues
   is a well-formed email to the sender or the office.
 
 Runs are derandomized (same examples every run, no example database), so CI is stable; the
@@ -42,6 +42,7 @@ from mailbot.ports import MailRef
 from mailbot.samples.archives import ZipEntry, build_7z, build_rar, build_zip, unicode_path_extra, write_zip
 from mailbot.samples.corpus import week_of_mail
 from mailbot.samples.docx import build_docx
+from tests.helpers import ingest
 from tests.reliability.corpus import BODY, FOOTER, TITLE, deadline, make_app
 
 # The fixed CI set by default; `./scripts/test --hypothesis-profile=long` draws random seeds and ten
@@ -639,7 +640,7 @@ def test_every_mutated_message_gets_a_verdict(tmp_path: Path) -> None:
 
     @settings(FUZZ, max_examples=examples(200))
     @given(mutated_mail())
-    def ingest(raw: bytes) -> None:
+    def one_message(raw: bytes) -> None:
         ref = MailRef("fuzz", "INBOX", 1, str(next(uids)))
         with deadline(10):
             outcome = ingest(app.desk, ref, raw)
@@ -658,6 +659,6 @@ def test_every_mutated_message_gets_a_verdict(tmp_path: Path) -> None:
             assert parsed.get_all("Bcc") is None and len(parsed["Subject"]) <= 210
         assert {r for q in queued for r in q.recipients.split(",")} <= allowed_recipients
 
-    ingest()
+    one_message()
     with Session(app.engine) as s:
         assert all(m.state == "recorded" for m in s.exec(select(Message)))
