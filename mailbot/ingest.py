@@ -28,7 +28,7 @@ from mailbot.domain.archive import Limits
 from mailbot.domain.arrival import arrival_time, date_header
 from mailbot.domain.auth import authenticated
 from mailbot.domain.checks import CheckResult, Facts, Rules, evaluate
-from mailbot.domain.columns import column_from
+from mailbot.domain.column_match import column_from
 from mailbot.domain.commands import looks_like_command
 from mailbot.domain.formats import fmt_points, local_time
 from mailbot.domain.loops import loop_reason

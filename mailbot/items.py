@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 from mailbot.adapters.db import Author, Item, Liaison, Message, Solicitation, StoredFile, Unit
 from mailbot.adapters.storage import Storage
 from mailbot.domain.checks import Reason, Rules, reason
-from mailbot.domain.columns import Column, ColumnMatch
+from mailbot.domain.column_match import ColumnMatch
+from mailbot.domain.columns import Column
 from mailbot.domain.scoring import PointTable, split_evenly, submission_points
 from mailbot.domain.solicitations import match_solicitation, names_solicitation
 from mailbot.domain.submission import Submission

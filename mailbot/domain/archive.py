@@ -14,7 +14,6 @@ import re
 import stat
 import struct
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -24,6 +23,8 @@ import rarfile
 from py7zr.exceptions import PasswordRequired as SevenZipPasswordRequired
 from py7zr.exceptions import UnsupportedCompressionMethodError
 from py7zr.io import Py7zIO, WriterFactory
+
+from mailbot.domain.zip_names import decode_legacy, zip_directory_entries, zip_name
 
 __all__ = [
     "ARCHIVE_BOMB",
@@ -67,32 +68,12 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 # Zip containers that are documents, not archives: a .docx has zip magic but must
 # reach the manuscript checks whole.
 _ZIP_DOCUMENTS = frozenset(
-    {
-        ".docx",
-        ".docm",
-        ".dotx",
-        ".dotm",
-        ".xlsx",
-        ".xlsm",
-        ".pptx",
-        ".ppsx",
-        ".odt",
-        ".ods",
-        ".odp",
-        ".ofd",
-        ".epub",
-        ".xps",
-        ".oxps",
-        ".jar",
-        ".apk",
-    }
+    ".docx .docm .dotx .dotm .xlsx .xlsm .pptx .ppsx .odt .ods .odp .ofd .epub .xps .oxps .jar .apk".split()
 )
 _JUNK_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
-_ZIP_UTF8 = 0x0800
 _ZIP_ENCRYPTED = 0x0001
-_ZIP_UNICODE_PATH = 0x7075
 _DOS_DIRECTORY = 0x10
 
 
@@ -250,55 +231,6 @@ def _is_junk(path: str) -> bool:
     return not path or "__MACOSX" in parts or base.lower() in _JUNK_FILES or base.startswith(("~$", "._"))
 
 
-def _decode_legacy(raw: bytes) -> str:
-    """Unflagged names: UTF-8 if they are valid UTF-8 (some tools forget the flag), else GB18030."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030", "replace")
-
-
-# --- zip ---------------------------------------------------------------------------------
-
-
-def _unicode_path(extra: bytes, raw_name: bytes) -> str | None:
-    """Info-ZIP Unicode Path (0x7075), trusted only while its CRC still matches the raw name."""
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, size = struct.unpack_from("<HH", extra, pos)
-        body = extra[pos + 4 : pos + 4 + size]
-        if tag == _ZIP_UNICODE_PATH and len(body) >= 5 and body[0] == 1:
-            if struct.unpack_from("<L", body, 1)[0] == zlib.crc32(raw_name):
-                try:
-                    return body[5:].decode("utf-8")
-                except UnicodeDecodeError:
-                    return None
-        pos += 4 + size
-    return None
-
-
-def _zip_name(info: zipfile.ZipInfo) -> str:
-    """The name as the writer meant it; orig_filename keeps any NUL for _clean_path to refuse."""
-    if info.flag_bits & _ZIP_UTF8:
-        return info.orig_filename
-    raw = info.orig_filename.encode("cp437")  # zipfile decoded the raw bytes as cp437
-    return _unicode_path(info.extra, raw) or _decode_legacy(raw)
-
-
-def _zip_directory_entries(data: bytes) -> int:
-    """Central-directory records, counted before zipfile builds an object for each one."""
-    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
-    if end < 0 or end + 22 > len(data):
-        return 0  # not a zip zipfile can open; it will say so
-    stop = end
-    size = struct.unpack_from("<L", data, end + 12)[0]
-    if data[end - 20 : end - 16] == b"PK\x06\x07":  # zip64: its end record sits before the locator
-        stop = end - 20 - 56
-        if stop >= 0 and data[stop : stop + 4] == b"PK\x06\x06":
-            size = struct.unpack_from("<Q", data, stop + 40)[0]
-    return data.count(b"PK\x01\x02", max(0, stop - size), max(0, stop))
-
-
 def _refuse_overlaps(data: bytes, infos: list[zipfile.ZipInfo], prefix: str) -> None:
     """Entries sharing compressed bytes amplify a small file without any ratio per entry.
 
@@ -308,26 +240,26 @@ def _refuse_overlaps(data: bytes, infos: list[zipfile.ZipInfo], prefix: str) -> 
     for info in infos:
         start = info.header_offset
         if data[start : start + 4] != b"PK\x03\x04":
-            raise ArchiveError(ARCHIVE_CORRUPT, prefix + _zip_name(info))
+            raise ArchiveError(ARCHIVE_CORRUPT, prefix + zip_name(info))
         name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
         spans.append((start, start + 30 + name_len + extra_len + info.compress_size, info))
     spans.sort(key=lambda span: span[0])
     previous_end = 0
     for start, end, info in spans:
         if start < previous_end:
-            raise ArchiveError(ARCHIVE_CORRUPT, prefix + _zip_name(info))
+            raise ArchiveError(ARCHIVE_CORRUPT, prefix + zip_name(info))
         previous_end = end
 
 
 def _read_zip(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
-    budget.admit(_zip_directory_entries(data))
+    budget.admit(zip_directory_entries(data))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         infos = archive.infolist()
         budget.count(len(infos))
         _refuse_overlaps(data, infos, prefix)
         wanted: list[tuple[str, zipfile.ZipInfo]] = []
         for info in infos:
-            name = _zip_name(info)
+            name = zip_name(info)
             path = _clean_path(name, prefix)
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise ArchiveError(ARCHIVE_UNSAFE_PATH, prefix + path)
@@ -427,7 +359,7 @@ def _read_7z(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Memb
 def _rar_name(info: rarfile.RarInfo) -> str:
     """RAR 4 names without the Unicode flag are in the writer's OEM code page, GBK here."""
     if isinstance(info, rarfile.Rar3Info) and not info.flags & rarfile.RAR_FILE_UNICODE:
-        return _decode_legacy(info.orig_filename)
+        return decode_legacy(info.orig_filename)
     return info.filename
 
 

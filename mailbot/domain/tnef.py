@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from tnefparse import TNEF
 
 from mailbot.domain.archive import ARCHIVE_TOO_LARGE, ARCHIVE_TOO_MANY_MEMBERS, ArchiveError, Limits, Member
-from mailbot.domain.mime import decode_bytes
+from mailbot.domain.charsets import decode_bytes
 
 OUTLOOK_TNEF = "outlook_tnef"
 TNEF_CONTENT_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})

@@ -27,10 +27,11 @@ from sqlmodel import Session, select
 from mailbot.adapters.db import Message, Outbox
 from mailbot.bootstrap import App
 from mailbot.domain.archive import Limits
+from mailbot.domain.charsets import decode_header_value
 from mailbot.domain.checks import Rules, reason
 from mailbot.domain.footer import parse_footer
 from mailbot.domain.manuscript import ManuscriptError, read_docx
-from mailbot.domain.mime import Attachment, decode_header_value, parse_message
+from mailbot.domain.mime import Attachment, parse_message
 from mailbot.domain.photos import DecodeBudget, inspect_photo
 from mailbot.domain.submission import item_kind, unpack
 from mailbot.domain.triage import Outcome

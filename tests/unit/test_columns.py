@@ -14,18 +14,17 @@ from pathlib import Path
 import pytest
 
 from mailbot.domain.calendar import WorkCalendar, month_of, quarter_of, week_of, year_of
+from mailbot.domain.column_match import column_from, match_column
 from mailbot.domain.columns import (
     AnnualPiece,
     Column,
     annual_deductions,
     annual_pieces,
-    column_from,
     cycle_accounting,
     cycle_of,
     cycles_between,
     deductions,
     due_soon,
-    match_column,
     parse_columns,
 )
 

@@ -7,7 +7,10 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from mailbot.config import SECTIONS, parse_config
+import pytest
+
+from mailbot.config import SECTIONS, ConfigError
+from mailbot.config_file import parse_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.toml"
 
@@ -41,3 +44,26 @@ def test_the_example_parses() -> None:
 
     config = parse_config(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")), EXAMPLE.parent)
     assert config.units and config.columns
+
+
+@pytest.mark.parametrize(
+    "section, key, value, says",
+    [
+        ("smtp", "max_attempts", 0, "[smtp] max_attempts = 0 is out of range: it must be from 1 to 100"),
+        ("smtp", "retry_seconds", -5, "[smtp] retry_seconds = -5 is out of range"),
+        ("limits", "max_archive_members", -1, "[limits] max_archive_members = -1 is out of range"),
+        ("limits", "max_compression_ratio", 0, "[limits] max_compression_ratio = 0 is out of range"),
+        ("scoring", "routine", -3, "[scoring] routine = -3 is out of range: it must be from 0 to 100"),
+        ("mailbox", "port", 70000, "[mailbox] port = 70000 is out of range: it must be from 1 to 65535"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_with_the_key_and_the_range(
+    section: str, key: str, value: float, says: str
+) -> None:
+    import tomllib
+
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data[section][key] = value
+    with pytest.raises(ConfigError) as refused:
+        parse_config(data, EXAMPLE.parent)
+    assert says in str(refused.value)

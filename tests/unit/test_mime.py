@@ -7,7 +7,8 @@ import urllib.parse
 
 import pytest
 
-from mailbot.domain.mime import _html_to_text, decode_bytes, decode_header_value, parse_message
+from mailbot.domain.charsets import decode_bytes, decode_header_value
+from mailbot.domain.mime import _html_to_text, parse_message
 from mailbot.samples.mail import build_mail
 
 RONG = "盘山县应急局镕照片.zip"  # 镕 is in GBK but not in GB2312

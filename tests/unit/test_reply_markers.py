@@ -6,7 +6,8 @@ import pytest
 
 from mailbot.adapters.render import Renderer
 from mailbot.domain.checks import reason
-from mailbot.domain.columns import Column, column_from
+from mailbot.domain.column_match import column_from
+from mailbot.domain.columns import Column
 
 DYNAMIC = Column("动态要闻", "website", "daily", 1, ("宣教科",), 0.3, 0.3, True, ("动态新闻",))
 
