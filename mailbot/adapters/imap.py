@@ -149,6 +149,7 @@ class ImapSource:
             return
         deadline = time.monotonic() + min(seconds, IDLE_RENEW_SECONDS)
         client.idle()
+        log.debug("IDLE: waiting up to %.0f s for new mail", deadline - time.monotonic())
         try:
             while not stop.is_set() and time.monotonic() < deadline:
                 responses = client.idle_check(timeout=1)

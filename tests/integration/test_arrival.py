@@ -24,7 +24,7 @@ from mailbot.samples.corpus import STORIES
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
-from tests.integration.test_ingest_e2e import reply_text, write_config
+from tests.helpers import reply_text, write_config
 from tests.servers import DovecotServer, SmtpSink
 
 TZ = ZoneInfo("Asia/Shanghai")

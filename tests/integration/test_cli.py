@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import email
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_ingest_e2e import REPO, write_config
+from tests.helpers import REPO, mailbot, write_config
 from tests.servers import DovecotServer, SmtpSink
-
-
-def mailbot(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mailbot", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_demo_runs_on_the_example_config(tmp_path: Path) -> None:

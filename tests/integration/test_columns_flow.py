@@ -21,8 +21,7 @@ from mailbot.samples.corpus import STORIES
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
-from tests.helpers import ingest
-from tests.integration.test_reminders import config_file
+from tests.helpers import config_file, ingest
 from tests.servers import SmtpSink
 
 COLUMNS = """

@@ -14,7 +14,7 @@ import pytest
 
 from mailbot.config import load_config
 from mailbot.samples.corpus import Sample, week_of_mail
-from tests.integration.test_ingest_e2e import REPO, write_config
+from tests.helpers import REPO, write_config
 from tests.servers import DovecotServer, SmtpSink
 
 
@@ -24,6 +24,13 @@ class Running:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8")
+
+    def wait_for_log(self, text: str, count: int = 1, timeout: float = 30) -> None:
+        """Until the daemon has logged `text` `count` times: the event, not a guess at its time."""
+        deadline = time.monotonic() + timeout
+        while self.output().count(text) < count:
+            assert self.proc.poll() is None and time.monotonic() < deadline, self.output()
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -37,7 +44,7 @@ def daemon(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path) -> Itera
     log = tmp_path / "daemon.log"
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
+            [sys.executable, "-m", "mailbot", "-v", "--config", str(config), "run"],
             cwd=REPO,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -46,11 +53,7 @@ def daemon(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path) -> Itera
             env={**os.environ, "TEST_IMAP_PASSWORD": dovecot.password},
         )
     running = Running(proc, log, week_of_mail(load_config(config).units))
-    deadline = time.monotonic() + 20
-    while "mailbot running" not in running.output():
-        assert proc.poll() is None and time.monotonic() < deadline, running.output()
-        time.sleep(0.05)
-    time.sleep(0.5)  # let it reach IDLE
+    running.wait_for_log("IDLE: waiting")  # in IDLE: the next APPEND is noticed at once
     yield running
     if proc.poll() is None:
         proc.kill()
@@ -66,7 +69,7 @@ def test_idle_replies_within_seconds_and_survives_a_dovecot_restart(
     assert time.monotonic() - started < 5, "IDLE should answer within seconds, not at the next poll"
 
     dovecot.stop()
-    time.sleep(1.5)
+    daemon.wait_for_log("unavailable")  # the daemon has seen the outage before the server returns
     dovecot.start()
     dovecot.append(daemon.samples[1].raw)
     smtp_sink.wait_for(2, timeout=30)
@@ -86,11 +89,8 @@ def test_replies_wait_for_smtp_and_go_out_in_order(
     sent = [s for s in daemon.samples if s.verdict in ("receipt", "rejection")][:3]
     for sample in sent:
         dovecot.append(sample.raw)
-    deadline = time.monotonic() + 15
-    while len(dovecot.uids("INBOX")) or not dovecot.folders():
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    time.sleep(1)
+    daemon.wait_for_log("verdict=", count=3)  # all three recorded, their replies queued
+    daemon.wait_for_log("SMTP server unavailable")  # and the outbox has met the outage
     smtp_sink.start()
     got = smtp_sink.wait_for(3, timeout=40)
     import email
@@ -98,7 +98,6 @@ def test_replies_wait_for_smtp_and_go_out_in_order(
     in_reply_to = [str(m.message["In-Reply-To"]) for m in got]
     expected = [str(email.message_from_bytes(s.raw)["Message-ID"]) for s in sent]
     assert in_reply_to == expected
-    time.sleep(1)
-    assert len(smtp_sink.messages) == 3
     daemon.proc.send_signal(signal.SIGINT)
-    assert daemon.proc.wait(timeout=20) == 0
+    assert daemon.proc.wait(timeout=20) == 0  # stopped, its outbox drained: no late duplicate can follow
+    assert len(smtp_sink.messages) == 3

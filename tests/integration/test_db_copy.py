@@ -16,7 +16,7 @@ from mailbot.bootstrap import build
 from mailbot.cli import main
 from mailbot.config import DatabaseConfig, load_config
 from mailbot.domain.calendar import parse_period
-from tests.integration.test_reminders import config_file
+from tests.helpers import config_file
 from tests.servers import SmtpSink, database_url, postgres_reachable
 
 ITEMS = 3000

@@ -15,7 +15,7 @@ from mailbot.config import load_config
 from mailbot.passes import poll_once
 from mailbot.samples.corpus import week_of_mail
 from mailbot.schedule import local_today
-from tests.integration.test_ingest_e2e import write_config
+from tests.helpers import write_config
 from tests.servers import DovecotServer, SmtpSink, database_url, postgres_reachable
 
 

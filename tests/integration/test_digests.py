@@ -20,7 +20,7 @@ from mailbot.bootstrap import App, build
 from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.domain.calendar import parse_period
-from tests.integration.test_reminders import config_file
+from tests.helpers import config_file
 from tests.servers import SmtpSink
 
 PANSHAN, DAWA, XUANJIAO = "盘山县应急管理局", "大洼区应急管理局", "宣教科"

@@ -15,9 +15,7 @@ from mailbot.config import load_config
 from mailbot.passes import poll_once
 from mailbot.ports import MailRef
 from mailbot.samples.corpus import week_of_mail
-from tests.helpers import ingest
-from tests.integration.test_crash import check_exactly_once, poll
-from tests.integration.test_ingest_e2e import write_config
+from tests.helpers import check_exactly_once, ingest, poll, write_config
 from tests.servers import DovecotServer, SmtpSink, free_port
 
 

@@ -22,8 +22,8 @@ from mailbot.config import load_config
 from mailbot.samples.archives import build_zip
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
+from tests.helpers import write_config
 from tests.integration.test_digests import app  # noqa: F401 - the seeded November fixture
-from tests.integration.test_ingest_e2e import write_config
 from tests.integration.test_real_world_mail import BODY, FOOTER, SENDER, TITLE
 from tests.servers import DovecotServer, SmtpSink
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -19,33 +18,8 @@ from mailbot.samples.corpus import STORIES, Sample, week_of_mail
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
-from tests.servers import DovecotServer, SmtpSink, database_url, server_sections
-
-REPO = Path(__file__).resolve().parents[2]
-FROM = "pjyjjbgs@163.com"
-
-
-def write_config(tmp_path: Path, dovecot: DovecotServer, smtp: SmtpSink) -> Path:
-    """The repository's example config with the servers swapped for the test ones."""
-    example = (REPO / "config.toml").read_text(encoding="utf-8")
-    units = example[example.index("[[units]]") :]
-    path = tmp_path / "config.toml"
-    path.write_text(
-        server_sections(dovecot, smtp, "TEST_IMAP_PASSWORD", FROM)
-        + f"""[database]
-url = "{database_url(tmp_path)}"
-[storage]
-dir = "storage"
-[office]
-name = "市应急管理局办公室"
-recipients = ["office@example.com"]
-admins = ["chief@example.com"]
-[schedule]
-enabled = false  # reminders would depend on the hour the tests run
-{units}""",
-        encoding="utf-8",
-    )
-    return path
+from tests.helpers import FROM, REPO, reply_text, write_config  # noqa: F401 - also imported from here by older tests
+from tests.servers import DovecotServer, SmtpSink
 
 
 def extra_cases() -> list[Sample]:
@@ -107,12 +81,6 @@ def extra_cases() -> list[Sample]:
             "receipt",
         ),
     ]
-
-
-def reply_text(msg: EmailMessage) -> str:
-    part = msg.get_body(preferencelist=("plain",))
-    assert part is not None
-    return part.get_content()
 
 
 def test_week_of_mail_end_to_end(

@@ -8,8 +8,7 @@ import re
 import stat
 from pathlib import Path
 
-from tests.integration.test_cli import mailbot
-from tests.integration.test_ingest_e2e import FROM, REPO
+from tests.helpers import FROM, REPO, mailbot
 from tests.servers import DovecotServer, SmtpSink, server_sections
 
 

@@ -18,7 +18,7 @@ from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_heic, make_photo
 from mailbot.samples.tnef import build_tnef
-from tests.integration.test_ingest_e2e import reply_text, write_config
+from tests.helpers import reply_text, write_config
 from tests.servers import DovecotServer, SmtpSink
 
 SENDER = "panshan.yjj@example.com"  # 孙悦 of 盘山县应急管理局 in config.toml

@@ -17,46 +17,8 @@ from mailbot.adapters.db import Item, Liaison, Reminder, Unit
 from mailbot.bootstrap import App, build
 from mailbot.cli import main
 from mailbot.config import load_config
-from tests.servers import SmtpSink, database_url
-
-REPO = Path(__file__).resolve().parents[2]
-UNITS = """
-[[units]]
-name = "盘山县应急管理局"
-kind = "县区"
-liaisons = [{ name = "孙悦", email = "panshan@example.com" }, { name = "周强", email = "panshan2@example.com" }]
-[[units]]
-name = "大洼区应急管理局"
-kind = "县区"
-liaisons = [{ name = "赵婷", email = "dawa@example.com" }]
-[[units]]
-name = "宣教科"
-kind = "科室"
-liaisons = [{ name = "陈静", email = "xuanjiao@example.com" }]
-"""
-
-
-def config_file(tmp_path: Path, smtp: SmtpSink, extra: str = "") -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[mailbox]
-kind = "maildir"
-path = "inbox"
-[smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-from_address = "pjyjjbgs@163.com"
-[database]
-url = "{database_url(tmp_path)}"
-[storage]
-dir = "storage"
-{extra}
-{UNITS}""",
-        encoding="utf-8",
-    )
-    return path
+from tests.helpers import REPO, UNITS, config_file  # noqa: F401 - also imported from here by older tests
+from tests.servers import SmtpSink
 
 
 def add_item(app: App, unit: str, when: datetime, title: str = "信息") -> None:

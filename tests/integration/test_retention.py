@@ -14,8 +14,7 @@ from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.ports import MailRef
 from mailbot.samples.corpus import week_of_mail
-from tests.helpers import ingest
-from tests.integration.test_reminders import config_file
+from tests.helpers import config_file, ingest
 from tests.servers import SmtpSink
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
