@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""mailbot benchmark: throughput, latency and memory against the raw IMAP limit (issue 7).
+"""mailbot benchmark: throughput, latency and memory against the raw IMAP limit.
 
     .venv/bin/python bench/run.py [--messages 1000] [--quick] [--profile]
 
@@ -12,7 +12,7 @@ mix of submissions (bench/corpus.py, cached under bench/.cache/), and measures:
 3. latency: `mailbot run` on IDLE, messages appended one by one, APPEND -> reply at the sink;
 4. memory: peak RSS (wait4 ru_maxrss, and VmHWM sampled while it runs) of `poll --once` for the
    backlog and for one 30 MB message;
-5. reports: placeholder until issue 4 lands.
+5. reports: the monthly bulletin and yearly roll-up over a seeded year, on SQLite and PostgreSQL.
 
 Prints one table and saves it as JSON in bench/results/<date>-<sha>[-quick].json. Every server,
 child process and temporary directory is removed on exit, Ctrl-C included.

@@ -41,7 +41,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("limits", "max_compression_ratio"): (2, 10_000),
     ("limits", "min_photo_side"): (0, 20_000),
     ("limits", "min_research_chars"): (0, 100_000),
-    ("limits", "replies_per_sender_per_hour"): (1, 1000),
+    ("limits", "replies_per_sender_per_hour"): (1, 1_000_000),
     ("quotas", "weekly"): (0, 50),
     ("quotas", "monthly"): (0, 200),
     ("quotas", "min_workdays_for_weekly"): (0, 7),

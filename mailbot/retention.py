@@ -1,7 +1,7 @@
 """Retention: raw messages and unpacked files older than a date are deleted on request.
 
 Records (items, reviews, adoptions, the ledger of messages) stay: they are the bureau's register and
-small. Seed 001 asks that review records be kept at least three years, so purging anything younger
+small. Disclosure rules ask that review records be kept at least three years, so purging anything younger
 needs --force. Files are content-addressed and may be shared by an older and a newer message: a file
 is deleted only when no message on or after the date still refers to it.
 """

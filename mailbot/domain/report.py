@@ -1,9 +1,9 @@
 """What a weekly digest or an office bulletin (通报) says, as plain data the templates, workbook and chart share.
 
 The caller fills a `Report` from the database; everything here is pure so the three renderings can be
-tested from a hand-built report and always agree on ranks, praise and figures. Seed 003 第十一条 asks for
+tested from a hand-built report and always agree on ranks, praise and figures. The office rules' 第十一条 ask for
 报送数量、采用数量、累计积分 in each bulletin; the yearly one also carries the figures a 政府信息公开
-年度报告 quotes (seed 004: 信息总数、日均发布量).
+年度报告 quotes (信息总数、日均发布量, as an annual disclosure report states them).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Points for the bulletin (seed 000 section 三), as a ledger of dated entries the office can audit.
+"""Points for the bulletin (the rules' section 三), as a ledger of dated entries the office can audit.
 
 Every figure in a bulletin is a sum of ledger entries, so any total can be explained line by line
 ("报送 0.3 分 ÷ 2 人", "省级采用 3 分"). The engine works on plain values the caller reads from its database:

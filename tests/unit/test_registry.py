@@ -1,4 +1,4 @@
-"""The liaison register (annex 4 of seed 000) as offices really fill it in."""
+"""The liaison register (annex 4 of the rules) as offices really fill it in."""
 
 from __future__ import annotations
 

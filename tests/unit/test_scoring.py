@@ -1,4 +1,4 @@
-"""The points ledger against hand-computed bulletins (seed 000 section 三, default PointTable).
+"""The points ledger against hand-computed bulletins (the rules' section 三, default PointTable).
 
 Units: 1 = 应急指挥中心, 2 = 大洼区应急管理局, 3 = 执法支队. Each scenario lists its inputs and, per period,
 the expected totals per unit and per (person, unit), with the arithmetic in a comment.
