@@ -80,7 +80,8 @@ def _photos(seed: int, count: int = 3) -> list[tuple[str, bytes]]:
 
 
 def week_of_mail(units: tuple[Unit, ...]) -> list[Sample]:
-    """At least one case of each check and of each kind of mail that is not answered; senders are the first liaisons of the registry."""
+    """At least one case of each check and of each kind of mail that is not answered; senders are the
+    first liaisons of the registry."""
     senders = [u.liaisons[0].email for u in units if u.liaisons]
     if len(senders) < 4:
         raise ValueError("the sample week needs at least four units with liaisons in the config")
