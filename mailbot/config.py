@@ -107,6 +107,7 @@ class ChecksConfig:
     photo_kinds: tuple[str, ...] = ("routine",)  # annex 1's 文字+影像: news needs photos, 调研/经验 pieces do not
     distinct_reviewers: bool = True  # 二(三) 三审: 初审人, 复审人 and drafters are different people
     kind_from_title: bool = False  # 调研/经验 only from 【调研】/【经验】 or a 类别 line, never a title's words
+    correction_window_days: int = 7  # the unit's piece of the same title again within this: a correction
 
 
 @dataclass(frozen=True)

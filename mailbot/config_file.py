@@ -42,6 +42,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("limits", "min_photo_side"): (0, 20_000),
     ("limits", "min_research_chars"): (0, 100_000),
     ("limits", "replies_per_sender_per_hour"): (1, 1_000_000),
+    ("checks", "correction_window_days"): (0, 365),
     ("quotas", "weekly"): (0, 50),
     ("quotas", "monthly"): (0, 200),
     ("quotas", "min_workdays_for_weekly"): (0, 7),

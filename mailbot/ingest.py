@@ -19,18 +19,20 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from mailbot.adapters.db import Author, Item, Liaison, Message, Outbox, Unit, utcnow
+from mailbot.adapters.db import Item, Liaison, Message, Outbox, Unit, utcnow
 from mailbot.adapters.render import Renderer
 from mailbot.adapters.storage import Storage
 from mailbot.compose import reply_subject
 from mailbot.config import Config
+from mailbot.corrections import find_corrected, item_with_content, record_first_version, supersede
 from mailbot.domain.archive import Limits
 from mailbot.domain.arrival import arrival_time, date_header
 from mailbot.domain.auth import authenticated
 from mailbot.domain.checks import CheckResult, Facts, Rules, evaluate
 from mailbot.domain.column_match import column_from
 from mailbot.domain.commands import looks_like_command
-from mailbot.domain.formats import fmt_points, local_time
+from mailbot.domain.corrections import locked_because
+from mailbot.domain.formats import local_time
 from mailbot.domain.loops import loop_reason
 from mailbot.domain.mime import ParsedMail, message_ids, parse_message
 from mailbot.domain.submission import Submission, content_hash, kind_marker, unpack
@@ -38,14 +40,13 @@ from mailbot.domain.triage import Arrival, Outcome, Route, triage
 from mailbot.domain.vocabulary import (
     FINAL_VERDICTS,
     HELD_WHY,
-    KIND_LABELS,
     Held,
     MessageState,
     OutboxKind,
     Verdict,
 )
 from mailbot.faults import crash_point, failure_point
-from mailbot.items import column_warnings, record_files, record_item, solicitation_for
+from mailbot.items import column_warnings, item_points, receipt_facts, record_files, record_item, solicitation_for
 from mailbot.office_commands import OfficeMail
 from mailbot.outbox import Mailer
 from mailbot.ports import MailRef, Transport
@@ -274,7 +275,7 @@ class Desk:
             return Outcome(Verdict.REJECTION, tuple(p.code for p in found.problems), unit=unit.name)
         assert ms is not None
         digest = content_hash(ms)
-        original = s.exec(select(Item).where(Item.content_hash == digest)).first()
+        original = item_with_content(s, digest)
         if original is not None:
             row.item_id = original.id
             context |= {
@@ -284,31 +285,28 @@ class Desk:
             }
             self._reply(s, row, mail, OutboxKind.DUPLICATE, context)
             return Outcome(Verdict.DUPLICATE, (f"item_{original.number}",), original.number, unit.name)
+        replied_to = (*mail.references, *message_ids(mail.headers.get("in-reply-to", "")))
+        window = timedelta(days=self.config.checks.correction_window_days)
+        assert unit.id is not None
+        prior = find_corrected(s, replied_to, mail.subject, unit.id, ms.title, row.received_at, window)
+        if prior is not None and locked_because(prior):
+            detail = f"原稿 {prior.number}《{prior.title}》{locked_because(prior)}，修改稿为《{ms.title}》"
+            return self._hold(s, row, mail, Held.CORRECTION_OF_JUDGED, unit=unit.name, detail=detail)
         solicitation_id, warnings = solicitation_for(s, mail.subject, ms.title, self.rules)
         warnings = [*found.warnings, *warnings, *column_warnings(match, self.config.columns, self.rules)]
-        item = record_item(
-            s, self.tz, self.config.scoring, row, unit, liaison, sub, kind, digest, solicitation_id, column
-        )
-        authors = s.exec(select(Author).where(Author.item_id == item.id)).all()
-        unit_names = {u.id: u.name for u in s.exec(select(Unit))}
-        context |= {
-            "warnings": warnings,
-            "number": item.number,
-            "title": item.title,
-            "kind_label": KIND_LABELS[kind],
-            "drafters": [
-                {"name": a.name, "unit": a.unit_text or unit_names[a.unit_id], "share": fmt_points(a.share)}
-                for a in authors
-            ],
-            "first_reviewer": item.first_reviewer,
-            "second_reviewer": item.second_reviewer,
-            "photo_count": item.photo_count,
-            "body_chars": item.body_chars,
-            "points": fmt_points(item.points),
-            "column": item.column_name or "",
-        }
+        changed: tuple[str, ...] = ()
+        if prior is not None:  # a corrected re-send: the same item, its next version
+            points = item_points(kind, column, self.config.scoring)
+            item, changed = supersede(s, prior.item_id, row, sub, kind, points, column.name if column else None, digest)
+        else:
+            item = record_item(
+                s, self.tz, self.config.scoring, row, unit, liaison, sub, kind, digest, solicitation_id, column
+            )
+            record_first_version(s, item, row.id)
+        context |= receipt_facts(s, item, changed) | {"warnings": warnings}
         self._reply(s, row, mail, OutboxKind.RECEIPT, context)
-        return Outcome(Verdict.RECEIPT, tuple(w.code for w in warnings), item.number, unit.name)
+        verdict = Verdict.CORRECTION if prior is not None else Verdict.RECEIPT
+        return Outcome(verdict, tuple(w.code for w in warnings), item.number, unit.name)
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -358,7 +356,7 @@ class Desk:
             references=mail.references,
         )
 
-    def _hold(self, s: Session, row: Message, mail: ParsedMail, why: Held, unit: str = "") -> Outcome:
+    def _hold(self, s: Session, row: Message, mail: ParsedMail, why: Held, unit: str = "", detail: str = "") -> Outcome:
         """No reply to the sender; the office is told (when it has recipients) why a person must look."""
         office = self.config.office
         if office.recipients:
@@ -368,7 +366,7 @@ class Desk:
                 "sender_name": mail.sender_name,
                 "subject": mail.subject or "(无主题)",
                 "received_at": local_time(row.received_at, self.tz),
-                "why": HELD_WHY[why],
+                "why": f"{HELD_WHY[why]}：{detail}" if detail else HELD_WHY[why],
                 "message_ref": f"{row.folder}/{row.uid} sha256:{row.sha256[:12]}",
             }
             self.mailer.enqueue(

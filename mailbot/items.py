@@ -19,11 +19,12 @@ from mailbot.adapters.storage import Storage
 from mailbot.domain.checks import Reason, Rules, reason
 from mailbot.domain.column_match import ColumnMatch
 from mailbot.domain.columns import Column
+from mailbot.domain.formats import fmt_points
 from mailbot.domain.scoring import PointTable, split_evenly, submission_points
 from mailbot.domain.solicitations import match_solicitation, names_solicitation
 from mailbot.domain.submission import Submission
 from mailbot.domain.units import match_unit
-from mailbot.domain.vocabulary import ItemKind
+from mailbot.domain.vocabulary import KIND_LABELS, ItemKind
 
 
 def record_files(s: Session, storage: Storage, row: Message, sub: Submission) -> None:
@@ -56,8 +57,7 @@ def record_item(
     now = row.received_at  # the arrival time, not the processing time: weeks and deadlines follow it
     year = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(tz).year
     seq = (s.exec(select(func.max(Item.seq)).where(Item.year == year)).one() or 0) + 1
-    # A column item earns its column's figure (0.3, or 0.5 for policy documents) instead of 0.3.
-    points = column.points if column and kind == ItemKind.ROUTINE else submission_points(kind, table)
+    points = item_points(kind, column, table)
     item = Item(
         number=f"{year}-{seq:04d}",
         year=year,
@@ -92,6 +92,34 @@ def record_item(
         )
     row.item_id = item.id
     return item
+
+
+def receipt_facts(s: Session, item: Item, changed: tuple[str, ...] = ()) -> dict[str, object]:
+    """What the receipt says about the item as recorded: people with their shares, figures, version."""
+    authors = s.exec(select(Author).where(Author.item_id == item.id).order_by(col(Author.id))).all()
+    unit_names = {u.id: u.name for u in s.exec(select(Unit))}
+    return {
+        "number": item.number,
+        "title": item.title,
+        "kind_label": KIND_LABELS[ItemKind(item.kind)],
+        "drafters": [
+            {"name": a.name, "unit": a.unit_text or unit_names[a.unit_id], "share": fmt_points(a.share)}
+            for a in authors
+        ],
+        "first_reviewer": item.first_reviewer,
+        "second_reviewer": item.second_reviewer,
+        "photo_count": item.photo_count,
+        "body_chars": item.body_chars,
+        "points": fmt_points(item.points),
+        "column": item.column_name or "",
+        "version": item.version,
+        "changes": list(changed),
+    }
+
+
+def item_points(kind: str, column: Column | None, table: PointTable) -> float:
+    """A column item earns its column's figure (0.3, or 0.5 for policy documents) instead of 0.3."""
+    return column.points if column and kind == ItemKind.ROUTINE else submission_points(kind, table)
 
 
 def solicitation_for(s: Session, subject: str, title: str, rules: Rules) -> tuple[int | None, list[Reason]]:

@@ -7,11 +7,22 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from mailbot.adapters.db import Adoption, Author, Item, Liaison, Message, Review, Solicitation, StoredFile, Unit
+from mailbot.adapters.db import (
+    Adoption,
+    Author,
+    Item,
+    ItemVersion,
+    Liaison,
+    Message,
+    Review,
+    Solicitation,
+    StoredFile,
+    Unit,
+)
 from mailbot.domain.calendar import Period, period_bounds
 from mailbot.domain.commands import LEVEL_NAMES
 from mailbot.domain.formats import fmt_points, local_stamp
-from mailbot.domain.vocabulary import ItemStatus
+from mailbot.domain.vocabulary import KIND_LABELS, ItemStatus
 
 STATUS_NAMES: dict[str, str] = {
     ItemStatus.RECEIVED: "已收录",
@@ -83,7 +94,7 @@ def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
             ("报送单位", unit.name if unit else "?"),
             ("报送人", f"{liaison.name} <{liaison.email}>" if liaison else "-"),
             ("收到时间", local_stamp(item.received_at, tz)),
-            ("类别", item.kind),
+            ("类别", KIND_LABELS.get(item.kind, item.kind)),
             ("状态", STATUS_NAMES.get(item.status, item.status)),
             ("报送分", fmt_points(item.points)),
             ("正文字数", str(item.body_chars)),
@@ -91,6 +102,16 @@ def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
             ("初审人", item.first_reviewer),
             ("复审人", item.second_reviewer),
         ]
+        versions = s.exec(select(ItemVersion).where(ItemVersion.item_id == item.id).order_by(col(ItemVersion.version)))
+        for v in versions:
+            people = f"撰稿人 {v.drafters or '-'}，初审 {v.first_reviewer or '-'}，复审 {v.second_reviewer or '-'}"
+            lines.append(
+                (
+                    "版本",
+                    f"第{v.version}版 {local_stamp(v.received_at, tz)}《{v.title}》{people}，"
+                    f"照片 {v.photo_count} 张，{v.body_chars} 字" + ("（当前）" if v.version == item.version else ""),
+                )
+            )
         for a in s.exec(select(Author).where(Author.item_id == item.id)):
             written = s.get(Unit, a.unit_id)
             counted = written.name if written else "?"

@@ -84,6 +84,26 @@ class Item(SQLModel, table=True):
     solicitation_id: int | None = Field(default=None, foreign_key="solicitation.id", index=True)
     grade: int | None = None  # 约稿 0..3, set by the office
     column_name: str | None = Field(default=None, index=True)  # 栏目 the item was filed under, if any
+    version: int = 1  # a corrected re-send replaces the piece and counts up; see ItemVersion
+
+
+class ItemVersion(SQLModel, table=True):
+    """Each version of a piece as it arrived: a correction replaces the item's text and people, and
+    this keeps what was there before, so `show` can list them and an old version re-sent is a duplicate."""
+
+    __table_args__ = (UniqueConstraint("item_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    version: int
+    message_pk: int | None = Field(default=None, foreign_key="message.id")
+    received_at: datetime
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    drafters: str = ""  # "、"-joined names
+    first_reviewer: str = ""
+    second_reviewer: str = ""
+    photo_count: int = 0
+    body_chars: int = 0
+    content_hash: str = Field(index=True)
 
 
 class Review(SQLModel, table=True):

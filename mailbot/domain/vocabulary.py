@@ -20,12 +20,13 @@ class Verdict(StrEnum):
     SEEN_BEFORE = "seen_before"  # the same bytes were given a verdict already
     COMMAND = "command"  # an office command, carried out
     COMMAND_FAILED = "command_failed"  # an office command that could not be carried out
+    CORRECTION = "correction"  # a corrected re-send replaced its item: answered, not counted again
 
 
 # The verdicts a liaison's submission can get: what counts as "received" in digests.
 SUBMISSION_VERDICTS = (Verdict.RECEIPT, Verdict.REJECTION, Verdict.DUPLICATE)
 # A message with one of these verdicts was fully handled: the same bytes again are not answered twice.
-FINAL_VERDICTS = (*SUBMISSION_VERDICTS, Verdict.IGNORED, Verdict.SEEN_BEFORE)
+FINAL_VERDICTS = (*SUBMISSION_VERDICTS, Verdict.CORRECTION, Verdict.IGNORED, Verdict.SEEN_BEFORE)
 
 
 class MessageState(StrEnum):
@@ -111,6 +112,7 @@ class Held(StrEnum):
     COMMAND_REFUSED = "command_refused"
     UNAUTHENTICATED = "unauthenticated"
     INTERNAL_ERROR = "internal_error"
+    CORRECTION_OF_JUDGED = "correction_of_judged"  # a corrected re-send of an item adopted or approved
 
 
 HELD_WHY: dict[str, str] = {
@@ -120,4 +122,5 @@ HELD_WHY: dict[str, str] = {
     Held.COMMAND_REFUSED: "发件人不在 [office] admins 名单中，却发送了办公室指令，已拒绝执行",
     Held.UNAUTHENTICATED: "收件服务器未能验证发件人身份（SPF/DKIM/DMARC 均未通过），可能是冒用他人邮箱",
     Held.INTERNAL_ERROR: "系统处理这封邮件时出错（详见日志），请人工查看原始邮件并答复发件人",
+    Held.CORRECTION_OF_JUDGED: "发件人重新报送了一篇已采用或已终审通过的信息（修改稿），系统未自动替换",
 }

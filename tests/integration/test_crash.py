@@ -101,5 +101,7 @@ def test_sigkill_at_random_moments(seed: int, dovecot: DovecotServer, smtp_sink:
             kills += 1
     assert kills >= 2  # the test really interrupted work
     final = poll(config, dovecot.password)
-    assert final.wait(timeout=300) == 0  # the sink records each message before its 250 reaches us
+    assert final.wait(timeout=300) == 0, (
+        final.stdout.read() if final.stdout else ""
+    )  # the sink records each message before its 250 reaches us
     check_exactly_once(config, raws, smtp_sink, dovecot, receipts=100)

@@ -63,7 +63,7 @@ def examples(count: int) -> int:
 
 MARKER = f"mbfuzz{uuid.uuid4().hex[:12]}"  # in every member name: a file by this name is a write
 SMALL = Limits(max_total_bytes=4 * 1024 * 1024, max_members=64, max_ratio=100.0)
-VERDICTS = {"receipt", "rejection", "duplicate", "held", "ignored", "seen_before"}
+VERDICTS = {"receipt", "rejection", "duplicate", "correction", "held", "ignored", "seen_before"}
 
 
 def has_surrogates(text: str) -> bool:
