@@ -50,13 +50,14 @@ from mailbot.domain.report import (
 )
 from mailbot.domain.vocabulary import HELD_WHY, SUBMISSION_VERDICTS, ItemStatus, Level, Verdict
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
-from mailbot.ledger import load_ledger
+from mailbot.ledger import STATUS_NAMES as STATUS
+from mailbot.ledger import period_details, period_entries
 from mailbot.reminders import quota_policy, work_calendar
 
 log = logging.getLogger("mailbot")
 KINDS = {"weekly": week_of, "monthly": month_of, "quarterly": quarter_of, "yearly": year_of}
 PERIOD_KIND = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
-STATUS: dict[str, str] = {ItemStatus.RECEIVED: "已收录", ItemStatus.APPROVED: "已终审", ItemStatus.RETURNED: "已退回"}
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -116,7 +117,7 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             .group_by(col(Item.unit_id), col(db.Adoption.level))
         ):
             adopted[(unit_id, level)] = n
-        entries = load_ledger(s, config, ytd.start, period.end, today)
+        entries = period_entries(s, config, period, today)  # from ytd.start: the year's totals too
         points = scoring.totals(entries, period, "unit")
         column_points = defaultdict[int, float](float)
         deducted = defaultdict[int, float](float)
@@ -174,21 +175,29 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             )
         person_points = scoring.totals(entries, period, "person")
         person_ytd = scoring.totals(entries, ytd, "person")
-        person_items = Counter(
-            (a.name, a.unit_id)
-            for a in s.exec(
-                select(Author)
-                .join(Item, col(Item.id) == col(Author.item_id))
-                .where(col(Item.received_at) >= lo, col(Item.received_at) < hi)
-            )
-        )
+        person_items = Counter[tuple[str, int]]()
+        person_returned = Counter[tuple[str, int]]()
+        for name, uid, status in s.exec(
+            select(Author.name, Author.unit_id, Item.status)
+            .join(Item, col(Item.id) == col(Author.item_id))
+            .where(col(Item.received_at) >= lo, col(Item.received_at) < hi)
+        ):
+            (person_returned if status == ItemStatus.RETURNED else person_items)[(name, uid)] += 1
         people = sorted(
             (
-                PersonLine(name, names.get(uid, "?"), person_items[(name, uid)], pts, person_ytd.get((name, uid), 0.0))
+                PersonLine(
+                    name,
+                    names.get(uid, "?"),
+                    person_items[(name, uid)],
+                    pts,
+                    person_ytd.get((name, uid), 0.0),
+                    person_returned[(name, uid)],
+                )
                 for (name, uid), pts in person_points.items()
             ),
             key=lambda p: (-p.points, p.unit, p.name),
         )
+        details, deduction_lines = period_details(s, config, period, entries) if kind != "weekly" else ((), ())
         items: list[ItemLine] = []
         if kind == "weekly":
             for item in s.exec(
@@ -258,6 +267,10 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             round(accepted_total / days, 2),
         ),
         columns=column_lines,
+        details=details,
+        deduction_lines=deduction_lines,
+        issued=f"{today.year}年{today.month}月{today.day}日",
+        document_number=config.office.document_number,
     )
 
 
