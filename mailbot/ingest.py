@@ -44,6 +44,7 @@ from mailbot.domain.vocabulary import (
     OutboxKind,
     Verdict,
 )
+from mailbot.enrolment import propose, release_held
 from mailbot.faults import crash_point, failure_point
 from mailbot.items import column_warnings, record_files, record_item, solicitation_for
 from mailbot.office_commands import OfficeMail
@@ -78,7 +79,7 @@ class Desk:
             photo_kinds=config.checks.photo_kinds,
         )
         self.mailer = Mailer(config, engine, renderer)
-        self.office = OfficeMail(config, self.mailer)
+        self.office = OfficeMail(config, self.mailer, release=lambda s, pk: release_held(self, s, pk))
 
     def drain_outbox(self, transport: Transport) -> int:
         """Send what is due (see `Mailer.drain`)."""
@@ -235,6 +236,8 @@ class Desk:
             log.warning("held mail from %s: sender not authenticated by the receiving server", mail.sender)
         if way.route == Route.HOLD and way.reason == Held.COMMAND_REFUSED:
             log.warning("refused an office command from %s (not in [office] admins)", mail.sender)
+        if way.route == Route.HOLD and way.reason == Held.UNKNOWN_SENDER:  # maybe a registered liaison's new address
+            return self._hold(s, row, mail, Held.UNKNOWN_SENDER, **propose(s, row, mail, sub, self.limits))
         if way.route == Route.HOLD and way.reason != Held.RATE_LIMITED:
             return self._hold(s, row, mail, Held(way.reason))
         assert liaison is not None
@@ -358,8 +361,10 @@ class Desk:
             references=mail.references,
         )
 
-    def _hold(self, s: Session, row: Message, mail: ParsedMail, why: Held, unit: str = "") -> Outcome:
-        """No reply to the sender; the office is told (when it has recipients) why a person must look."""
+    def _hold(
+        self, s: Session, row: Message, mail: ParsedMail, why: Held, unit: str = "", **proposal: object
+    ) -> Outcome:
+        """No reply to the sender; the office is told why a person must look, and what it can do (`proposal`)."""
         office = self.config.office
         if office.recipients:
             context: dict[str, object] = {
@@ -369,7 +374,8 @@ class Desk:
                 "subject": mail.subject or "(无主题)",
                 "received_at": local_time(row.received_at, self.tz),
                 "why": HELD_WHY[why],
-                "message_ref": f"{row.folder}/{row.uid} sha256:{row.sha256[:12]}",
+                "held_folder": self.config.mailbox.held_folder,
+                **proposal,
             }
             self.mailer.enqueue(
                 s,

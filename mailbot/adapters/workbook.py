@@ -65,6 +65,16 @@ def build_xlsx(report: Report) -> bytes:
     return out.getvalue()
 
 
+def table_xlsx(sheet: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Value]]) -> bytes:
+    """One printable sheet, styled like the bulletins' (the registry export, 附件4 with 邮箱)."""
+    wb = Workbook()
+    wb.remove(wb.worksheets[0])
+    _sheet(wb, sheet, title, [Column(h) for h in headers], rows)
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def _unit_sheet(wb: Workbook, report: Report) -> None:
     columns = [
         Column("排名"),
