@@ -46,7 +46,7 @@ from mailbot.domain.vocabulary import (
 )
 from mailbot.enrolment import propose, release_held
 from mailbot.faults import crash_point, failure_point
-from mailbot.items import column_warnings, record_files, record_item, solicitation_for
+from mailbot.items import column_warnings, receipt_facts, record_files, record_item, solicitation_for
 from mailbot.office_commands import OfficeMail
 from mailbot.outbox import Mailer
 from mailbot.ports import MailRef, Transport
@@ -308,7 +308,7 @@ class Desk:
             "photo_count": item.photo_count,
             "body_chars": item.body_chars,
             "points": fmt_points(item.points),
-            "column": item.column_name or "",
+            **receipt_facts(s, item, self.tz),
         }
         self._reply(s, row, mail, OutboxKind.RECEIPT, context)
         return Outcome(Verdict.RECEIPT, tuple(w.code for w in warnings), item.number, unit.name)

@@ -112,3 +112,18 @@ def column_warnings(match: ColumnMatch | None, columns: tuple[Column, ...], rule
     if match.column is None:
         return [reason("column_unknown", match.written, rules, columns="、".join(c.name for c in columns))]
     return [reason("column_near_miss", match.written, rules, column=match.column.name)]
+
+
+def receipt_facts(s: Session, item: Item, tz: ZoneInfo) -> dict[str, object]:
+    """What the receipt says about where the points go: the column credited (栏目) and, for a 约稿, its topic,
+    deadline and whether the piece came in time (三(二)1: a late one scores 0)."""
+    facts: dict[str, object] = {"column": item.column_name or ""}
+    sol = s.get(Solicitation, item.solicitation_id) if item.solicitation_id is not None else None
+    if sol is not None:
+        arrived = (item.received_at if item.received_at.tzinfo else item.received_at.replace(tzinfo=UTC)).astimezone(tz)
+        facts |= {
+            "solicitation": sol.topic,
+            "solicitation_deadline": f"{sol.deadline.month}月{sol.deadline.day}日",
+            "solicitation_in_time": arrived.date() <= sol.deadline,
+        }
+    return facts
