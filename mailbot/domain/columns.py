@@ -1,4 +1,4 @@
-"""Website and WeChat columns (seed 000 annexes 1 and 2): who owes what in which cycle, and which column a
+"""Website and WeChat columns (the rules' annexes 1 and 2): who owes what in which cycle, and which column a
 submission names.
 
 Section 一(二)3 makes the responsible units update each column "分别" (each on its own) on the cycle of the
