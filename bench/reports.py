@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from mailbot import digests  # noqa: E402
+from mailbot import digest_mail, digests  # noqa: E402
 from mailbot.adapters import db  # noqa: E402
 from mailbot.adapters.render import Renderer  # noqa: E402
 from mailbot.config import Config, DatabaseConfig, load_config  # noqa: E402
@@ -119,7 +119,7 @@ def timed(config: Config, engine: Any, kind: str, label: str) -> dict[str, float
     started = time.monotonic()
     report = digests.build_report(config, engine, kind, period, today=today)
     built = time.monotonic() - started
-    digests.render_report(Renderer(), config, report)
+    digest_mail.render_report(Renderer(), config, report)
     return {
         "build_s": round(built, 3),
         "total_s": round(time.monotonic() - started, 3),

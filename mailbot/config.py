@@ -88,6 +88,7 @@ class OfficeConfig:
     name: str = "局办公室"
     recipients: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
+    document_number: str = ""  # 文号 printed on bulletins, e.g. "盘应急办〔2026〕12号"; empty: none
 
 
 @dataclass(frozen=True)

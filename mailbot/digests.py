@@ -1,32 +1,24 @@
-"""Weekly digest and monthly / quarterly / yearly bulletins: from the records to an email.
+"""Weekly digest and monthly / quarterly / yearly bulletins: from the records to a `Report`.
 
-Counts come from SQL aggregates over indexed columns; points come from the scoring ledger, which
-is built from the items, adoptions, grades and deductions on record, so every figure in a bulletin
-can be traced to rows in the database. Each scheduled digest is recorded under (kind, period) in
-the same transaction as its outbox row: it goes out exactly once.
+Counts come from SQL aggregates over indexed columns; points come from the scoring ledger
+(mailbot.ledger), which is built from the items, adoptions, grades and deductions on record, so every
+figure in a bulletin can be traced to rows in the database. Rendering and sending: mailbot.digest_mail.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
-from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mailbot.adapters import db
-from mailbot.adapters.chart import bar_chart
-from mailbot.adapters.db import Author, DigestRun, Item, Message, Outbox, Unit
-from mailbot.adapters.render import Renderer
-from mailbot.adapters.workbook import build_xlsx
-from mailbot.compose import Envelope, compose, new_message_id
+from mailbot.adapters.db import Author, Item, Message, Unit
 from mailbot.config import Config
 from mailbot.domain import scoring
 from mailbot.domain.calendar import (
@@ -40,7 +32,7 @@ from mailbot.domain.calendar import (
     week_of,
     year_of,
 )
-from mailbot.domain.formats import local, local_time
+from mailbot.domain.formats import local_time
 from mailbot.domain.quota import missed_weeks, monthly_due, quota_met, weekly_due, weeks_ending_in
 from mailbot.domain.report import (
     ColumnLine,
@@ -58,82 +50,20 @@ from mailbot.domain.report import (
 )
 from mailbot.domain.vocabulary import HELD_WHY, SUBMISSION_VERDICTS, ItemStatus, Level, Verdict
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
+from mailbot.ledger import STATUS_NAMES as STATUS
+from mailbot.ledger import period_details, period_entries
 from mailbot.reminders import quota_policy, work_calendar
 
 log = logging.getLogger("mailbot")
 KINDS = {"weekly": week_of, "monthly": month_of, "quarterly": quarter_of, "yearly": year_of}
 PERIOD_KIND = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
-STATUS: dict[str, str] = {ItemStatus.RECEIVED: "已收录", ItemStatus.APPROVED: "已终审", ItemStatus.RETURNED: "已退回"}
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _id(unit: Unit) -> int:
     assert unit.id is not None  # rows read back from the database
     return unit.id
-
-
-def load_ledger(s: Session, config: Config, start: date, end: date, today: date) -> list[scoring.Entry]:
-    """Ledger entries dated start..end: items received in the window plus those adopted in it, the
-    office's deductions, and what missed column cycles and yearly pieces cost (as of `today`)."""
-    tz = config.timezone
-    lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
-    adoptions = s.exec(select(db.Adoption).where(db.Adoption.on >= start, db.Adoption.on <= end)).all()
-    deductions = s.exec(select(db.Deduction).where(db.Deduction.on >= start, db.Deduction.on <= end)).all()
-    # Plain rows, not ORM objects: a year of a province is 100,000 items.
-    in_window = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
-    adopted_ids = [a.item_id for a in adoptions]
-    wanted = in_window | col(Item.id).in_(adopted_ids) if adopted_ids else in_window
-    rows = s.execute(
-        sa_select(
-            col(Item.id),
-            col(Item.unit_id),
-            col(Item.kind),
-            col(Item.received_at),
-            col(Item.status),
-            col(Item.column_name),
-            col(Item.solicitation_id),
-            col(Item.grade),
-        ).where(wanted)
-    ).all()
-    drafters: dict[int, list[tuple[str, int]]] = {}
-    for item_id, name, unit_id in s.exec(
-        select(Author.item_id, Author.name, Author.unit_id)
-        .join(Item, col(Item.id) == col(Author.item_id))
-        .where(wanted)
-        .order_by(col(Author.id))
-    ):
-        drafters.setdefault(item_id, []).append((name, unit_id))
-    column_points = {c.name: c.points for c in config.columns}
-    offset = ZoneInfo(tz)
-    scored = [
-        scoring.ScoredItem(
-            i,
-            unit_id,
-            kind,
-            local(received, offset).date(),
-            tuple(drafters.get(i, ())),
-            status,
-            column or "",
-            column_points.get(column or "", 0.0),
-        )
-        for i, unit_id, kind, received, status, column, _sol, _grade in rows
-    ]
-    duties = Duties(s, config, work_calendar(config))
-    deadlines = {sol.id: sol.deadline for sol in s.exec(select(db.Solicitation))}
-    grades = [
-        scoring.SolicitationGrade(i, grade, deadlines[sol])
-        for i, _u, _k, _r, _s, _c, sol, grade in rows
-        if sol is not None and grade is not None
-    ]
-    return scoring.ledger(
-        scored,
-        [scoring.Adoption(a.item_id, a.level, a.on) for a in adoptions],
-        grades,
-        [scoring.Deduction(d.unit_id, d.points, d.on, d.reason, d.person or None) for d in deductions]
-        + duties.missed_cycles(start, end, today)
-        + duties.missing_pieces(start, end, today),
-        config.scoring,
-    )
 
 
 def _due(config: Config, calendar: WorkCalendar, unit_kind: str, period: Period) -> int:
@@ -187,7 +117,7 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             .group_by(col(Item.unit_id), col(db.Adoption.level))
         ):
             adopted[(unit_id, level)] = n
-        entries = load_ledger(s, config, ytd.start, period.end, today)
+        entries = period_entries(s, config, period, today)  # from ytd.start: the year's totals too
         points = scoring.totals(entries, period, "unit")
         column_points = defaultdict[int, float](float)
         deducted = defaultdict[int, float](float)
@@ -245,21 +175,29 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             )
         person_points = scoring.totals(entries, period, "person")
         person_ytd = scoring.totals(entries, ytd, "person")
-        person_items = Counter(
-            (a.name, a.unit_id)
-            for a in s.exec(
-                select(Author)
-                .join(Item, col(Item.id) == col(Author.item_id))
-                .where(col(Item.received_at) >= lo, col(Item.received_at) < hi)
-            )
-        )
+        person_items = Counter[tuple[str, int]]()
+        person_returned = Counter[tuple[str, int]]()
+        for name, uid, status in s.exec(
+            select(Author.name, Author.unit_id, Item.status)
+            .join(Item, col(Item.id) == col(Author.item_id))
+            .where(col(Item.received_at) >= lo, col(Item.received_at) < hi)
+        ):
+            (person_returned if status == ItemStatus.RETURNED else person_items)[(name, uid)] += 1
         people = sorted(
             (
-                PersonLine(name, names.get(uid, "?"), person_items[(name, uid)], pts, person_ytd.get((name, uid), 0.0))
+                PersonLine(
+                    name,
+                    names.get(uid, "?"),
+                    person_items[(name, uid)],
+                    pts,
+                    person_ytd.get((name, uid), 0.0),
+                    person_returned[(name, uid)],
+                )
                 for (name, uid), pts in person_points.items()
             ),
             key=lambda p: (-p.points, p.unit, p.name),
         )
+        details, deduction_lines = period_details(s, config, period, entries) if kind != "weekly" else ((), ())
         items: list[ItemLine] = []
         if kind == "weekly":
             for item in s.exec(
@@ -329,6 +267,10 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             round(accepted_total / days, 2),
         ),
         columns=column_lines,
+        details=details,
+        deduction_lines=deduction_lines,
+        issued=f"{today.year}年{today.month}月{today.day}日",
+        document_number=config.office.document_number,
     )
 
 
@@ -373,121 +315,6 @@ def _column_lines(s: Session, config: Config, period: Period, today: date) -> tu
             )
         )
     return tuple(lines)
-
-
-@dataclass(frozen=True)
-class Rendered:
-    report: Report
-    subject: str
-    text: str
-    html: str
-    xlsx: bytes
-    chart: bytes
-
-    @property
-    def stem(self) -> str:
-        return f"{self.report.period_label}-{self.report.kind}"
-
-
-def render(config: Config, engine: Engine, renderer: Renderer, kind: str, period: Period) -> Rendered:
-    return render_report(renderer, config, build_report(config, engine, kind, period))
-
-
-def render_report(renderer: Renderer, config: Config, report: Report) -> Rendered:
-    template = "digest/weekly" if report.kind == "weekly" else "digest/bulletin"
-    text, html = renderer.pair(template, {"report": report, "chart_cid": "chart"})
-    return Rendered(
-        report, f"【{config.office.name}】{report.title}", text, html, build_xlsx(report), bar_chart(report)
-    )
-
-
-def write_files(rendered: Rendered, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    files = {
-        f"{rendered.stem}.txt": rendered.text.encode("utf-8"),
-        f"{rendered.stem}.html": rendered.html.replace("cid:chart", f"{rendered.stem}.png").encode("utf-8"),
-        f"{rendered.stem}.xlsx": rendered.xlsx,
-        f"{rendered.stem}.png": rendered.chart,
-    }
-    for name, data in files.items():
-        (out / name).write_bytes(data)
-    return [out / name for name in files]
-
-
-def enqueue(config: Config, engine: Engine, rendered: Rendered, *, again: bool = False) -> int | None:
-    """Queue the digest for the office, once per kind and period; `again` sends a repeat on request."""
-    smtp, office = config.smtp, config.office
-    if not office.recipients:
-        log.warning("no [office] recipients configured: %s not sent", rendered.report.title)
-        return None
-    msgid = new_message_id(smtp.from_address)
-    msg = compose(
-        Envelope(
-            smtp.from_address, smtp.from_name, office.recipients, rendered.subject, auto_submitted="auto-generated"
-        ),
-        rendered.text,
-        rendered.html,
-        msgid,
-        datetime.now(UTC),
-        inline=(("chart", rendered.chart, "image/png"),),
-        attachments=((f"{rendered.report.title}.xlsx", rendered.xlsx, XLSX),),
-    )
-    with Session(engine) as s:
-        row = Outbox(
-            kind=f"digest_{rendered.report.kind}",
-            sender=smtp.from_address,
-            recipients=",".join(office.recipients),
-            subject=rendered.subject,
-            message_id=msgid,
-            raw=msg.as_bytes(),
-        )
-        s.add(row)
-        s.flush()
-        sent_before = s.exec(
-            select(DigestRun).where(
-                DigestRun.kind == rendered.report.kind, DigestRun.period == rendered.report.period_label
-            )
-        ).first()
-        if sent_before is not None and not again:
-            s.rollback()
-            return None
-        if sent_before is None:
-            s.add(DigestRun(kind=rendered.report.kind, period=rendered.report.period_label, outbox_id=row.id))
-        try:
-            s.commit()
-        except IntegrityError:  # sent meanwhile by another run
-            s.rollback()
-            return None
-        log.info("%s queued for %s", rendered.report.title, ",".join(office.recipients))
-        return row.id
-
-
-def last_complete(kind: str, today: date) -> Period:
-    period_of = KINDS[kind]
-    return period_of(period_of(today).start - timedelta(days=1))
-
-
-def due_digests(config: Config, engine: Engine, today: date) -> list[tuple[str, Period]]:
-    """Complete periods whose digest is due: from the first working day after the period ends,
-    never for periods that ended before the mailbox's first message (a new installation)."""
-    calendar = work_calendar(config)
-    with Session(engine) as s:
-        first = s.exec(select(func.min(Message.received_at))).one()
-        done = {(r.kind, r.period) for r in s.exec(select(DigestRun))}
-    if first is None:
-        return []
-    first_day = utc_to_local_date(first, config.timezone)
-    due = []
-    for kind in KINDS:
-        previous = last_complete(kind, today)
-        if previous.end < first_day or (kind, previous.label) in done:
-            continue
-        day = previous.end + timedelta(days=1)
-        while not calendar.is_workday(day):
-            day += timedelta(days=1)
-        if today >= day:
-            due.append((kind, previous))
-    return due
 
 
 def combine(desks: list[tuple[str, Report]], kind: str, period: Period, office_name: str) -> Report:

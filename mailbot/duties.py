@@ -28,6 +28,7 @@ from mailbot.domain.columns import (
     cycles_between,
     deductions,
 )
+from mailbot.domain.formats import day_range
 from mailbot.domain.units import resolve_units
 from mailbot.domain.vocabulary import ItemKind, ItemStatus
 
@@ -42,6 +43,7 @@ CYCLE_NAMES = {
     "on_change": "即时更新",
 }
 CHANNEL_NAMES = {"website": "网站", "wechat": "微信公众号"}
+SYSTEM = "系统按规则计算"  # who "recorded" a deduction no person entered: a duty not done
 
 
 class Duties:
@@ -123,10 +125,22 @@ class Duties:
         start = max(start, self.since)
         for column in self.columns:
             statuses = self.statuses(column, start, end, today)
-            ends = {s.cycle.label: s.cycle.end for s in statuses}
+            cycles = {st.cycle.label: st.cycle for st in statuses}
+            missing = {(st.unit, st.cycle.label): st.missing for st in statuses}
             for unit, label, points in deductions(statuses, column, self.channels):
+                cycle = cycles[label]
+                when = day_range(cycle.start, cycle.end)
                 out.append(
-                    scoring.Deduction(self.ids[unit], -points, ends[label], f"栏目《{column.name}》{label} 缺报")
+                    scoring.Deduction(
+                        self.ids[unit],
+                        -points,
+                        cycle.end,
+                        f"栏目《{column.name}》{when}少报 {missing[(unit, label)]} 条",
+                        rule="三(二)2",
+                        duty=f"栏目《{column.name}》（{CYCLE_NAMES[column.cycle]}）",
+                        cycle=when,
+                        by=SYSTEM,
+                    )
                 )
         return out
 
@@ -153,7 +167,18 @@ class Duties:
             pieces = annual_pieces(self.names, received, year, today)
             for unit, kind, points in annual_deductions(pieces, 1.0, year_closed=True):
                 label = "调研" if kind == ItemKind.RESEARCH else "经验"
-                out.append(scoring.Deduction(self.ids[unit], -points, year_end, f"{year}年未报送{label}类信息"))
+                out.append(
+                    scoring.Deduction(
+                        self.ids[unit],
+                        -points,
+                        year_end,
+                        f"{year}年未报送{label}类信息",
+                        rule="三(二)3",
+                        duty=f"{label}类信息（每年）",
+                        cycle=f"{year}年",
+                        by=SYSTEM,
+                    )
+                )
         return out
 
     def due_soon(self, today: date) -> list[tuple[Column, CycleStatus]]:

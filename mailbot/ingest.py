@@ -45,6 +45,7 @@ from mailbot.domain.vocabulary import (
     OutboxKind,
     Verdict,
 )
+from mailbot.enrolment import propose, release_held
 from mailbot.faults import crash_point, failure_point
 from mailbot.items import column_warnings, item_points, receipt_facts, record_files, record_item, solicitation_for
 from mailbot.office_commands import OfficeMail
@@ -79,7 +80,7 @@ class Desk:
             photo_kinds=config.checks.photo_kinds,
         )
         self.mailer = Mailer(config, engine, renderer)
-        self.office = OfficeMail(config, self.mailer)
+        self.office = OfficeMail(config, self.mailer, release=lambda s, pk: release_held(self, s, pk))
 
     def drain_outbox(self, transport: Transport) -> int:
         """Send what is due (see `Mailer.drain`)."""
@@ -236,6 +237,8 @@ class Desk:
             log.warning("held mail from %s: sender not authenticated by the receiving server", mail.sender)
         if way.route == Route.HOLD and way.reason == Held.COMMAND_REFUSED:
             log.warning("refused an office command from %s (not in [office] admins)", mail.sender)
+        if way.route == Route.HOLD and way.reason == Held.UNKNOWN_SENDER:  # maybe a registered liaison's new address
+            return self._hold(s, row, mail, Held.UNKNOWN_SENDER, **propose(s, row, mail, sub, self.limits))
         if way.route == Route.HOLD and way.reason != Held.RATE_LIMITED:
             return self._hold(s, row, mail, Held(way.reason))
         assert liaison is not None
@@ -303,7 +306,7 @@ class Desk:
                 s, self.tz, self.config.scoring, row, unit, liaison, sub, kind, digest, solicitation_id, column
             )
             record_first_version(s, item, row.id)
-        context |= receipt_facts(s, item, changed) | {"warnings": warnings}
+        context |= receipt_facts(s, item, self.tz, changed) | {"warnings": warnings}
         self._reply(s, row, mail, OutboxKind.RECEIPT, context)
         verdict = Verdict.CORRECTION if prior is not None else Verdict.RECEIPT
         return Outcome(verdict, tuple(w.code for w in warnings), item.number, unit.name)
@@ -356,8 +359,17 @@ class Desk:
             references=mail.references,
         )
 
-    def _hold(self, s: Session, row: Message, mail: ParsedMail, why: Held, unit: str = "", detail: str = "") -> Outcome:
-        """No reply to the sender; the office is told (when it has recipients) why a person must look."""
+    def _hold(
+        self,
+        s: Session,
+        row: Message,
+        mail: ParsedMail,
+        why: Held,
+        unit: str = "",
+        detail: str = "",
+        **proposal: object,
+    ) -> Outcome:
+        """No reply to the sender; the office is told why a person must look, and what it can do (`proposal`)."""
         office = self.config.office
         if office.recipients:
             context: dict[str, object] = {
@@ -367,7 +379,8 @@ class Desk:
                 "subject": mail.subject or "(无主题)",
                 "received_at": local_time(row.received_at, self.tz),
                 "why": f"{HELD_WHY[why]}：{detail}" if detail else HELD_WHY[why],
-                "message_ref": f"{row.folder}/{row.uid} sha256:{row.sha256[:12]}",
+                "held_folder": self.config.mailbox.held_folder,
+                **proposal,
             }
             self.mailer.enqueue(
                 s,

@@ -94,8 +94,9 @@ def record_item(
     return item
 
 
-def receipt_facts(s: Session, item: Item, changed: tuple[str, ...] = ()) -> dict[str, object]:
-    """What the receipt says about the item as recorded: people with their shares, figures, version."""
+def receipt_facts(s: Session, item: Item, tz: ZoneInfo, changed: tuple[str, ...] = ()) -> dict[str, object]:
+    """What the receipt says about the item as recorded: people with their shares, figures, version,
+    and where its points go."""
     authors = s.exec(select(Author).where(Author.item_id == item.id).order_by(col(Author.id))).all()
     unit_names = {u.id: u.name for u in s.exec(select(Unit))}
     return {
@@ -111,10 +112,9 @@ def receipt_facts(s: Session, item: Item, changed: tuple[str, ...] = ()) -> dict
         "photo_count": item.photo_count,
         "body_chars": item.body_chars,
         "points": fmt_points(item.points),
-        "column": item.column_name or "",
         "version": item.version,
         "changes": list(changed),
-    }
+    } | _credit_facts(s, item, tz)
 
 
 def item_points(kind: str, column: Column | None, table: PointTable) -> float:
@@ -141,3 +141,18 @@ def column_warnings(match: ColumnMatch | None, columns: tuple[Column, ...], rule
     if match.column is None:
         return [reason("column_unknown", match.written, rules, columns="、".join(c.name for c in columns))]
     return [reason("column_near_miss", match.written, rules, column=match.column.name)]
+
+
+def _credit_facts(s: Session, item: Item, tz: ZoneInfo) -> dict[str, object]:
+    """Where the points go: the column credited (栏目) and, for a 约稿, its topic,
+    deadline and whether the piece came in time (三(二)1: a late one scores 0)."""
+    facts: dict[str, object] = {"column": item.column_name or ""}
+    sol = s.get(Solicitation, item.solicitation_id) if item.solicitation_id is not None else None
+    if sol is not None:
+        arrived = (item.received_at if item.received_at.tzinfo else item.received_at.replace(tzinfo=UTC)).astimezone(tz)
+        facts |= {
+            "solicitation": sol.topic,
+            "solicitation_deadline": f"{sol.deadline.month}月{sol.deadline.day}日",
+            "solicitation_in_time": arrived.date() <= sol.deadline,
+        }
+    return facts

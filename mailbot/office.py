@@ -11,12 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from mailbot.adapters.db import Adoption, Deduction, Item, Review, Solicitation, Unit
+from mailbot.adapters.db import (
+    Adoption,
+    Deduction,
+    Item,
+    Liaison,
+    Message,
+    PendingLiaison,
+    Review,
+    Solicitation,
+    Unit,
+    utcnow,
+)
 from mailbot.domain.commands import LEVEL_NAMES, Command
 from mailbot.domain.units import match_unit
-from mailbot.domain.vocabulary import ItemStatus
+from mailbot.domain.vocabulary import Held, ItemStatus, Verdict
 
 
 class OfficeError(Exception):
@@ -30,6 +41,7 @@ class Done:
     summary: str
     item_id: int | None = None
     notify: str = ""  # adopted | returned | ""
+    release: tuple[int, ...] = ()  # held messages (Message ids) to process now that their sender is registered
 
 
 def _item(s: Session, number: str | None) -> Item:
@@ -129,5 +141,117 @@ def apply(s: Session, command: Command, replied_item: str | None, by: str, today
     if command.verb == "grade":
         assert command.grade is not None
         return grade(s, number, command.grade, by)
+    if command.verb == "enrol":
+        return enrol(s, command.name, command.unit, command.email, by)
+    if command.verb == "move":
+        return move(s, command.name, command.unit, by)
+    if command.verb == "retire":
+        return retire(s, command.name, command.unit, by)
     assert command.points is not None
     return deduct(s, command.unit, command.points, command.reason, today, by)
+
+
+# -- the registry by one-line commands (登记 / 调整 / 停用) -----------------------------------------------
+
+
+def _unit(s: Session, written: str) -> Unit:
+    """The unit by its name, an alias, or the start of its name when only one unit fits ("兴隆台区")."""
+    units = [u for u in s.exec(select(Unit)) if u.id is not None]
+    unit_id = match_unit(written, [(u.id, [u.name, *u.aliases.split("\n")]) for u in units if u.id is not None])
+    if unit_id is None:
+        fits = [u.id for u in units if u.name.startswith(written)]
+        unit_id = fits[0] if len(fits) == 1 else None
+    if unit_id is None:
+        raise OfficeError(f"没有找到单位“{written}”。")
+    unit = s.get(Unit, unit_id)
+    assert unit is not None
+    return unit
+
+
+def enrol(s: Session, name: str, written_unit: str, email: str, by: str) -> Done:
+    """登记: the liaison (new, or registered from annex 4 without an address) gets the address; without an
+    address in the command, the one of the held first mail naming this liaison. Held mail from it is released."""
+    unit = _unit(s, written_unit)
+    pending = s.exec(
+        select(PendingLiaison)
+        .join(Liaison, col(Liaison.id) == col(PendingLiaison.liaison_id))
+        .where(col(PendingLiaison.resolved_at).is_(None), Liaison.name == name)
+        .order_by(col(PendingLiaison.id).desc())
+    ).all()
+    email = email or (pending[0].email if pending else "")
+    if not email:
+        raise OfficeError(f"没有{name}待确认的来信，请写明邮箱，例如：登记 {name} {unit.name} 邮箱地址。")
+    taken = s.exec(select(Liaison).where(Liaison.email == email, col(Liaison.active))).first()
+    if taken is not None and (taken.name != name or taken.unit_id != unit.id):
+        owner = s.get(Unit, taken.unit_id)
+        raise OfficeError(f"邮箱 {email} 已登记为{owner.name if owner else ''}{taken.name}的邮箱，请先停用。")
+    row = (
+        taken
+        or s.exec(
+            select(Liaison)
+            .where(Liaison.unit_id == unit.id, Liaison.name == name, col(Liaison.email).is_(None))
+            .order_by(col(Liaison.active).desc())
+        ).first()
+    )
+    assert unit.id is not None
+    row = row or Liaison(unit_id=unit.id, name=name, source="office")
+    row.email, row.active = email, True
+    s.add(row)
+    s.flush()
+    release = []
+    for p in s.exec(
+        select(PendingLiaison).where(PendingLiaison.email == email, col(PendingLiaison.resolved_at).is_(None))
+    ):
+        p.resolved_at = utcnow()
+        s.add(p)
+        release.append(p.message_pk)
+    # Mail held from this address as an unknown sender is the new liaison's too: processed now.
+    held_mail = select(Message.id).where(
+        Message.sender == email, Message.verdict == Verdict.HELD, Message.reasons == Held.UNKNOWN_SENDER
+    )
+    release += [pk for pk in s.exec(held_mail) if pk is not None and pk not in release]
+    s.flush()
+    held = f"暂存的 {len(release)} 封来信已按正常稿件处理，回执已发给宣传员。" if release else ""
+    return Done(f"已登记宣传员：{unit.name} {name} <{email}>（{by}）。{held}", release=tuple(release))
+
+
+def _liaison(s: Session, name: str, written_unit: str) -> Liaison:
+    query = select(Liaison).where(Liaison.name == name, col(Liaison.active))
+    if written_unit:
+        query = query.where(Liaison.unit_id == _unit(s, written_unit).id)
+    rows = s.exec(query).all()
+    if not rows:
+        raise OfficeError(f"没有在用的宣传员“{name}”{'（' + written_unit + '）' if written_unit else ''}。")
+    if len({r.unit_id for r in rows}) > 1:
+        raise OfficeError(f"有多名宣传员叫“{name}”，请写明单位，例如：停用 {name} 单位名称。")
+    return rows[0]
+
+
+def move(s: Session, name: str, written_unit: str, by: str) -> Done:
+    """调整: a liaison now writes for another unit; items already recorded stay with the unit they were for."""
+    unit = _unit(s, written_unit)
+    rows = s.exec(select(Liaison).where(Liaison.name == name, col(Liaison.active))).all()
+    if not rows:
+        raise OfficeError(f"没有在用的宣传员“{name}”。")
+    if len({r.unit_id for r in rows}) > 1:
+        raise OfficeError(f"有多名宣传员叫“{name}”，请先停用其中一人，再调整。")
+    assert unit.id is not None
+    for row in rows:
+        row.unit_id = unit.id
+        s.add(row)
+    s.flush()
+    return Done(f"宣传员{name}已调整到{unit.name}（{by}），此后的来稿计入{unit.name}。")
+
+
+def retire(s: Session, name: str, written_unit: str, by: str) -> Done:
+    """停用: the liaison's mail is no longer accepted; the row is kept for the history of what they sent."""
+    row = _liaison(s, name, written_unit)
+    rows = s.exec(
+        select(Liaison).where(Liaison.name == name, Liaison.unit_id == row.unit_id, col(Liaison.active))
+    ).all()
+    for r in rows:
+        r.active = False
+        s.add(r)
+    s.flush()
+    unit = s.get(Unit, row.unit_id)
+    return Done(f"宣传员{unit.name if unit else ''}{name}已停用（{by}），此后其来信将暂存待办公室处理。")

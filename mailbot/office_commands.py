@@ -7,6 +7,7 @@ carried it, and its confirmation (and any notice to the unit) is queued in that 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -29,10 +30,11 @@ ADOPTED = "adopted"  # the `event` of a notice; anything else is a return in fin
 class OfficeMail:
     """Carries out emailed commands and notifies units; replies go through the mailer."""
 
-    def __init__(self, config: Config, mailer: Mailer) -> None:
+    def __init__(self, config: Config, mailer: Mailer, release: Callable[[Session, int], None] | None = None) -> None:
         self.config = config
         self.mailer = mailer
         self.tz = ZoneInfo(config.timezone)
+        self.release = release  # processes a held message once 登记 has registered its sender
 
     def command(self, s: Session, row: Message, mail: ParsedMail, replied_number: str | None) -> Outcome:
         """Carry out the command in `mail` and confirm it to the sender, or tell them why not."""
@@ -47,6 +49,9 @@ class OfficeMail:
         self._confirm(s, row, mail, context | {"ok": True, "summary": done.summary})
         if done.notify and done.item_id is not None:
             self.notify(s, row.id, done.item_id, done.notify)
+        for held in done.release:
+            if self.release is not None:
+                self.release(s, held)
         log.info("office command from %s: %s", mail.sender, done.summary)
         return Outcome(Verdict.COMMAND, (command.verb,))
 
@@ -68,7 +73,9 @@ class OfficeMail:
         item = s.get(Item, item_id)
         assert item is not None
         unit = s.get(Unit, item.unit_id)
-        people = s.exec(select(Liaison).where(Liaison.unit_id == item.unit_id, col(Liaison.active))).all()
+        people = s.exec(
+            select(Liaison).where(Liaison.unit_id == item.unit_id, col(Liaison.active), col(Liaison.email).is_not(None))
+        ).all()
         if unit is None or not people:
             return
         context: dict[str, object] = {
@@ -100,7 +107,7 @@ class OfficeMail:
             message_pk,
             f"notice_{event}",
             "reply/notice",
-            tuple(p.email for p in people),
+            tuple(p.email for p in people if p.email),
             subject,
             context,
             auto="auto-generated",

@@ -22,7 +22,7 @@ from mailbot.adapters.db import (
 from mailbot.domain.calendar import Period, period_bounds
 from mailbot.domain.commands import LEVEL_NAMES
 from mailbot.domain.formats import fmt_points, local_stamp
-from mailbot.domain.vocabulary import KIND_LABELS, ItemStatus
+from mailbot.domain.vocabulary import FILE_LABELS, KIND_LABELS, ItemStatus
 
 STATUS_NAMES: dict[str, str] = {
     ItemStatus.RECEIVED: "已收录",
@@ -92,9 +92,12 @@ def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
             ("信息编号", item.number),
             ("标题", item.title),
             ("报送单位", unit.name if unit else "?"),
-            ("报送人", f"{liaison.name} <{liaison.email}>" if liaison else "-"),
+            ("报送人", f"{liaison.name} <{liaison.email or '邮箱待登记'}>" if liaison else "-"),
             ("收到时间", local_stamp(item.received_at, tz)),
-            ("类别", KIND_LABELS.get(item.kind, item.kind)),
+            (
+                "类别",
+                KIND_LABELS.get(item.kind, item.kind) + (f"（栏目：{item.column_name}）" if item.column_name else ""),
+            ),
             ("状态", STATUS_NAMES.get(item.status, item.status)),
             ("报送分", fmt_points(item.points)),
             ("正文字数", str(item.body_chars)),
@@ -127,7 +130,7 @@ def item_detail(engine: Engine, number: str, tz: str) -> list[tuple[str, str]]:
         if message is not None:
             lines.append(("原始邮件", f"{message.raw_path}（{message.sender}，主题：{message.subject}）"))
             for f in s.exec(select(StoredFile).where(StoredFile.message_pk == message.id)):
-                lines.append(("附件", f"{f.path}（{f.kind}，{f.size} 字节）"))
+                lines.append(("附件", f"{f.path}（{FILE_LABELS.get(f.kind, f.kind)}，{f.size} 字节）"))
         return lines
 
 

@@ -85,7 +85,9 @@ def plan(config: Config, engine: Engine, day: date, *, scheduled: bool) -> list[
     with Session(engine) as s:
         units = [u for u in s.exec(select(Unit).order_by(col(Unit.id))) if u.id is not None]
         liaisons: dict[int, list[Liaison]] = {}
-        for person in s.exec(select(Liaison).where(col(Liaison.active)).order_by(col(Liaison.id))):
+        for person in s.exec(
+            select(Liaison).where(col(Liaison.active), col(Liaison.email).is_not(None)).order_by(col(Liaison.id))
+        ):
             liaisons.setdefault(person.unit_id, []).append(person)
         done = {(r.unit_id, r.kind, r.period) for r in s.exec(select(Reminder))}
         gaps: dict[int, list[Shortfall]] = {}
@@ -113,7 +115,7 @@ def plan(config: Config, engine: Engine, day: date, *, scheduled: bool) -> list[
         Planned(
             u.id,
             u.name,
-            tuple(p.email for p in liaisons[u.id]),
+            tuple(p.email for p in liaisons[u.id] if p.email),
             tuple(p.name for p in liaisons[u.id]),
             tuple(gaps[u.id]),
             items.get(u.id, {}),
@@ -215,7 +217,9 @@ def send_column_reminders(config: Config, engine: Engine, renderer: Renderer, da
             if (unit_id, f"{column.name} {status.cycle.label}") not in done:
                 owed.setdefault(unit_id, []).append((column, status))
         people = {
-            uid: s.exec(select(Liaison).where(Liaison.unit_id == uid, Liaison.active == True)).all()  # noqa: E712
+            uid: s.exec(
+                select(Liaison).where(Liaison.unit_id == uid, col(Liaison.active), col(Liaison.email).is_not(None))
+            ).all()
             for uid in owed
         }
         names = {u.id: u.name for u in s.exec(select(Unit))}
@@ -223,7 +227,7 @@ def send_column_reminders(config: Config, engine: Engine, renderer: Renderer, da
     for unit_id, dues in owed.items():
         if not people[unit_id]:
             continue
-        to = tuple(p.email for p in people[unit_id])
+        to = tuple(p.email for p in people[unit_id] if p.email)
         context = {
             "office_name": config.office.name,
             "unit_name": names[unit_id],

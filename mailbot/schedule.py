@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from mailbot import digests, reminders
+from mailbot import digest_mail, reminders
 from mailbot.bootstrap import App
 from mailbot.domain.text import printable
 from mailbot.domain.vocabulary import OutboxKind
@@ -36,10 +36,10 @@ def daily(app: App, stop: Event) -> None:
     queued = reminders.send(app.config, app.engine, app.desk.renderer, plans)
     queued += reminders.send_column_reminders(app.config, app.engine, app.desk.renderer, day)
     sent = 0
-    for kind, period in digests.due_digests(app.config, app.engine, day):
+    for kind, period in digest_mail.due_digests(app.config, app.engine, day):
         try:
-            rendered = digests.render(app.config, app.engine, app.desk.renderer, kind, period)
-            sent += digests.enqueue(app.config, app.engine, rendered) is not None
+            rendered = digest_mail.render(app.config, app.engine, app.desk.renderer, kind, period)
+            sent += digest_mail.enqueue(app.config, app.engine, rendered) is not None
         except Exception as exc:  # the job's boundary: one broken report must not hold back the others
             log.exception("the %s digest for %s could not be built; the other jobs go on", kind, period.label)
             report_job_failure(app, kind, period.label, exc)

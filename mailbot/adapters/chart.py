@@ -36,6 +36,7 @@ _MUTED = (120, 120, 120)
 _AXIS = (200, 200, 200)
 _BAR_COLOUR = (59, 111, 182)
 _PRAISED_COLOUR = (217, 130, 43)  # the units praised (表扬) stand out
+_NEGATIVE = (198, 40, 40)  # a unit below zero: the red the bulletin uses for deductions
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -60,7 +61,7 @@ def bar_chart(report: Report) -> bytes:
     draw = ImageDraw.Draw(image)
     if cjk:
         draw.text((_MARGIN, 16), report.title, font=title_font, fill=_TEXT)
-        subtitle = f"各处室（单位）得分　{report.range_text}"
+        subtitle = f"各单位（科室）得分　{report.range_text}"
     else:
         draw.text((_MARGIN, 16), f"Points by unit, {report.period_label}", font=title_font, fill=_TEXT)
         subtitle = "Bars numbered in the order of the unit table"
@@ -73,9 +74,9 @@ def bar_chart(report: Report) -> bytes:
     value_width = max(draw.textlength(value, font=text_font) for value in values)
     left = _MARGIN + int(label_width) + 12
     span = WIDTH - left - int(value_width) - 8 - _MARGIN
-    top_points = max(u.points for u in units)
+    zero, scale = _axis([u.points for u in units], span, int(value_width) + 8)
     praised = set(report.top_units)
-    draw.line([(left, _HEADER - 4), (left, height - _MARGIN + 4)], fill=_AXIS, width=1)
+    draw.line([(left + zero, _HEADER - 4), (left + zero, height - _MARGIN + 4)], fill=_AXIS, width=1)
     # Text anchors are FreeType-only; centre on the ink of a sample instead, which every font supports.
     _, ink_top, _, ink_bottom = draw.textbbox((0, 0), "国0", font=text_font)
     lift = (ink_top + ink_bottom) / 2
@@ -84,19 +85,39 @@ def bar_chart(report: Report) -> bytes:
         draw.text(
             (left - 12 - draw.textlength(label, font=text_font), middle - lift), label, font=text_font, fill=_TEXT
         )
-        length = _bar_length(unit, top_points, span)
-        if length:
+        length = _bar_length(unit, scale)
+        if length > 0:
             colour = _PRAISED_COLOUR if unit.unit in praised else _BAR_COLOUR
-            draw.rectangle([left, middle - _BAR // 2, left + length, middle + _BAR // 2], fill=colour)
-        draw.text((left + length + 8, middle - lift), value, font=text_font, fill=_TEXT)
+            draw.rectangle([left + zero, middle - _BAR // 2, left + zero + length, middle + _BAR // 2], fill=colour)
+            draw.text((left + zero + length + 8, middle - lift), value, font=text_font, fill=_TEXT)
+        elif length < 0:  # deductions outweigh the points: the bar runs left of zero, its figure beside it
+            draw.rectangle([left + zero + length, middle - _BAR // 2, left + zero, middle + _BAR // 2], fill=_NEGATIVE)
+            width = draw.textlength(value, font=text_font)
+            draw.text((left + zero + length - 8 - width, middle - lift), value, font=text_font, fill=_NEGATIVE)
+        else:
+            draw.text((left + zero + 8, middle - lift), value, font=text_font, fill=_TEXT)
     return _png(image)
 
 
-def _bar_length(unit: UnitLine, top_points: float, span: int) -> int:
-    """Bars scale to the highest points; units at or below 0 (deductions) get no bar, only the label."""
-    if top_points <= 0 or unit.points <= 0:
+def _axis(points: list[float], span: int, room: int) -> tuple[int, float]:
+    """Where zero sits (px from the labels) and px per point: all positive keeps zero at the left edge;
+    negative totals move it right so the lowest bar, and its figure beside it, fit on the left."""
+    top = max(max(points), 0.0)
+    bottom = min(min(points), 0.0)
+    if top == bottom:
+        return 0, 0.0
+    usable = span - (room if bottom < 0 else 0)
+    scale = usable / (top - bottom)
+    return (room if bottom < 0 else 0) + round(-bottom * scale), scale
+
+
+def _bar_length(unit: UnitLine, scale: float) -> int:
+    """Signed px: positive bars to the right of zero, negative ones (deductions) to the left; 0 has none."""
+    points = round(unit.points, 4)
+    if points == 0 or scale == 0:
         return 0
-    return max(1, round(span * unit.points / top_points))
+    length = round(points * scale)
+    return length or (1 if points > 0 else -1)
 
 
 def _fonts() -> tuple[Font, Font] | None:

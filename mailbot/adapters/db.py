@@ -32,12 +32,24 @@ class Liaison(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     name: str = ""
-    email: str = Field(index=True)
+    email: str | None = Field(default=None, index=True)  # annex 4 has none: recorded when the office confirms
     phone: str = ""
     wechat: str = ""
     active: bool = True
     source: str = "config"  # config | import: each source retires only its own entries
     since: datetime = Field(default_factory=utcnow)
+
+
+class PendingLiaison(SQLModel, table=True):
+    """Mail from an unknown address naming a registered liaison (sender name or 撰稿人): held until the
+    office confirms with a one-line 登记, which records the address and releases the held message."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int = Field(foreign_key="message.id", index=True)
+    email: str = Field(index=True)
+    liaison_id: int = Field(foreign_key="liaison.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None  # confirmed (or the address recorded some other way)
 
 
 class Message(SQLModel, table=True):
@@ -241,21 +253,26 @@ def make_engine(url: str, *, schema: str = "", migrate: bool = True) -> Engine:
     return engine
 
 
-def sync_units(engine: Engine, units: tuple[RegisteredUnit, ...], *, source: str = "config") -> tuple[int, int]:
+def sync_units(
+    engine: Engine, units: tuple[RegisteredUnit, ...], *, source: str = "config", kinds: bool = True
+) -> tuple[int, int]:
     """Make the registry match `units` for one source (config.toml, or an imported annex-4 table).
 
     Liaisons the source no longer lists are made inactive, never deleted, so the history of who
-    submitted what is kept; an import only touches the units its file names. Returns (added, retired).
+    submitted what is kept; an import only touches the units its file names. A liaison listed without
+    an address (annex 4 has no email column) is known by name in the unit, and an address the office
+    confirmed meanwhile is kept; `kinds` False (annex 4 has no 类别 column) leaves registered units' kinds
+    as they are. Returns (added, retired).
     """
     added = retired = 0
     with Session(engine) as session:
-        listed: set[tuple[int, str]] = set()
+        listed: set[int] = set()
         touched: set[int] = set()
         for cfg in units:
             unit = session.exec(select(Unit).where(Unit.name == cfg.name)).first()
-            if unit is None:
-                unit = Unit(name=cfg.name)
-            unit.kind = cfg.kind
+            if unit is None or kinds:
+                unit = unit or Unit(name=cfg.name)
+                unit.kind = cfg.kind
             if cfg.aliases or source == "config":
                 unit.aliases = "\n".join(cfg.aliases)
             session.add(unit)
@@ -263,12 +280,13 @@ def sync_units(engine: Engine, units: tuple[RegisteredUnit, ...], *, source: str
             assert unit.id is not None
             touched.add(unit.id)
             for person in cfg.liaisons:
+                same = Liaison.email == person.email if person.email else Liaison.name == person.name
                 row = session.exec(
-                    select(Liaison).where(Liaison.unit_id == unit.id, Liaison.email == person.email)
+                    select(Liaison).where(Liaison.unit_id == unit.id, same).order_by(col(Liaison.active).desc())
                 ).first()
                 if row is None or not row.active:
                     added += 1
-                row = row or Liaison(unit_id=unit.id, email=person.email)
+                row = row or Liaison(unit_id=unit.id, email=person.email or None)
                 row.name, row.phone, row.wechat, row.active, row.source = (
                     person.name,
                     person.phone,
@@ -277,14 +295,16 @@ def sync_units(engine: Engine, units: tuple[RegisteredUnit, ...], *, source: str
                     source,
                 )
                 session.add(row)
-                listed.add((unit.id, person.email))
+                session.flush()
+                assert row.id is not None
+                listed.add(row.id)
         for row in session.exec(
             select(Liaison).where(
                 Liaison.active == True,  # noqa: E712
                 Liaison.source == source,
             )
         ):
-            if (row.unit_id, row.email) not in listed and (source == "config" or row.unit_id in touched):
+            if row.id not in listed and (source == "config" or row.unit_id in touched):
                 row.active = False
                 retired += 1
                 session.add(row)
@@ -310,7 +330,7 @@ def registry_rows(engine: Engine) -> list[tuple[str, ...]]:
                         unit.name if first else "",
                         unit.kind if first else "",
                         p.name if p else "-",
-                        p.email if p else "-",
+                        (p.email or "（待登记）") if p else "-",
                         p.phone if p else "",
                         p.wechat if p else "",
                         ("在用" if p.active else "停用") if p else "",
@@ -318,3 +338,18 @@ def registry_rows(engine: Engine) -> list[tuple[str, ...]]:
                     )
                 )
         return rows
+
+
+EXPORT_HEADERS = ("单位（科室）", "姓名", "联系电话", "微信号", "邮箱", "类别")
+
+
+def registry_export(engine: Engine) -> list[tuple[str, ...]]:
+    """Active liaisons as annex 4 lists them, plus 邮箱 and 类别, so the file imports back unchanged."""
+    with Session(engine) as s:
+        return [
+            (unit.name, p.name, p.phone, p.wechat, p.email or "", unit.kind)
+            for unit in s.exec(select(Unit).order_by(col(Unit.id)))
+            for p in s.exec(
+                select(Liaison).where(Liaison.unit_id == unit.id, col(Liaison.active)).order_by(col(Liaison.id))
+            )
+        ]

@@ -46,7 +46,7 @@ class Column:
 
 def build_xlsx(report: Report) -> bytes:
     """The workbook attached to the email: 单位汇总, 栏目更新 (when columns are configured), 个人得分, 信息明细,
-    退回记录."""
+    扣分明细 (bulletins), 退回记录. The detail sheets list the ledger lines behind the totals."""
     wb = Workbook()
     for default in wb.worksheets:  # the empty sheet a new workbook starts with
         wb.remove(default)
@@ -54,8 +54,22 @@ def build_xlsx(report: Report) -> bytes:
     if report.columns:
         _columns_sheet(wb, report)
     _people_sheet(wb, report)
-    _items_sheet(wb, report)
+    if report.kind == "weekly":
+        _items_sheet(wb, report)
+    else:
+        _details_sheet(wb, report)
+        _deductions_sheet(wb, report)
     _rejections_sheet(wb, report)
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def table_xlsx(sheet: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Value]]) -> bytes:
+    """One printable sheet, styled like the bulletins' (the registry export, 附件4 with 邮箱)."""
+    wb = Workbook()
+    wb.remove(wb.worksheets[0])
+    _sheet(wb, sheet, title, [Column(h) for h in headers], rows)
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -64,7 +78,7 @@ def build_xlsx(report: Report) -> bytes:
 def _unit_sheet(wb: Workbook, report: Report) -> None:
     columns = [
         Column("排名"),
-        Column("处室（单位）"),
+        Column("单位（科室）"),
         Column("类别"),
         Column("收到（封）", summed=True),
         Column("收录（条）", summed=True),
@@ -78,6 +92,9 @@ def _unit_sheet(wb: Workbook, report: Report) -> None:
         Column("应报（条）", summed=True),
         Column("完成任务"),
     ]
+    weeks = report.kind != "weekly"
+    if weeks:
+        columns.append(Column("缺报周次（三(一)1）", wrap=True))
     if report.shows_ytd:
         columns += [Column("本年累计收录", summed=True), Column("本年累计得分", points=True, summed=True)]
     rows: list[list[Value]] = []
@@ -98,6 +115,8 @@ def _unit_sheet(wb: Workbook, report: Report) -> None:
             u.quota_due,
             "✓" if u.quota_met else "✗",
         ]
+        if weeks:
+            row.append(u.missed_weeks_text or "—")
         if report.shows_ytd:
             row += [u.ytd_accepted, u.ytd_points]
         rows.append(row)
@@ -146,12 +165,19 @@ def _columns_sheet(wb: Workbook, report: Report) -> None:
 
 
 def _people_sheet(wb: Workbook, report: Report) -> None:
-    columns = [Column("序号"), Column("姓名"), Column("处室（单位）"), Column("篇数"), Column("得分", points=True)]
+    columns = [
+        Column("序号"),
+        Column("姓名"),
+        Column("单位（科室）"),
+        Column("篇数"),
+        Column("另退回（篇）"),
+        Column("得分", points=True),
+    ]
     if report.shows_ytd:
         columns.append(Column("本年累计得分", points=True))
     rows: list[list[Value]] = []
     for index, p in enumerate(report.people, 1):
-        row: list[Value] = [index, p.name, p.unit, p.items, p.points]
+        row: list[Value] = [index, p.name, p.unit, p.items, p.returned, p.points]
         if report.shows_ytd:
             row.append(p.ytd_points)
         rows.append(row)
@@ -174,10 +200,67 @@ def _items_sheet(wb: Workbook, report: Report) -> None:
     _sheet(wb, "信息明细", report.title, columns, rows)
 
 
+def _details_sheet(wb: Workbook, report: Report) -> None:
+    """Every item of the period and what it earned in it; with 扣分明细 the lines add up to the unit totals."""
+    columns = [
+        Column("序号"),
+        Column("信息编号"),
+        Column("收到日期"),
+        Column("报送单位"),
+        Column("撰稿人及得分", wrap=True),
+        Column("类别"),
+        Column("栏目"),
+        Column("约稿", wrap=True),
+        Column("采用", wrap=True),
+        Column("本期得分", points=True, summed=True),
+        Column("状态"),
+    ]
+    rows: list[list[Value]] = [
+        [
+            index,
+            d.number,
+            d.day,
+            d.unit,
+            d.drafters or "—",
+            d.kind,
+            d.column or "—",
+            d.solicitation or "—",
+            d.adoptions or "—",
+            d.points,
+            d.status,
+        ]
+        for index, d in enumerate(report.details, 1)
+    ]
+    ws = _sheet(wb, "信息明细", report.title, columns, rows)
+    if rows:
+        _total_row(ws, columns, rows)
+
+
+def _deductions_sheet(wb: Workbook, report: Report) -> None:
+    """Every deduction of the period: the rule, the column or piece owed, its cycle, and who recorded it."""
+    columns = [
+        Column("序号"),
+        Column("单位（科室）"),
+        Column("依据"),
+        Column("栏目或任务", wrap=True),
+        Column("所属周期"),
+        Column("扣分", points=True, summed=True),
+        Column("原因", wrap=True),
+        Column("记录人"),
+    ]
+    rows: list[list[Value]] = [
+        [index, d.unit, d.rule, d.duty, d.cycle, d.points, d.reason + (f"（{d.person}）" if d.person else ""), d.by]
+        for index, d in enumerate(report.deduction_lines, 1)
+    ]
+    ws = _sheet(wb, "扣分明细", report.title, columns, rows)
+    if rows:
+        _total_row(ws, columns, rows)
+
+
 def _rejections_sheet(wb: Workbook, report: Report) -> None:
     columns = [
         Column("序号"),
-        Column("处室（单位）"),
+        Column("单位（科室）"),
         Column("发件人"),
         Column("主题", wrap=True),
         Column("收到时间"),

@@ -39,9 +39,22 @@ def cmd_units_import(args: argparse.Namespace) -> int:
             f"发现 {len(result.problems)} 处问题，未导入任何内容。请修改表格后重新导入，或加 --force 跳过有问题的行。"
         )
         return 1
-    added, retired = sync_units(app.engine, result.units, source="import")
+    added, retired = sync_units(app.engine, result.units, source="import", kinds=result.has_kinds)
     people = sum(len(u.liaisons) for u in result.units)
     print(f"已导入 {len(result.units)} 个单位、{people} 名宣传员（新增 {added}，停用 {retired}）。")
+    return 0
+
+
+def cmd_units_export(args: argparse.Namespace) -> int:
+    from mailbot.adapters.db import EXPORT_HEADERS, registry_export
+    from mailbot.adapters.workbook import table_xlsx
+
+    app = build(load_config(args.config))
+    rows = registry_export(app.engine)
+    args.file.write_bytes(table_xlsx("信息宣传员登记表", "信息宣传员登记表", EXPORT_HEADERS, rows))
+    waiting = sum(1 for r in rows if not r[4])
+    note = f"，其中 {waiting} 名尚无邮箱（首次来信时由办公室确认）" if waiting else ""
+    print(f"已导出 {len(rows)} 名在用的宣传员到 {args.file}{note}。")
     return 0
 
 
@@ -126,6 +139,9 @@ def register(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     imp.add_argument("file", type=Path)
     imp.add_argument("--force", action="store_true", help="有问题的行跳过，其余照常导入")
     imp.set_defaults(func=cmd_units_import)
+    exp = units_sub.add_parser("export", help="导出登记表（附件4的列加邮箱，.xlsx，可再导入）")
+    exp.add_argument("file", type=Path)
+    exp.set_defaults(func=cmd_units_export)
     dbp = sub.add_parser("db", help="database maintenance")
     db_sub = dbp.add_subparsers(dest="db_command", required=True, parser_class=parser_class)
     db_sub.add_parser("upgrade", help="migrate the schema to this version (also done at start-up)").set_defaults(

@@ -29,6 +29,16 @@ LEVELS = {
 }
 
 
+STATUSES = {
+    "已收录": "received",
+    "已终审": "approved",
+    "已退回": "returned",
+    "received": "received",
+    "approved": "approved",
+    "returned": "returned",
+}
+
+
 def _actor(args: argparse.Namespace) -> str:
     return args.by or f"cli:{getpass.getuser()}"
 
@@ -57,7 +67,12 @@ def cmd_items(args: argparse.Namespace) -> int:
 
     app = build(load_config(args.config))
     rows = list_items(
-        app.engine, app.config.timezone, unit=args.unit, status=args.status, search=args.search, period=args.period
+        app.engine,
+        app.config.timezone,
+        unit=args.unit,
+        status=STATUSES.get(args.status or "", args.status),
+        search=args.search,
+        period=args.period,
     )
     table = [("编号", "收到时间", "单位", "标题", "状态", "报送分", "采用")]
     table += [(r.number, r.received, r.unit, r.title, r.status, r.points, r.adopted) for r in rows]
@@ -148,7 +163,7 @@ def register(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     items = sub.add_parser("items", help="列出已登记的信息（可按单位、期间、状态、标题筛选）")
     items.add_argument("--unit", help="单位名称的一部分")
     items.add_argument("--period", type=period_arg, help="2026-W48、2026-11、2026-Q4 或 2026")
-    items.add_argument("--status", choices=("received", "approved", "returned"))
+    items.add_argument("--status", choices=tuple(STATUSES), help="已收录、已终审或已退回")
     items.add_argument("--search", help="标题中的文字")
     items.set_defaults(func=cmd_items)
     show = sub.add_parser("show", help="一条信息的全部记录")

@@ -40,15 +40,15 @@ def cmd_remind(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from mailbot import digests
+    from mailbot import digest_mail, digests
 
     app = build(load_config(args.config))
     wanted = digests.PERIOD_KIND[args.kind]
     if args.period is not None and args.period.kind != wanted:
-        example = digests.last_complete(args.kind, local_today(app)).label
+        example = digest_mail.last_complete(args.kind, local_today(app)).label
         print(f"mailbot digest: --period {args.period.label} 不是一个{KIND_NAMES[args.kind]}（例如 {example}）")
         return 2
-    period = args.period or digests.last_complete(args.kind, local_today(app))
+    period = args.period or digest_mail.last_complete(args.kind, local_today(app))
     progress(f"正在生成 {period.label} 的{KIND_NAMES[args.kind]}报……")
     if args.together:
         desks = []
@@ -58,18 +58,18 @@ def cmd_digest(args: argparse.Namespace) -> int:
                 (other.config.office.name, digests.build_report(other.config, other.engine, args.kind, period))
             )
         report = digests.combine(desks, args.kind, period, app.config.office.name)
-        rendered = digests.render_report(app.desk.renderer, app.config, report)
+        rendered = digest_mail.render_report(app.desk.renderer, app.config, report)
     else:
-        rendered = digests.render(app.config, app.engine, app.desk.renderer, args.kind, period)
+        rendered = digest_mail.render(app.config, app.engine, app.desk.renderer, args.kind, period)
     if args.out:
-        for path in digests.write_files(rendered, args.out):
+        for path in digest_mail.write_files(rendered, args.out):
             print(path)
         return 0
     if args.dry_run:
         print(f"主题：{rendered.subject}\n收件人：{'、'.join(app.config.office.recipients)}\n")
         print(rendered.text)
         return 0
-    if digests.enqueue(app.config, app.engine, rendered, again=True) is None:
+    if digest_mail.enqueue(app.config, app.engine, rendered, again=True) is None:
         return 1
     try:
         app.desk.drain_outbox(app.transport)

@@ -32,6 +32,9 @@ VERBS = {
     "扣分": "deduct",
     "评分": "grade",
     "约稿评分": "grade",
+    "登记": "enrol",
+    "调整": "move",
+    "停用": "retire",
 }
 USAGE = (
     "可用的指令（每封邮件第一行写一条）：\n"
@@ -40,6 +43,9 @@ USAGE = (
     "  退回 [信息编号] 原因\n"
     "  扣分 单位名称 分值 原因\n"
     "  评分 [信息编号] 0-3（约稿）\n"
+    "  登记 姓名 单位 [邮箱]（登记宣传员；回复“来信暂存”通知时可省略邮箱）\n"
+    "  调整 姓名 新单位（宣传员改到另一单位）\n"
+    "  停用 姓名 [单位]（宣传员不再报送）\n"
     "回复系统发出的回执时可省略信息编号。"
 )
 _NUMBER = re.compile(r"\b(\d{4}-\d{4})\b")
@@ -52,7 +58,7 @@ class CommandError(Exception):
 
 @dataclass(frozen=True)
 class Command:
-    verb: str  # adopt | approve | return | deduct | grade
+    verb: str  # adopt | approve | return | deduct | grade | enrol | move | retire
     item_number: str | None = None
     level: str | None = None
     publication: str = ""
@@ -60,6 +66,8 @@ class Command:
     unit: str = ""
     points: float | None = None
     grade: int | None = None
+    name: str = ""  # a liaison, for enrol | move | retire
+    email: str = ""  # enrol: the address; empty = the one of the held mail awaiting confirmation
 
 
 def command_line(text: str) -> str:
@@ -82,6 +90,8 @@ def parse_command(text: str) -> Command:
         raise CommandError("第一行不是可识别的指令。\n" + USAGE)
     verb = VERBS[match.group(1)]
     rest = line[match.end() :].strip(" :：")
+    if verb in ("enrol", "move", "retire"):
+        return _registry_command(verb, rest.replace("，", " ").replace(",", " ").split())
     number_match = _NUMBER.search(rest)
     number = number_match.group(1) if number_match else None
     if number_match:
@@ -112,3 +122,23 @@ def parse_command(text: str) -> Command:
     if not 0 < points <= 100:
         raise CommandError("扣分分值应大于 0。\n" + USAGE)
     return Command("deduct", None, unit=words[0], points=points, reason=" ".join(words[2:]))
+
+
+_ADDRESS = re.compile(r"^<?([^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)>?$")
+
+
+def _registry_command(verb: str, words: list[str]) -> Command:
+    """登记 姓名 单位 [邮箱] / 调整 姓名 新单位 / 停用 姓名 [单位]: the registry kept by one-line replies."""
+    addresses = [m.group(1).lower() for w in words if (m := _ADDRESS.match(w))]
+    words = [w for w in words if not _ADDRESS.match(w)]
+    if verb == "enrol":
+        if len(words) != 2 or len(addresses) > 1:
+            raise CommandError("“登记”的格式是：登记 姓名 单位 [邮箱]，例如：登记 张三 兴隆台区应急管理局。\n" + USAGE)
+        return Command("enrol", name=words[0], unit=words[1], email=addresses[0] if addresses else "")
+    if verb == "move":
+        if len(words) != 2 or addresses:
+            raise CommandError("“调整”的格式是：调整 姓名 新单位，例如：调整 张三 宣教科。\n" + USAGE)
+        return Command("move", name=words[0], unit=words[1])
+    if not 1 <= len(words) <= 2 or addresses:
+        raise CommandError("“停用”的格式是：停用 姓名 [单位]，例如：停用 张三。\n" + USAGE)
+    return Command("retire", name=words[0], unit=words[1] if len(words) == 2 else "")

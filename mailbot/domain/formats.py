@@ -5,7 +5,7 @@ Naive datetimes are UTC (SQLite gives them back without a zone); everything show
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -33,3 +33,9 @@ def fmt_points(points: float, *, fixed: bool = False) -> str:
     if fixed:
         return f"{points:.2f}"
     return f"{points:.4f}".rstrip("0").rstrip(".")
+
+
+def day_range(start: date, end: date) -> str:
+    """ "10月5日至10月11日", "10月5日" for a single day: a cycle as the office names it in a sheet."""
+    first = f"{start.month}月{start.day}日"
+    return first if start == end else f"{first}至{end.month}月{end.day}日"

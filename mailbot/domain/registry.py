@@ -17,7 +17,7 @@ from mailbot.domain.units import Liaison, Unit
 
 KINDS = ("县区", "经济区", "科室", "事业单位", "支队", "执法队")
 DEFAULT_KIND = "科室"
-REQUIRED = ("unit", "name", "email")
+REQUIRED = ("unit", "name")  # annex 4 as issued has no email column: addresses are confirmed on first mail
 LABELS = {"unit": "单位", "name": "姓名", "email": "邮箱"}
 
 _ALIASES = {
@@ -45,6 +45,7 @@ class RowProblem:
 class ImportResult:
     units: tuple[Unit, ...]
     problems: tuple[RowProblem, ...]
+    has_kinds: bool = False  # the table has a 类别 column; without one, units already registered keep theirs
 
 
 def _header_key(text: str) -> str:
@@ -75,7 +76,7 @@ def _problem(row: int, text: str) -> RowProblem:
 
 
 def _find_header(rows: Sequence[Sequence[str]]) -> tuple[int, dict[str, int]] | RowProblem:
-    """The first row naming the unit, name and email columns; else which columns could not be found."""
+    """The first row naming the unit and name columns; else which columns could not be found."""
     best: tuple[int, dict[str, int]] = (0, {})
     for index, row in enumerate(rows):
         columns: dict[str, int] = {}
@@ -95,6 +96,15 @@ def _kind(text: str) -> str | None:
     """县(区) and 县 区 are 县区; None when the text is no known kind."""
     kind = re.sub(r"[\s()]+", "", unicodedata.normalize("NFKC", text))
     return kind if kind in KINDS else None
+
+
+def _liaison(cells: dict[str, str], name: str, email: str) -> Liaison:
+    return Liaison(
+        name=name,
+        email=email,
+        phone=_compact(unicodedata.normalize("NFKC", cells.get("phone", ""))),
+        wechat=unicodedata.normalize("NFKC", cells.get("wechat", "")).strip(),
+    )
 
 
 def parse_registry(rows: Sequence[Sequence[str]]) -> ImportResult:
@@ -130,9 +140,16 @@ def parse_registry(rows: Sequence[Sequence[str]]) -> ImportResult:
                 problems.append(_problem(number, f"类别“{written}”无法识别（应为{'、'.join(KINDS)}之一），已忽略"))
             elif kinds.setdefault(unit, kind) != kind:
                 problems.append(_problem(number, f"“{unit}”的类别“{kind}”与前面登记的不一致，以“{kinds[unit]}”为准"))
-        email = normalise_email(cells["email"])
+        email = normalise_email(cells.get("email", ""))
+        name = _compact(cells["name"])
         if not email:
-            problems.append(_problem(number, "缺少邮箱"))
+            if not name:
+                problems.append(_problem(number, "缺少姓名"))
+                continue
+            if any(p.name == name for p in liaisons.get(unit, [])):
+                problems.append(_problem(number, f"“{unit}”的宣传员“{name}”重复登记"))
+                continue
+            liaisons.setdefault(unit, []).append(_liaison(cells, name, ""))
             continue
         if not _EMAIL.fullmatch(email):
             problems.append(_problem(number, f"邮箱格式不正确：{cells['email'].strip()}"))
@@ -147,16 +164,18 @@ def parse_registry(rows: Sequence[Sequence[str]]) -> ImportResult:
             problems.append(_problem(number, message))
             continue
         owner[email] = (unit, number)
-        liaisons.setdefault(unit, []).append(
-            Liaison(
-                name=_compact(cells["name"]),
-                email=email,
-                phone=_compact(unicodedata.normalize("NFKC", cells.get("phone", ""))),
-                wechat=unicodedata.normalize("NFKC", cells.get("wechat", "")).strip(),
-            )
-        )
+        liaisons.setdefault(unit, []).append(_liaison(cells, name, email))
 
     units = tuple(
         Unit(name=name, kind=kinds.get(name, DEFAULT_KIND), liaisons=tuple(people)) for name, people in liaisons.items()
     )
-    return ImportResult(units, tuple(problems))
+    return ImportResult(units, tuple(problems), "kind" in columns)
+
+
+def named_liaisons(names: Sequence[str], registered: Sequence[tuple[int, str, str | None]]) -> tuple[int, ...]:
+    """Registered liaisons (id, name, email) that the names an unknown sender gives (From display name,
+    撰稿人 in the footer) name; those still without an address first, as they are the ones expected to
+    write from a new one. Names compare without spaces ("刘  洋" is 刘洋)."""
+    wanted = {_compact(n) for n in names if _compact(n)}
+    found = [(email is not None, lid) for lid, name, email in registered if _compact(name) in wanted]
+    return tuple(lid for _has, lid in sorted(found))

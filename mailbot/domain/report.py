@@ -1,9 +1,10 @@
 """What a weekly digest or an office bulletin (通报) says, as plain data the templates, workbook and chart share.
 
 The caller fills a `Report` from the database; everything here is pure so the three renderings can be
-tested from a hand-built report and always agree on ranks, praise and figures. The office rules' 第十一条 ask for
-报送数量、采用数量、累计积分 in each bulletin; the yearly one also carries the figures a 政府信息公开
-年度报告 quotes (信息总数、日均发布量, as an annual disclosure report states them).
+tested from a hand-built report and always agree on ranks, praise and figures. Each bulletin carries
+报送数量、采用数量、累计积分; the yearly one also carries the figures a 政府信息公开年度报告 quotes
+(信息总数、日均发布量). Every point total is the sum of the ledger lines behind it: the bulletin lists
+them as `details` (信息明细) and `deduction_lines` (扣分明细).
 """
 
 from __future__ import annotations
@@ -68,9 +69,45 @@ class ColumnLine:
 class PersonLine:
     name: str
     unit: str
-    items: int
+    items: int  # items recorded in the period with this drafter, returned ones not counted
     points: float
     ytd_points: float
+    returned: int = 0  # items of the period returned in final review (终审退回), shown apart
+
+    @property
+    def items_text(self) -> str:
+        """ "3", or "3（另退回1）": 篇数 counts recorded items, the returned ones are named apart."""
+        return f"{self.items}（另退回{self.returned}）" if self.returned else str(self.items)
+
+
+@dataclass(frozen=True)
+class DetailLine:
+    """One item of the period as the 信息明细 sheet lists it: what it is and what it earned in the period."""
+
+    number: str
+    day: str  # local date received, "10月12日"
+    unit: str
+    drafters: str  # "张三 0.15、李四 0.15": each drafter's points from this item in the period
+    kind: str  # 常规信息 | 调研类信息 | 经验类信息
+    column: str  # 栏目 credited, or ""
+    solicitation: str  # 约稿: "《防汛备汛》按时，评 2 分", or ""
+    adoptions: str  # "市级（10月20日）、省级（10月28日）", or ""
+    points: float  # the item's ledger points dated in the period (adoptions of older items included)
+    status: str  # 已收录 | 已终审 | 已退回
+
+
+@dataclass(frozen=True)
+class DeductionLine:
+    """One deduction of the period as the 扣分明细 sheet lists it."""
+
+    unit: str
+    rule: str  # 三(二)2 | 三(二)3 | 办公室扣分
+    duty: str  # the column or piece owed, "—" for the office's own deductions
+    cycle: str  # the cycle it belongs to, "10月5日至10月11日"
+    points: float  # negative
+    reason: str
+    by: str  # who recorded it; duties not done are computed by the system
+    person: str = ""  # the drafter it is charged to, if the office named one
 
 
 @dataclass(frozen=True)
@@ -128,6 +165,10 @@ class Report:
     top_units: tuple[str, ...]  # praised (表扬); see top_units()
     totals: Totals
     columns: tuple[ColumnLine, ...] = ()  # column health; empty when no columns are configured
+    details: tuple[DetailLine, ...] = ()  # 信息明细: every item with points or arriving in the period
+    deduction_lines: tuple[DeductionLine, ...] = ()  # 扣分明细: every deduction dated in the period
+    issued: str = ""  # the bulletin's date, "2026年11月2日"
+    document_number: str = ""  # 文号 from [office] document_number, "盘应急办〔2026〕12号"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -147,6 +188,22 @@ class Report:
     def shows_ytd(self) -> bool:
         """Year-to-date columns repeat the period's own figures in a yearly report, so it leaves them out."""
         return self.kind != "yearly"
+
+    @property
+    def earned_before_deductions(self) -> bool:
+        """Some unit earned points before its deductions: "no unit earned points" would be untrue then."""
+        return any(round(u.points - u.deductions, _POINT_DIGITS) > 0 for u in self.units)
+
+    def deductions_by_unit(self) -> tuple[tuple[str, int, float], ...]:
+        """(unit, number of deductions, their total) in the unit table's order: one line per unit."""
+        order = {u.unit: i for i, u in enumerate(self.units)}
+        count: dict[str, int] = {}
+        total: dict[str, float] = {}
+        for d in self.deduction_lines:
+            count[d.unit] = count.get(d.unit, 0) + 1
+            total[d.unit] = total.get(d.unit, 0.0) + d.points
+        names = sorted(count, key=lambda name: (order.get(name, len(order)), name))
+        return tuple((name, count[name], round(total[name], _POINT_DIGITS)) for name in names)
 
     def items_by_unit(self) -> tuple[tuple[str, tuple[ItemLine, ...]], ...]:
         """Items grouped in the units' rank order (as in the unit table); units not listed come last."""

@@ -1,4 +1,4 @@
-"""Points for the bulletin (the rules' section 三), as a ledger of dated entries the office can audit.
+"""Points for the bulletin (the rules' section 三, 计分标准), as a ledger of dated entries the office can audit.
 
 Every figure in a bulletin is a sum of ledger entries, so any total can be explained line by line
 ("报送 0.3 分 ÷ 2 人", "省级采用 3 分"). The engine works on plain values the caller reads from its database:
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, overload
 
@@ -106,13 +106,22 @@ class SolicitationGrade:
 
 @dataclass(frozen=True)
 class Deduction:
-    """扣分 by the office, against a unit and optionally one of its people."""
+    """扣分 against a unit and optionally one of its people: by the office, or for a duty not done.
+
+    `rule`, `duty`, `cycle` and `by` say where the deduction comes from, so the 扣分明细 sheet and
+    `mailbot explain` can name the rule, the column or piece owed, the cycle it belongs to and who
+    recorded it.
+    """
 
     unit_id: int
     points: float  # positive number to subtract
     on: date
     reason: str
     person: str | None = None
+    rule: str = ""  # 三(二)2, 三(二)3, or 办公室扣分
+    duty: str = ""  # the column (栏目《…》) or the piece owed (调研类信息)
+    cycle: str = ""  # "10月5日至10月11日", "2026年"
+    by: str = ""
 
     def __post_init__(self) -> None:
         if not self.points > 0:
@@ -130,6 +139,8 @@ class Entry:
     source: str  # submission | column | adoption | solicitation | deduction
     item_id: int | None
     note: str
+    # The deduction this line comes from, for its rule, cycle and who; the line's own fields say the rest.
+    deduction: Deduction | None = field(default=None, compare=False)
 
 
 def ledger(
@@ -219,6 +230,7 @@ def ledger(
                 "deduction",
                 None,
                 f"扣分：{deduction.reason}",
+                deduction,
             )
         )
     entries.sort(key=lambda e: e.on)

@@ -52,6 +52,16 @@ KIND_LABELS: dict[str, str] = {
 }
 
 
+# What `mailbot show` calls the files kept from a message (`StoredFile.kind`).
+FILE_LABELS: dict[str, str] = {
+    "archive": "压缩包",
+    "manuscript": "稿件",
+    "legacy": "旧版 Word 文档",
+    "photo": "照片",
+    "other": "其他文件",
+}
+
+
 class ItemStatus(StrEnum):
     """终审 of an item (`Item.status`, and `Review.decision` for the last two)."""
 

@@ -91,7 +91,7 @@ def test_filing_points_and_warnings(app: App) -> None:
     assert submit(app, "【动态要闻】市应急局召开安全生产例会", "1")[0] == "receipt:动态要闻:0.3"
     got, text = submit(app, "【文件解读】《安全生产法》解读", "2", photos=False)
     assert got == "receipt:文件解读:0.5"  # a policy interpretation earns 0.5 and needs no photo
-    assert "（栏目：文件解读）" in text and "本稿得分：0.5 分" in text
+    assert "计入栏目：文件解读" in text and "本稿得分：0.5 分" in text
     got, text = submit(app, "【动态新闻】应急演练", "3")
     assert got == "receipt:动态要闻:0.3" and "栏目“动态新闻”已按“动态要闻”登记" in text
     got, text = submit(app, "【工作简报】第五期", "4")

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from mailbot import digests, schedule
+from mailbot import digest_mail, schedule
 from mailbot.adapters.db import Message, Outbox, make_engine
 from mailbot.cli import main
 from mailbot.config import load_config
@@ -58,14 +58,14 @@ def test_one_failing_report_is_told_to_the_office_and_the_others_still_go_out(
     smtp_sink: SmtpSink,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_render = digests.render
+    real_render = digest_mail.render
 
     def render(config, engine, renderer, kind, period):  # type: ignore[no-untyped-def]
         if kind == "weekly":
             raise ValueError("a cell the workbook refuses")
         return real_render(config, engine, renderer, kind, period)
 
-    monkeypatch.setattr(digests, "render", render)
+    monkeypatch.setattr(digest_mail, "render", render)
     monkeypatch.setattr(schedule, "local_today", lambda _app: date(2026, 12, 1))  # after W48 and November
     schedule.daily(app, threading.Event())
     app.desk.drain_outbox(app.transport)

@@ -129,7 +129,8 @@ def test_cli_actions_are_recorded_with_who_and_when(
     assert main(["--config", config, "show", "2026-0001"]) == 0
     shown = capsys.readouterr().out
     assert "市级 " in shown and "王主任" in shown and "终审通过" in shown and "张三" in shown
-    assert main(["--config", config, "items", "--status", "approved"]) == 0
+    assert "常规信息" in shown and "routine" not in shown and "manuscript" not in shown  # the office's words
+    assert main(["--config", config, "items", "--status", "已终审"]) == 0
     assert "共 1 条" in capsys.readouterr().out
     with Session(app.engine) as s:
         deduction = s.exec(select(Deduction)).one()

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from mailbot import digests
+from mailbot import digests, ledger
 from mailbot.adapters.db import Item, make_engine
 from mailbot.cli import main
 from mailbot.config import load_config
@@ -115,7 +115,7 @@ def test_a_month_under_the_rules(
     workdays = [d for d in calendar.workdays(september) if d >= date(2026, 9, 21)]
     assert {c.name: c for c in sep_report.columns}["动态要闻"].missing == len(workdays)
     with Session(engine) as s:
-        entries = digests.load_ledger(s, config, september.start, september.end, date(2026, 12, 2))
+        entries = ledger.load_ledger(s, config, september.start, september.end, date(2026, 12, 2))
     daily = [e for e in entries if "动态要闻" in e.note]
     assert len(daily) == len(workdays) and sum(e.points for e in daily) == pytest.approx(-0.3 * len(workdays))
 

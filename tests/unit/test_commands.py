@@ -74,3 +74,16 @@ def test_solicitation_matching(subject: str, title: str, expected: int | None) -
 
 def test_plain_subject_names_no_solicitation() -> None:
     assert not names_solicitation("关于冬季安全生产的报道")
+
+
+def test_registry_commands() -> None:
+    assert parse_command("登记 张三 兴隆台区应急管理局") == Command("enrol", name="张三", unit="兴隆台区应急管理局")
+    assert parse_command("登记：张三，宣教科，<ZS@163.com>") == Command(
+        "enrol", name="张三", unit="宣教科", email="zs@163.com"
+    )
+    assert parse_command("调整 张三 宣教科") == Command("move", name="张三", unit="宣教科")
+    assert parse_command("停用 张三") == Command("retire", name="张三")
+    assert parse_command("停用 张三 宣教科") == Command("retire", name="张三", unit="宣教科")
+    for line, hint in (("登记 张三", "登记 姓名 单位"), ("调整 张三", "调整 姓名 新单位"), ("停用", "停用 姓名")):
+        with pytest.raises(CommandError, match=hint):
+            parse_command(line)

@@ -1,4 +1,4 @@
-"""The liaison register (annex 4 of the rules) as offices really fill it in."""
+"""The liaison register (annex 4, 信息宣传员登记表) as offices really fill it in."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ def test_title_row_and_blank_rows_above_the_header_give_excel_row_numbers() -> N
         ["2", "办公室", "李四", "139", "", ""],
     ]
     result = parse_registry(rows)
-    assert [u.name for u in result.units] == ["宣教科"]
-    assert result.problems == (RowProblem(6, "第6行：缺少邮箱"),)
+    assert [u.name for u in result.units] == ["宣教科", "办公室"]  # 李四's address is confirmed on first mail
+    assert result.problems == ()
 
 
 def test_blank_rows_and_numbered_empty_template_rows_are_skipped() -> None:
@@ -102,8 +102,6 @@ def test_merged_unit_cell_gives_the_unit_to_the_rows_below() -> None:
 @pytest.mark.parametrize(
     "email, message",
     [
-        ("", "第2行：缺少邮箱"),
-        ("   ", "第2行：缺少邮箱"),
         ("abc@", "第2行：邮箱格式不正确：abc@"),
         ("abc.163.com", "第2行：邮箱格式不正确：abc.163.com"),
         ("abc@163", "第2行：邮箱格式不正确：abc@163"),
@@ -197,11 +195,11 @@ def test_header_with_unit_kind_alias() -> None:
 @pytest.mark.parametrize(
     "rows, problem",
     [
-        ([], RowProblem(1, "第1行：未找到表头，缺少列：单位、姓名、邮箱")),
-        ([["信息宣传员登记表"], ["甲", "乙"]], RowProblem(1, "第1行：未找到表头，缺少列：单位、姓名、邮箱")),
+        ([], RowProblem(1, "第1行：未找到表头，缺少列：单位、姓名")),
+        ([["信息宣传员登记表"], ["甲", "乙"]], RowProblem(1, "第1行：未找到表头，缺少列：单位、姓名")),
         (
-            [["信息宣传员登记表"], ["单位(科室)", "姓名", "联系电话", "微信号"], ["宣教科", "张三", "138", "wx"]],
-            RowProblem(2, "第2行：未找到表头，缺少列：邮箱"),
+            [["信息宣传员登记表"], ["单位(科室)", "联系电话", "微信号"], ["宣教科", "138", "wx"]],
+            RowProblem(2, "第2行：未找到表头，缺少列：姓名"),
         ),
     ],
 )
@@ -209,3 +207,19 @@ def test_no_usable_header_is_one_problem_naming_the_missing_columns(rows: list[l
     result = parse_registry(rows)
     assert result.units == ()
     assert result.problems == (problem,)
+
+
+def test_the_annex_as_issued_has_no_email_column_and_imports() -> None:
+    """单位（科室）、姓名、联系电话、微信号: each liaison registered without an address, confirmed on first mail."""
+    rows = [
+        ["信息宣传员登记表"],
+        ["单位（科室）", "姓名", "联系电话", "微信号"],
+        ["兴隆台区应急管理局", "刘  洋", "13900000000", "ly_wx"],
+        ["", "刘洋", "", ""],
+        ["宣教科", "", "138", ""],
+    ]
+    result = parse_registry(rows)
+    assert result.units == (
+        Unit("兴隆台区应急管理局", "科室", (Liaison(name="刘洋", email="", phone="13900000000", wechat="ly_wx"),)),
+    )
+    assert messages(rows) == ["第4行：“兴隆台区应急管理局”的宣传员“刘洋”重复登记", "第5行：缺少姓名"]

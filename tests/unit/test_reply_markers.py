@@ -72,5 +72,39 @@ def test_receipt_puts_category_and_word_count_on_lines_of_their_own(column: str)
     lines = receipt_text(column).splitlines()
     category = next(line for line in lines if "类　　别" in line)
     assert "正文字数" not in category
-    assert category.strip() == ("类　　别：常规信息" + (f"（栏目：{column}）" if column else ""))
-    assert lines[lines.index(category) + 1].strip() == "正文字数：860 字"
+    assert category.strip() == "类　　别：常规信息"
+    following = [line.strip() for line in lines[lines.index(category) + 1 : lines.index(category) + 3]]
+    assert following == (
+        [f"计入栏目：{column}", "正文字数：860 字"] if column else ["正文字数：860 字", "照　　片：3 张"]
+    )
+
+
+def test_receipt_names_the_solicitation_and_signs_off_in_both_parts() -> None:
+    """The column and the 约稿 credited, in time or not, and the same 落款 in the text and the HTML."""
+    context = {
+        "liaison_name": "张三",
+        "unit_name": "盘山县应急管理局",
+        "received_at": "2026年10月19日 10:00",
+        "number": "2026-0021",
+        "title": "防汛备汛工作",
+        "drafters": [],
+        "first_reviewer": "李四",
+        "second_reviewer": "王五",
+        "kind_label": "常规信息",
+        "column": "",
+        "body_chars": 860,
+        "photo_count": 3,
+        "points": "0.3",
+        "warnings": [],
+        "office_name": "市应急管理局办公室",
+        "solicitation": "防汛备汛",
+        "solicitation_deadline": "10月20日",
+        "solicitation_in_time": True,
+    }
+    text, html = Renderer().pair("reply/receipt", context)
+    for body in (text, html):
+        assert "《防汛备汛》（截止 10月20日），按时报送" in body
+    assert text.rstrip().endswith("市应急管理局办公室")
+    assert '<p style="text-align:right;margin:16px 2em 0 0;">市应急管理局办公室</p>' in html
+    late, _ = Renderer().pair("reply/receipt", context | {"solicitation_in_time": False})
+    assert "逾期报送，按规定计 0 分" in late

@@ -325,7 +325,7 @@ def test_an_empty_period_still_renders() -> None:
     text, _ = Renderer().pair(
         "digest/bulletin", {"report": dataclasses.replace(empty, kind="monthly"), "chart_cid": ""}
     )
-    assert "各处室（单位）均完成本月信息报送任务" in text
+    assert "各科室、单位均完成本月信息报送任务" in text
 
 
 # --- column health ----------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def test_weekly_digest_shows_column_health_and_who_owes() -> None:
         assert headings[-1].startswith("八、暂存") and _numbered_in_order(headings)
     for body in (text, _plain(html)):
         assert OVERDUE in body
-        assert "请督促相关处室（单位）及时报送" in body and "予以通报" not in body
+        assert "请督促相关科室、单位及时报送" in body and "予以通报" not in body
         assert "即时更新" in body and "微信公众号" in body and "11月20日" in body
     section = text.split("四、栏目更新情况")[1].split("五、")[0]
     # index, received, missing, status, cycle, channel, last update, column（units）
@@ -403,7 +403,7 @@ def test_bulletins_show_column_health_points_and_deductions(kind: str, label: st
         assert headings[4].startswith("五、个人积分情况") and _numbered_in_order(headings)
         assert headings[-1].startswith("六、年度报告数据") == (kind == "yearly")
     for body in (text, _plain(html)):
-        assert OVERDUE in body and "请相关处室（单位）按更新周期及时报送" in body
+        assert OVERDUE in body and "请相关科室、单位按更新周期及时报送" in body
         assert "栏目得分" in body or "栏目<br>得分" in body
     # rank, received, accepted, rejected, adoptions, points, column points, deductions, ✓
     assert _text_row(text, "安全生产基础处")[:9] == ["3", "6", "4", "2", "0/0/0", "6.00", "0.30", "-0.30", "✓"]
@@ -444,7 +444,7 @@ def test_no_columns_means_no_column_section() -> None:
 
 def test_xlsx_has_one_printable_sheet_per_view() -> None:
     wb = load_workbook(BytesIO(build_xlsx(make_report("monthly", "2026-11"))))
-    assert wb.sheetnames == ["单位汇总", "个人得分", "信息明细", "退回记录"]
+    assert wb.sheetnames == ["单位汇总", "个人得分", "信息明细", "扣分明细", "退回记录"]
     for ws in wb.worksheets:
         assert ws["A1"].value == "2026年11月政务信息报送情况通报"
         assert ws["A2"].font.b and ws["A2"].fill.fgColor.rgb.endswith("DDEBF7")
@@ -460,7 +460,7 @@ def test_xlsx_has_one_printable_sheet_per_view() -> None:
 def test_xlsx_unit_sheet_keeps_numbers_as_numbers() -> None:
     ws = load_workbook(BytesIO(build_xlsx(make_report("monthly", "2026-11"))))["单位汇总"]
     header = [c.value for c in ws[2]]
-    assert header[:3] == ["排名", "处室（单位）", "类别"] and "得分" in header and header[-1] == "本年累计得分"
+    assert header[:3] == ["排名", "单位（科室）", "类别"] and "得分" in header and header[-1] == "本年累计得分"
     points = header.index("得分") + 1
     liyang = next(row for row in ws.iter_rows(min_row=3) if row[1].value == "溧阳市应急管理局")
     assert liyang[0].value == 2 and liyang[3].value == 6
@@ -476,8 +476,16 @@ def test_xlsx_unit_sheet_keeps_numbers_as_numbers() -> None:
 def test_xlsx_detail_sheets() -> None:
     wb = load_workbook(BytesIO(build_xlsx(make_report())))
     people = wb["个人得分"]
-    assert [c.value for c in people[2]] == ["序号", "姓名", "处室（单位）", "篇数", "得分", "本年累计得分"]
-    assert people["B3"].value == "王芳" and people["E3"].value == pytest.approx(8.25)
+    assert [c.value for c in people[2]] == [
+        "序号",
+        "姓名",
+        "单位（科室）",
+        "篇数",
+        "另退回（篇）",
+        "得分",
+        "本年累计得分",
+    ]
+    assert people["B3"].value == "王芳" and people["F3"].value == pytest.approx(8.25)
     items = wb["信息明细"]
     assert items["A3"].value == "2026-0137" and items["F3"].number_format == POINTS_FORMAT
     assert items.max_row == 2 + len(ITEMS)
@@ -496,7 +504,7 @@ def test_xlsx_never_turns_a_senders_subject_into_a_formula() -> None:
 
 def test_xlsx_column_sheet_and_unit_column_points() -> None:
     wb = load_workbook(BytesIO(build_xlsx(with_columns("monthly", "2026-11"))))
-    assert wb.sheetnames == ["单位汇总", "栏目更新", "个人得分", "信息明细", "退回记录"]
+    assert wb.sheetnames == ["单位汇总", "栏目更新", "个人得分", "信息明细", "扣分明细", "退回记录"]
     ws = wb["栏目更新"]
     assert ws["A1"].value == "2026年11月政务信息报送情况通报"
     assert [c.value for c in ws[2]] == [

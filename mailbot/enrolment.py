@@ -1,0 +1,67 @@
+"""A registered liaison writing from an address not yet on record (annex 4 carries no email column).
+
+The mail is held like any unknown sender's, but when its From name or its manuscript's 撰稿人 names a
+registered liaison, the office is told who it seems to be and asked to confirm with one line
+(`登记 张三 兴隆台区应急管理局`). The confirmation (office.enrol) records the address and releases the
+held message, which is then checked and answered like any submission.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, select
+
+from mailbot.adapters.db import Liaison, Message, PendingLiaison, Unit
+from mailbot.domain.archive import Limits
+from mailbot.domain.mime import ParsedMail, parse_message
+from mailbot.domain.registry import named_liaisons
+from mailbot.domain.submission import Submission, unpack
+
+if TYPE_CHECKING:
+    from mailbot.ingest import Desk
+
+log = logging.getLogger("mailbot")
+
+
+def propose(s: Session, row: Message, mail: ParsedMail, sub: Submission | None, limits: Limits) -> dict[str, str]:
+    """What the held notice proposes: `confirm`, the line that confirms the registered liaison the mail names
+    (recorded as awaiting confirmation), or else `enrol`, the line that registers a new one."""
+    names = [mail.sender_name]
+    if sub is None and mail.attachments:  # not analysed ahead (no worker): read the 撰稿人 as a check would
+        sub = unpack(mail.attachments, limits)
+    if sub is not None and sub.manuscript is not None:
+        names += [d.name for d in sub.manuscript.footer.drafters]
+    registered = [(p.id, p.name, p.email) for p in s.exec(select(Liaison).where(col(Liaison.active))) if p.id]
+    found = named_liaisons(names, registered)
+    liaison = s.get(Liaison, found[0]) if found else None
+    unit = s.get(Unit, liaison.unit_id) if liaison is not None else None
+    if row.id is None or liaison is None or liaison.id is None or unit is None:
+        return {"enrol": f"登记 姓名 单位 {mail.sender}"}  # the line that registers a new liaison
+    s.add(PendingLiaison(message_pk=row.id, email=mail.sender, liaison_id=liaison.id))
+    return {
+        "liaison": liaison.name,
+        "liaison_unit": unit.name,
+        "known_address": liaison.email or "",
+        "confirm": f"登记 {liaison.name} {unit.name}",
+    }
+
+
+def release_held(desk: Desk, s: Session, pk: int) -> None:
+    """A held message whose sender the office has just registered (登记): checked and answered now, as if it
+    had come from a registered address, its arrival time (which the date rules count from) unchanged."""
+    row = s.get(Message, pk)
+    if row is None or row.verdict != "held":
+        return
+    raw = desk.storage.get(row.raw_path)
+    mail = parse_message(raw)
+    liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, col(Liaison.active))).first()
+    unit = s.get(Unit, liaison.unit_id) if liaison is not None else None
+    if liaison is None or unit is None:
+        return
+    row.unit_id, row.liaison_id = unit.id, liaison.id
+    outcome = desk._check(s, row, mail, raw, None, liaison, unit)  # the path a registered sender's mail takes
+    row.verdict, row.reasons = outcome.verdict, " ".join(outcome.reasons)
+    s.add(row)
+    log.info("held message %s released for %s: %s %s", pk, unit.name, outcome.verdict, outcome.item_number or "-")
