@@ -102,6 +102,11 @@ class LimitsConfig:
     min_photo_side: int = 600
     min_research_chars: int = 2000
     replies_per_sender_per_hour: int = 20
+    mails_per_recipient_per_hour: int = 20  # every outgoing mail to one address counts, whatever its kind
+    mails_per_recipient_per_day: int = 100  # well inside a 163.com account's daily sending quota
+    held_notice_minutes: int = 60  # held mail is told to the office in one summary at most this often
+    worker_memory_mb: int = 512  # RLIMIT_AS of the analysis worker
+    worker_cpu_seconds: int = 60  # RLIMIT_CPU of the analysis worker
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,8 @@ class CalendarConfig:
 class SecurityConfig:
     require_authentication: bool = False  # hold mail whose sender the receiving server did not authenticate
     trusted_authserv_ids: tuple[str, ...] = ()  # e.g. ["mx.163.com"]: whose Authentication-Results count
+    confirm_minutes: int = 30  # how long the one-time code of an emailed office command is valid
+    skip_confirmation_when_authenticated: bool = False  # run an authenticated admin's command at once
 
 
 @dataclass(frozen=True)
@@ -406,6 +413,13 @@ def validate(config: Config) -> None:
             "[security] require_authentication needs trusted_authserv_ids (your mail server's name "
             "in its Authentication-Results headers, e.g. mx.163.com)"
         )
+    if config.security.skip_confirmation_when_authenticated and not config.security.trusted_authserv_ids:
+        raise ConfigError("[security] skip_confirmation_when_authenticated needs trusted_authserv_ids")
+    lim = config.limits
+    if min(lim.mails_per_recipient_per_hour, lim.mails_per_recipient_per_day, lim.worker_memory_mb) < 1:
+        raise ConfigError("[limits] mails_per_recipient_* and worker_memory_mb must be at least 1")
+    if lim.worker_cpu_seconds < 1 or config.security.confirm_minutes < 1:
+        raise ConfigError("[limits] worker_cpu_seconds and [security] confirm_minutes must be at least 1")
     url = config.database.url
     if not (url.startswith("sqlite:") or url.startswith("postgresql")):
         raise ConfigError("[database] url must be a sqlite:/// or postgresql+psycopg:// URL")

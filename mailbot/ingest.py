@@ -9,21 +9,21 @@ resumed from the ledger on the next pass, so each message gets exactly one verdi
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.parser import BytesHeaderParser
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from mailbot.adapters.db import Author, Item, Liaison, Message, Outbox, Unit, utcnow
+from mailbot.adapters.db import Author, Item, Liaison, Message, Unit, utcnow
 from mailbot.adapters.render import Renderer
 from mailbot.adapters.storage import Storage
 from mailbot.compose import reply_subject
 from mailbot.config import Config
+from mailbot.confirmations import Confirmations
 from mailbot.domain.archive import Limits
 from mailbot.domain.arrival import arrival_time, date_header
 from mailbot.domain.auth import authenticated
@@ -32,12 +32,10 @@ from mailbot.domain.columns import column_from
 from mailbot.domain.commands import looks_like_command
 from mailbot.domain.formats import fmt_points, local_time
 from mailbot.domain.loops import loop_reason
-from mailbot.domain.mime import ParsedMail, message_ids, parse_message
+from mailbot.domain.mime import ParsedMail, parse_message
 from mailbot.domain.submission import Submission, content_hash, kind_marker, unpack
 from mailbot.domain.triage import Arrival, Outcome, Route, triage
 from mailbot.domain.vocabulary import (
-    FINAL_VERDICTS,
-    HELD_WHY,
     KIND_LABELS,
     Held,
     MessageState,
@@ -45,7 +43,9 @@ from mailbot.domain.vocabulary import (
     Verdict,
 )
 from mailbot.faults import crash_point, failure_point
+from mailbot.held import HeldSummary
 from mailbot.items import column_warnings, record_files, record_item, solicitation_for
+from mailbot.lookups import earlier_copy, replied_item, replies_last_hour
 from mailbot.office_commands import OfficeMail
 from mailbot.outbox import Mailer
 from mailbot.ports import MailRef, Transport
@@ -79,6 +79,8 @@ class Desk:
         )
         self.mailer = Mailer(config, engine, renderer)
         self.office = OfficeMail(config, self.mailer)
+        self.confirmations = Confirmations(config, self.mailer, self.office)
+        self.held = HeldSummary(config, engine, self.mailer)
 
     def drain_outbox(self, transport: Transport) -> int:
         """Send what is due (see `Mailer.drain`)."""
@@ -193,34 +195,27 @@ class Desk:
 
     def _decide(self, s: Session, row: Message, mail: ParsedMail, raw: bytes, sub: Submission | None) -> Outcome:
         """Look up the facts, let `triage` pick the way, and act on it."""
-        earlier = s.exec(
-            select(Message).where(
-                Message.sha256 == row.sha256,
-                Message.id != row.id,
-                Message.state != MessageState.STORED,
-                col(Message.verdict).in_(FINAL_VERDICTS),
-            )
-        ).first()
-        replied = self._replied_item(s, mail)
+        earlier = earlier_copy(s, row)
+        replied = replied_item(s, mail)
         liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, col(Liaison.active))).first()
         security = self.config.security
+        verified = bool(security.trusted_authserv_ids) and authenticated(
+            BytesHeaderParser().parsebytes(raw).items(), mail.sender, security.trusted_authserv_ids
+        )
+        from_admin = mail.sender in {a.lower() for a in self.config.office.admins}
         way = triage(
             Arrival(
                 seen_before=earlier is not None,
                 loop=loop_reason(mail, own_addresses={self.config.smtp.from_address, self.config.mailbox.username}),
-                authenticated=not security.require_authentication
-                or authenticated(
-                    BytesHeaderParser().parsebytes(raw).get_all("Authentication-Results") or [],
-                    mail.sender,
-                    security.trusted_authserv_ids,
-                ),
-                from_admin=mail.sender in {a.lower() for a in self.config.office.admins},
+                authenticated=not security.require_authentication or verified,
+                from_admin=from_admin,
                 looks_like_command=looks_like_command(mail.text),
                 answers_our_mail=replied is not None,
                 has_attachments=bool(mail.attachments),
                 liaison_known=liaison is not None,
-                replies_last_hour=self._replies_last_hour(s, mail.sender) if liaison is not None else 0,
+                replies_last_hour=replies_last_hour(s, mail.sender) if liaison is not None else 0,
                 replies_per_hour=self.config.limits.replies_per_sender_per_hour,
+                quotes_code=from_admin and self.confirmations.pending_code(s, mail.sender, mail.text),
             )
         )
         if way.route == Route.SEEN_BEFORE:  # the same bytes again (UIDVALIDITY reset, copied back)
@@ -230,7 +225,7 @@ class Desk:
         if way.route == Route.IGNORE:
             return Outcome(Verdict.IGNORED, (way.reason,))
         if way.route == Route.COMMAND:
-            return self.office.command(s, row, mail, replied[0] if replied else None)
+            return self.confirmations.handle(s, row, mail, replied[0] if replied else None, verified)
         if way.route == Route.HOLD and way.reason == Held.UNAUTHENTICATED:
             log.warning("held mail from %s: sender not authenticated by the receiving server", mail.sender)
         if way.route == Route.HOLD and way.reason == Held.COMMAND_REFUSED:
@@ -310,26 +305,6 @@ class Desk:
         self._reply(s, row, mail, OutboxKind.RECEIPT, context)
         return Outcome(Verdict.RECEIPT, tuple(w.code for w in warnings), item.number, unit.name)
 
-    # -- lookups --------------------------------------------------------------------------------
-
-    def _replied_item(self, s: Session, mail: ParsedMail) -> tuple[str | None] | None:
-        """When the mail answers something we sent: (the item number it was about, or None)."""
-        ids = (*mail.references, *message_ids(mail.headers.get("in-reply-to", "")))
-        if not ids:
-            return None
-        sent = s.exec(select(Outbox).where(col(Outbox.message_id).in_(ids))).first()
-        if sent is None:
-            return None
-        origin = s.get(Message, sent.message_pk) if sent.message_pk else None
-        item = s.get(Item, origin.item_id) if origin is not None and origin.item_id else None
-        return (item.number if item else None,)
-
-    def _replies_last_hour(self, s: Session, sender: str) -> int:
-        since = utcnow() - timedelta(hours=1)
-        return s.exec(
-            select(func.count()).select_from(Outbox).where(Outbox.recipients == sender, Outbox.created_at >= since)
-        ).one()
-
     # -- replies --------------------------------------------------------------------------------
 
     def _context(
@@ -359,28 +334,7 @@ class Desk:
         )
 
     def _hold(self, s: Session, row: Message, mail: ParsedMail, why: Held, unit: str = "") -> Outcome:
-        """No reply to the sender; the office is told (when it has recipients) why a person must look."""
-        office = self.config.office
-        if office.recipients:
-            context: dict[str, object] = {
-                "office_name": office.name,
-                "sender": mail.sender,
-                "sender_name": mail.sender_name,
-                "subject": mail.subject or "(无主题)",
-                "received_at": local_time(row.received_at, self.tz),
-                "why": HELD_WHY[why],
-                "message_ref": f"{row.folder}/{row.uid} sha256:{row.sha256[:12]}",
-            }
-            self.mailer.enqueue(
-                s,
-                row.id,
-                OutboxKind.HELD_NOTICE,
-                "office/held",
-                office.recipients,
-                f"【来信暂存】{mail.sender}：{mail.subject or '(无主题)'}",
-                context,
-                auto="auto-generated",
-            )
+        """No reply to the sender; the office hears of it in the next summary (`held.HeldSummary`)."""
         return Outcome(Verdict.HELD, (why,), unit=unit)
 
 

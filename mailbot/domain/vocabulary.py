@@ -20,6 +20,7 @@ class Verdict(StrEnum):
     SEEN_BEFORE = "seen_before"  # the same bytes were given a verdict already
     COMMAND = "command"  # an office command, carried out
     COMMAND_FAILED = "command_failed"  # an office command that could not be carried out
+    AWAITING_CONFIRMATION = "awaiting_confirmation"  # an office command waiting for its one-time code
 
 
 # The verdicts a liaison's submission can get: what counts as "received" in digests.
@@ -82,6 +83,7 @@ class OutboxKind(StrEnum):
     REJECTION = "rejection"
     DUPLICATE = "duplicate"
     COMMAND = "command"
+    CONFIRMATION = "confirmation"  # the one-time code of an office command, sent to the admin
     NOTICE_ADOPTED = "notice_adopted"
     NOTICE_RETURNED = "notice_returned"
     HELD_NOTICE = "held_notice"
@@ -111,6 +113,7 @@ class Held(StrEnum):
     COMMAND_REFUSED = "command_refused"
     UNAUTHENTICATED = "unauthenticated"
     INTERNAL_ERROR = "internal_error"
+    ANALYSIS_FAILED = "analysis_failed"
 
 
 HELD_WHY: dict[str, str] = {
@@ -120,4 +123,6 @@ HELD_WHY: dict[str, str] = {
     Held.COMMAND_REFUSED: "发件人不在 [office] admins 名单中，却发送了办公室指令，已拒绝执行",
     Held.UNAUTHENTICATED: "收件服务器未能验证发件人身份（SPF/DKIM/DMARC 均未通过），可能是冒用他人邮箱",
     Held.INTERNAL_ERROR: "系统处理这封邮件时出错（详见日志），请人工查看原始邮件并答复发件人",
+    Held.ANALYSIS_FAILED: "附件解析两次超出内存或时间上限（可能是异常复杂或恶意构造的文件），"
+    "已停止处理，请人工查看原始邮件并答复发件人",
 }
