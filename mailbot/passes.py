@@ -80,6 +80,7 @@ def ingest_pass(
         pending.append(job)
     while pending:
         finish()
+    desk.held.send()
     return results
 
 
