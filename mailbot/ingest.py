@@ -32,7 +32,7 @@ from mailbot.domain.columns import column_from
 from mailbot.domain.commands import looks_like_command
 from mailbot.domain.formats import fmt_points, local_time
 from mailbot.domain.loops import loop_reason
-from mailbot.domain.mime import ParsedMail, parse_message
+from mailbot.domain.mime import ParsedMail, parse_headers, parse_message
 from mailbot.domain.submission import Submission, content_hash, kind_marker, unpack
 from mailbot.domain.triage import Arrival, Outcome, Route, triage
 from mailbot.domain.vocabulary import (
@@ -93,6 +93,26 @@ class Desk:
             s.commit()
 
     # -- the ledger -----------------------------------------------------------------------------
+
+    def wants_unpacking(self, raw: bytes) -> bool:
+        """Only a registered liaison's attachments are opened: anyone else's mail is held or answered
+        from its headers and text, so a stranger's archive is never unpacked."""
+        sender = parse_headers(raw).sender
+        with Session(self.engine) as s:
+            return s.exec(select(Liaison).where(Liaison.email == sender, col(Liaison.active))).first() is not None
+
+    def count_failure(self, pk: int) -> int:
+        """The worker died or hit a limit on this message; committed at once, so a restart knows."""
+        with Session(self.engine) as s:
+            row = s.exec(select(Message).where(Message.id == pk)).one()
+            row.analysis_failures += 1
+            s.add(row)
+            s.commit()
+            return row.analysis_failures
+
+    def failures(self, pk: int) -> int:
+        with Session(self.engine) as s:
+            return s.exec(select(Message).where(Message.id == pk)).one().analysis_failures
 
     def folder_for(self, verdict: str) -> str:
         mb = self.config.mailbox
@@ -157,18 +177,26 @@ class Desk:
 
     # -- the decision ---------------------------------------------------------------------------
 
-    def record(self, pk: int, ref: MailRef, raw: bytes, analysis: Analysis | None = None) -> Outcome:
-        """Decide on a stored message and commit its verdict, item and reply in one transaction."""
+    def record(
+        self, pk: int, ref: MailRef, raw: bytes, analysis: Analysis | None = None, failed: bool = False
+    ) -> Outcome:
+        """Decide on a stored message and commit its verdict, item and reply in one transaction.
+        `failed`: the worker could not analyse it; it is held, read for its headers alone."""
         with Session(self.engine) as s:
             # Row-locked: should two processes ever hold the same message, the second waits here and
             # then finds it recorded.
             row = s.exec(select(Message).where(Message.id == pk).with_for_update()).one()
             if row.state != MessageState.STORED:
                 return Outcome(row.verdict, tuple(row.reasons.split()))
-            mail = analysis.mail if analysis else parse_message(raw)
+            mail = parse_headers(raw) if failed else analysis.mail if analysis else parse_message(raw)
             row.message_id, row.sender, row.subject = mail.message_id[:250], mail.sender[:250], mail.subject[:500]
             try:
+                if failed:
+                    raise _AnalysisFailed
                 outcome = self._decide(s, row, mail, raw, analysis.submission if analysis else None)
+            except _AnalysisFailed:
+                log.error("message uid=%s could not be analysed within the limits; held for the office", ref.uid)
+                outcome = self._hold(s, row, mail, Held.ANALYSIS_FAILED)
             except (OSError, SQLAlchemyError):
                 raise  # the disk or the database: leave the message for the next pass
             except Exception:  # a bug met by this message: hold it, so it cannot block the mailbox
@@ -253,7 +281,6 @@ class Desk:
         """A liaison's submission: rejected with its problems, a duplicate of an item, or a new item."""
         sub = sub if sub is not None else unpack(mail.attachments, self.limits)
         crash_point("unpacked")
-        record_files(s, self.storage, row, sub)
         ms = sub.manuscript
         title = ms.title if ms else ""
         body = tuple(ms.body) if ms else ()
@@ -281,6 +308,7 @@ class Desk:
             return Outcome(Verdict.DUPLICATE, (f"item_{original.number}",), original.number, unit.name)
         solicitation_id, warnings = solicitation_for(s, mail.subject, ms.title, self.rules)
         warnings = [*found.warnings, *warnings, *column_warnings(match, self.config.columns, self.rules)]
+        record_files(s, self.storage, row, sub)  # only a recorded item keeps its unpacked files
         item = record_item(
             s, self.tz, self.config.scoring, row, unit, liaison, sub, kind, digest, solicitation_id, column
         )
@@ -336,6 +364,10 @@ class Desk:
     def _hold(self, s: Session, row: Message, mail: ParsedMail, why: Held, unit: str = "") -> Outcome:
         """No reply to the sender; the office hears of it in the next summary (`held.HeldSummary`)."""
         return Outcome(Verdict.HELD, (why,), unit=unit)
+
+
+class _AnalysisFailed(Exception):
+    """The worker died or hit a limit on this message, twice."""
 
 
 def _at(ref: MailRef) -> SelectOfScalar[Message]:

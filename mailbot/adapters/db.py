@@ -61,8 +61,8 @@ class Message(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     liaison_id: int | None = Field(default=None, foreign_key="liaison.id")
     item_id: int | None = Field(default=None, foreign_key="item.id")
-    # Analyses begun in the worker: a message that kills it twice is held, so it cannot stall the mailbox.
-    analysis_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Analyses that killed the worker or hit its limits: twice, and the message is held for the office.
+    analysis_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CommandConfirmation(SQLModel, table=True):

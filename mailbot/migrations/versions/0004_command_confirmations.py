@@ -39,12 +39,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_commandconfirmation_code"), ["code"], unique=False)
         batch_op.create_index(batch_op.f("ix_commandconfirmation_message_pk"), ["message_pk"], unique=False)
     with op.batch_alter_table("message", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("analysis_attempts", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("analysis_failures", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("message", schema=None) as batch_op:
-        batch_op.drop_column("analysis_attempts")
+        batch_op.drop_column("analysis_failures")
     with op.batch_alter_table("commandconfirmation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_commandconfirmation_message_pk"))
         batch_op.drop_index(batch_op.f("ix_commandconfirmation_code"))
