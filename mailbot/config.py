@@ -100,6 +100,11 @@ class LimitsConfig:
     min_photo_side: int = 600
     min_research_chars: int = 2000
     replies_per_sender_per_hour: int = 20
+    mails_per_recipient_per_hour: int = 20  # every outgoing mail to one address counts, whatever its kind
+    mails_per_recipient_per_day: int = 100  # well inside a 163.com account's daily sending quota
+    held_notice_minutes: int = 60  # held mail is told to the office in one summary at most this often
+    worker_memory_mb: int = 512  # RLIMIT_AS of the analysis worker
+    worker_cpu_seconds: int = 60  # RLIMIT_CPU of the analysis worker
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ class CalendarConfig:
 class SecurityConfig:
     require_authentication: bool = False  # hold mail whose sender the receiving server did not authenticate
     trusted_authserv_ids: tuple[str, ...] = ()  # e.g. ["mx.163.com"]: whose Authentication-Results count
+    confirm_minutes: int = 30  # how long the one-time code of an emailed office command is valid
+    skip_confirmation_when_authenticated: bool = False  # run an authenticated admin's command at once
 
 
 @dataclass(frozen=True)

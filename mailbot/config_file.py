@@ -43,6 +43,12 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("limits", "min_research_chars"): (0, 100_000),
     ("limits", "replies_per_sender_per_hour"): (1, 1_000_000),
     ("checks", "correction_window_days"): (0, 365),
+    ("limits", "mails_per_recipient_per_hour"): (1, 10_000),
+    ("limits", "mails_per_recipient_per_day"): (1, 100_000),
+    ("limits", "held_notice_minutes"): (1, 24 * 60),
+    ("limits", "worker_memory_mb"): (128, 64 * 1024),
+    ("limits", "worker_cpu_seconds"): (1, 3600),
+    ("security", "confirm_minutes"): (1, 24 * 60),
     ("quotas", "weekly"): (0, 50),
     ("quotas", "monthly"): (0, 200),
     ("quotas", "min_workdays_for_weekly"): (0, 7),
@@ -239,6 +245,8 @@ def validate(config: Config) -> None:
             "[security] require_authentication needs trusted_authserv_ids (your mail server's name "
             "in its Authentication-Results headers, e.g. mx.163.com)"
         )
+    if config.security.skip_confirmation_when_authenticated and not config.security.trusted_authserv_ids:
+        raise ConfigError("[security] skip_confirmation_when_authenticated needs trusted_authserv_ids")
     url = config.database.url
     if not (url.startswith("sqlite:") or url.startswith("postgresql")):
         raise ConfigError("[database] url must be a sqlite:/// or postgresql+psycopg:// URL")

@@ -116,7 +116,7 @@ class Daemon:
         outage, backoff = Outage(f"mailbox {source.key}"), Backoff()
         full = Outage(f"storage {self.app.config.storage_dir()}")
         poll = float(self.app.config.mailbox.poll_seconds)
-        analyser = Analyser(desk.limits)
+        analyser = Analyser(desk.limits, desk.config.limits.worker_memory_mb, desk.config.limits.worker_cpu_seconds)
         try:
             while not self.stop.is_set() and self.leadership.alive():
                 try:

@@ -17,7 +17,7 @@ from mailbot.adapters.db import Liaison, Message, PendingLiaison, Unit
 from mailbot.domain.archive import Limits
 from mailbot.domain.mime import ParsedMail, parse_message
 from mailbot.domain.registry import named_liaisons
-from mailbot.domain.submission import Submission, unpack
+from mailbot.domain.submission import Submission
 
 if TYPE_CHECKING:
     from mailbot.ingest import Desk
@@ -27,10 +27,10 @@ log = logging.getLogger("mailbot")
 
 def propose(s: Session, row: Message, mail: ParsedMail, sub: Submission | None, limits: Limits) -> dict[str, str]:
     """What the held notice proposes: `confirm`, the line that confirms the registered liaison the mail names
-    (recorded as awaiting confirmation), or else `enrol`, the line that registers a new one."""
+    (recorded as awaiting confirmation), or else `enrol`, the line that registers a new one. A stranger's
+    attachments are never opened for this: only a footer the worker already read (it reads none for
+    unknown senders today) adds names to the sender's own display name."""
     names = [mail.sender_name]
-    if sub is None and mail.attachments:  # not analysed ahead (no worker): read the 撰稿人 as a check would
-        sub = unpack(mail.attachments, limits)
     if sub is not None and sub.manuscript is not None:
         names += [d.name for d in sub.manuscript.footer.drafters]
     registered = [(p.id, p.name, p.email) for p in s.exec(select(Liaison).where(col(Liaison.active))) if p.id]
@@ -38,13 +38,14 @@ def propose(s: Session, row: Message, mail: ParsedMail, sub: Submission | None, 
     liaison = s.get(Liaison, found[0]) if found else None
     unit = s.get(Unit, liaison.unit_id) if liaison is not None else None
     if row.id is None or liaison is None or liaison.id is None or unit is None:
-        return {"enrol": f"登记 姓名 单位 {mail.sender}"}  # the line that registers a new liaison
+        return {"sender_name": mail.sender_name, "enrol": f"登记 姓名 单位 {mail.sender}"}
     s.add(PendingLiaison(message_pk=row.id, email=mail.sender, liaison_id=liaison.id))
     return {
+        "sender_name": mail.sender_name,
         "liaison": liaison.name,
         "liaison_unit": unit.name,
         "known_address": liaison.email or "",
-        "confirm": f"登记 {liaison.name} {unit.name}",
+        "confirm": f"登记 {liaison.name} {unit.name} {mail.sender}",  # the address: a summary lists several
     }
 
 

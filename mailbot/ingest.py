@@ -13,17 +13,17 @@ from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from mailbot.adapters.db import Item, Liaison, Message, Outbox, Unit, utcnow
+from mailbot.adapters.db import Liaison, Message, Unit, utcnow
 from mailbot.adapters.render import Renderer
 from mailbot.adapters.storage import Storage
 from mailbot.compose import reply_subject
 from mailbot.config import Config
+from mailbot.confirmations import Confirmations
 from mailbot.corrections import find_corrected, item_with_content, record_first_version, supersede
 from mailbot.domain.archive import Limits
 from mailbot.domain.arrival import arrival_time, date_header
@@ -34,12 +34,10 @@ from mailbot.domain.commands import looks_like_command
 from mailbot.domain.corrections import locked_because
 from mailbot.domain.formats import local_time
 from mailbot.domain.loops import loop_reason
-from mailbot.domain.mime import ParsedMail, message_ids, parse_message
+from mailbot.domain.mime import ParsedMail, message_ids, parse_headers, parse_message
 from mailbot.domain.submission import Submission, content_hash, kind_marker, unpack
 from mailbot.domain.triage import Arrival, Outcome, Route, triage
 from mailbot.domain.vocabulary import (
-    FINAL_VERDICTS,
-    HELD_WHY,
     Held,
     MessageState,
     OutboxKind,
@@ -47,7 +45,9 @@ from mailbot.domain.vocabulary import (
 )
 from mailbot.enrolment import propose, release_held
 from mailbot.faults import crash_point, failure_point
+from mailbot.held import HeldSummary, held_note
 from mailbot.items import column_warnings, item_points, receipt_facts, record_files, record_item, solicitation_for
+from mailbot.lookups import earlier_copy, replied_item, replies_last_hour
 from mailbot.office_commands import OfficeMail
 from mailbot.outbox import Mailer
 from mailbot.ports import MailRef, Transport
@@ -81,6 +81,8 @@ class Desk:
         )
         self.mailer = Mailer(config, engine, renderer)
         self.office = OfficeMail(config, self.mailer, release=lambda s, pk: release_held(self, s, pk))
+        self.confirmations = Confirmations(config, self.mailer, self.office)
+        self.held = HeldSummary(config, engine, self.mailer)
 
     def drain_outbox(self, transport: Transport) -> int:
         """Send what is due (see `Mailer.drain`)."""
@@ -93,6 +95,26 @@ class Desk:
             s.commit()
 
     # -- the ledger -----------------------------------------------------------------------------
+
+    def wants_unpacking(self, raw: bytes) -> bool:
+        """Only a registered liaison's attachments are opened: anyone else's mail is held or answered
+        from its headers and text, so a stranger's archive is never unpacked."""
+        sender = parse_headers(raw).sender
+        with Session(self.engine) as s:
+            return s.exec(select(Liaison).where(Liaison.email == sender, col(Liaison.active))).first() is not None
+
+    def count_failure(self, pk: int) -> int:
+        """The worker died or hit a limit on this message; committed at once, so a restart knows."""
+        with Session(self.engine) as s:
+            row = s.exec(select(Message).where(Message.id == pk)).one()
+            row.analysis_failures += 1
+            s.add(row)
+            s.commit()
+            return row.analysis_failures
+
+    def failures(self, pk: int) -> int:
+        with Session(self.engine) as s:
+            return s.exec(select(Message).where(Message.id == pk)).one().analysis_failures
 
     def folder_for(self, verdict: str) -> str:
         mb = self.config.mailbox
@@ -157,18 +179,26 @@ class Desk:
 
     # -- the decision ---------------------------------------------------------------------------
 
-    def record(self, pk: int, ref: MailRef, raw: bytes, analysis: Analysis | None = None) -> Outcome:
-        """Decide on a stored message and commit its verdict, item and reply in one transaction."""
+    def record(
+        self, pk: int, ref: MailRef, raw: bytes, analysis: Analysis | None = None, failed: bool = False
+    ) -> Outcome:
+        """Decide on a stored message and commit its verdict, item and reply in one transaction.
+        `failed`: the worker could not analyse it; it is held, read for its headers alone."""
         with Session(self.engine) as s:
             # Row-locked: should two processes ever hold the same message, the second waits here and
             # then finds it recorded.
             row = s.exec(select(Message).where(Message.id == pk).with_for_update()).one()
             if row.state != MessageState.STORED:
                 return Outcome(row.verdict, tuple(row.reasons.split()))
-            mail = analysis.mail if analysis else parse_message(raw)
+            mail = parse_headers(raw) if failed else analysis.mail if analysis else parse_message(raw)
             row.message_id, row.sender, row.subject = mail.message_id[:250], mail.sender[:250], mail.subject[:500]
             try:
+                if failed:
+                    raise _AnalysisFailed
                 outcome = self._decide(s, row, mail, raw, analysis.submission if analysis else None)
+            except _AnalysisFailed:
+                log.error("message uid=%s could not be analysed within the limits; held for the office", ref.uid)
+                outcome = self._hold(s, row, mail, Held.ANALYSIS_FAILED)
             except (OSError, SQLAlchemyError):
                 raise  # the disk or the database: leave the message for the next pass
             except Exception:  # a bug met by this message: hold it, so it cannot block the mailbox
@@ -195,34 +225,27 @@ class Desk:
 
     def _decide(self, s: Session, row: Message, mail: ParsedMail, raw: bytes, sub: Submission | None) -> Outcome:
         """Look up the facts, let `triage` pick the way, and act on it."""
-        earlier = s.exec(
-            select(Message).where(
-                Message.sha256 == row.sha256,
-                Message.id != row.id,
-                Message.state != MessageState.STORED,
-                col(Message.verdict).in_(FINAL_VERDICTS),
-            )
-        ).first()
-        replied = self._replied_item(s, mail)
+        earlier = earlier_copy(s, row)
+        replied = replied_item(s, mail)
         liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, col(Liaison.active))).first()
         security = self.config.security
+        verified = bool(security.trusted_authserv_ids) and authenticated(
+            BytesHeaderParser().parsebytes(raw).items(), mail.sender, security.trusted_authserv_ids
+        )
+        from_admin = mail.sender in {a.lower() for a in self.config.office.admins}
         way = triage(
             Arrival(
                 seen_before=earlier is not None,
                 loop=loop_reason(mail, own_addresses={self.config.smtp.from_address, self.config.mailbox.username}),
-                authenticated=not security.require_authentication
-                or authenticated(
-                    BytesHeaderParser().parsebytes(raw).get_all("Authentication-Results") or [],
-                    mail.sender,
-                    security.trusted_authserv_ids,
-                ),
-                from_admin=mail.sender in {a.lower() for a in self.config.office.admins},
+                authenticated=not security.require_authentication or verified,
+                from_admin=from_admin,
                 looks_like_command=looks_like_command(mail.text),
                 answers_our_mail=replied is not None,
                 has_attachments=bool(mail.attachments),
                 liaison_known=liaison is not None,
-                replies_last_hour=self._replies_last_hour(s, mail.sender) if liaison is not None else 0,
+                replies_last_hour=replies_last_hour(s, mail.sender) if liaison is not None else 0,
                 replies_per_hour=self.config.limits.replies_per_sender_per_hour,
+                quotes_code=from_admin and self.confirmations.pending_code(s, mail.sender, mail.text),
             )
         )
         if way.route == Route.SEEN_BEFORE:  # the same bytes again (UIDVALIDITY reset, copied back)
@@ -232,7 +255,7 @@ class Desk:
         if way.route == Route.IGNORE:
             return Outcome(Verdict.IGNORED, (way.reason,))
         if way.route == Route.COMMAND:
-            return self.office.command(s, row, mail, replied[0] if replied else None)
+            return self.confirmations.handle(s, row, mail, replied[0] if replied else None, verified)
         if way.route == Route.HOLD and way.reason == Held.UNAUTHENTICATED:
             log.warning("held mail from %s: sender not authenticated by the receiving server", mail.sender)
         if way.route == Route.HOLD and way.reason == Held.COMMAND_REFUSED:
@@ -262,7 +285,6 @@ class Desk:
         """A liaison's submission: rejected with its problems, a duplicate of an item, or a new item."""
         sub = sub if sub is not None else unpack(mail.attachments, self.limits)
         crash_point("unpacked")
-        record_files(s, self.storage, row, sub)
         ms = sub.manuscript
         title = ms.title if ms else ""
         body = tuple(ms.body) if ms else ()
@@ -297,6 +319,7 @@ class Desk:
             return self._hold(s, row, mail, Held.CORRECTION_OF_JUDGED, unit=unit.name, detail=detail)
         solicitation_id, warnings = solicitation_for(s, mail.subject, ms.title, self.rules)
         warnings = [*found.warnings, *warnings, *column_warnings(match, self.config.columns, self.rules)]
+        record_files(s, self.storage, row, sub)  # only a recorded item keeps its unpacked files
         changed: tuple[str, ...] = ()
         if prior is not None:  # a corrected re-send: the same item, its next version
             points = item_points(kind, column, self.config.scoring)
@@ -310,26 +333,6 @@ class Desk:
         self._reply(s, row, mail, OutboxKind.RECEIPT, context)
         verdict = Verdict.CORRECTION if prior is not None else Verdict.RECEIPT
         return Outcome(verdict, tuple(w.code for w in warnings), item.number, unit.name)
-
-    # -- lookups --------------------------------------------------------------------------------
-
-    def _replied_item(self, s: Session, mail: ParsedMail) -> tuple[str | None] | None:
-        """When the mail answers something we sent: (the item number it was about, or None)."""
-        ids = (*mail.references, *message_ids(mail.headers.get("in-reply-to", "")))
-        if not ids:
-            return None
-        sent = s.exec(select(Outbox).where(col(Outbox.message_id).in_(ids))).first()
-        if sent is None:
-            return None
-        origin = s.get(Message, sent.message_pk) if sent.message_pk else None
-        item = s.get(Item, origin.item_id) if origin is not None and origin.item_id else None
-        return (item.number if item else None,)
-
-    def _replies_last_hour(self, s: Session, sender: str) -> int:
-        since = utcnow() - timedelta(hours=1)
-        return s.exec(
-            select(func.count()).select_from(Outbox).where(Outbox.recipients == sender, Outbox.created_at >= since)
-        ).one()
 
     # -- replies --------------------------------------------------------------------------------
 
@@ -360,39 +363,16 @@ class Desk:
         )
 
     def _hold(
-        self,
-        s: Session,
-        row: Message,
-        mail: ParsedMail,
-        why: Held,
-        unit: str = "",
-        detail: str = "",
-        **proposal: object,
+        self, s: Session, row: Message, mail: ParsedMail, why: Held, unit: str = "", detail: str = "", **proposal: str
     ) -> Outcome:
-        """No reply to the sender; the office is told why a person must look, and what it can do (`proposal`)."""
-        office = self.config.office
-        if office.recipients:
-            context: dict[str, object] = {
-                "office_name": office.name,
-                "sender": mail.sender,
-                "sender_name": mail.sender_name,
-                "subject": mail.subject or "(无主题)",
-                "received_at": local_time(row.received_at, self.tz),
-                "why": f"{HELD_WHY[why]}：{detail}" if detail else HELD_WHY[why],
-                "held_folder": self.config.mailbox.held_folder,
-                **proposal,
-            }
-            self.mailer.enqueue(
-                s,
-                row.id,
-                OutboxKind.HELD_NOTICE,
-                "office/held",
-                office.recipients,
-                f"【来信暂存】{mail.sender}：{mail.subject or '(无主题)'}",
-                context,
-                auto="auto-generated",
-            )
+        """No reply to the sender; the office hears of it in the next summary (`held.HeldSummary`), with
+        the particulars (`detail`) and what it can do (`proposal`) kept on the message for that summary."""
+        row.held_note = held_note(detail, proposal)
         return Outcome(Verdict.HELD, (why,), unit=unit)
+
+
+class _AnalysisFailed(Exception):
+    """The worker died or hit a limit on this message, twice."""
 
 
 def _at(ref: MailRef) -> SelectOfScalar[Message]:

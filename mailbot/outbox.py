@@ -46,8 +46,17 @@ class Mailer:
         in_reply_to: str = "",
         references: tuple[str, ...] = (),
         auto: str = "auto-replied",
-    ) -> None:
-        """Add one composed message to the caller's transaction; it is sent once that commits."""
+    ) -> bool:
+        """Add one composed message to the caller's transaction; it is sent once that commits.
+
+        Every kind of mail counts against one limit per recipient, per hour and per day: a loop with
+        an auto-responder, a flood from a stranger or a full account quota cannot make us send more.
+        Over the limit nothing is queued (it is logged) and False is returned.
+        """
+        busy = [r for r in to if self.over_limit(s, r)]
+        if busy:
+            log.warning("not sending %s %r: the hourly or daily limit for %s is reached", kind, subject, ",".join(busy))
+            return False
         smtp = self.config.smtp
         text, html = self.renderer.pair(template, context)
         msgid = new_message_id(smtp.from_address)
@@ -64,6 +73,20 @@ class Mailer:
                 raw=raw,
             )
         )
+        return True
+
+    def over_limit(self, s: Session, recipient: str) -> bool:
+        """Whether `recipient` has had its hourly or daily share of our mail (counting queued rows)."""
+        lim, now = self.config.limits, utcnow()
+        rows = s.exec(
+            select(Outbox.recipients, Outbox.created_at).where(
+                col(Outbox.created_at) >= now - timedelta(days=1),
+                col(Outbox.recipients).contains(recipient),
+            )
+        ).all()
+        mine = [at for recipients, at in rows if recipient in recipients.split(",")]
+        hour = sum(1 for at in mine if at >= now - timedelta(hours=1))
+        return hour >= lim.mails_per_recipient_per_hour or len(mine) >= lim.mails_per_recipient_per_day
 
     def drain(self, transport: Transport) -> int:
         """Send what is due, oldest first; mark each sent only after the server accepted it.

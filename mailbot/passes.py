@@ -15,7 +15,7 @@ from mailbot.domain.vocabulary import MessageState
 from mailbot.faults import crash_point
 from mailbot.ingest import Desk
 from mailbot.ports import ConnectionFailure, MailRef, Source, Transport
-from mailbot.worker import Analyser, Analysis
+from mailbot.worker import ATTEMPTS, Analyser, Analysis
 
 log = logging.getLogger("mailbot")
 
@@ -33,6 +33,8 @@ class _InFlight:
     pk: int
     raw: bytes
     future: Future[Analysis] | None
+    unpack: bool = True
+    failed: bool = False  # analysed and failed ATTEMPTS times already (across restarts)
 
 
 def ingest_pass(
@@ -52,10 +54,23 @@ def ingest_pass(
         desk.mark_filed(ref)
         results.append((uid, outcome))
 
+    def start(uid: str, ref: MailRef, pk: int, raw: bytes) -> _InFlight:
+        if analyser is None:
+            return _InFlight(uid, ref, pk, raw, None)
+        if desk.failures(pk) >= ATTEMPTS:  # it took the worker down twice, in earlier runs too
+            return _InFlight(uid, ref, pk, raw, None, failed=True)
+        unpack = desk.wants_unpacking(raw)
+        return _InFlight(uid, ref, pk, raw, analyser.submit(raw, unpack), unpack)
+
     def finish() -> None:
         job = pending.pop()
-        analysis = analyser.result(job.future, job.raw) if analyser and job.future else None
-        file(job.uid, job.ref, desk.record(job.pk, job.ref, job.raw, analysis))
+        analysis, failed, future = None, job.failed, job.future
+        while analyser is not None and future is not None:
+            analysis, future = analyser.result(future), None
+            if analysis is None:  # the worker died or hit a limit: counted, tried once more, then held
+                failed = desk.count_failure(job.pk) >= ATTEMPTS
+                future = None if failed else analyser.submit(job.raw, job.unpack)
+        file(job.uid, job.ref, desk.record(job.pk, job.ref, job.raw, analysis, failed=failed))
 
     for uid in uids:
         if stop is not None and stop.is_set():
@@ -74,12 +89,13 @@ def ingest_pass(
         crash_point("fetched")
         pk = desk.store_raw(ref, raw, fetched.arrived)
         crash_point("raw_stored")
-        job = _InFlight(uid, ref, pk, raw, analyser.submit(raw) if analyser else None)
+        job = start(uid, ref, pk, raw)
         if pending:
             finish()
         pending.append(job)
     while pending:
         finish()
+    desk.held.send()
     return results
 
 

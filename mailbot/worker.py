@@ -1,7 +1,10 @@
 """The analysis worker: parsing and unpacking a message in a second process, on the second core.
 
 Pure CPU work on bytes (MIME, archives, docx, photos), so it can run apart from the process that
-talks to the mailbox and the database; a hostile file that crashes a C library kills only the worker.
+talks to the mailbox and the database. The worker runs under hard limits (address space, CPU time):
+a hostile file that exhausts them, or crashes a C library, kills only the worker. Its message is
+never analysed in the main process instead; the caller retries it once in a fresh worker and then
+holds it for the office, so one small message cannot stall the mailbox.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ import ctypes
 import ctypes.util
 import logging
 import os
+import resource
 import signal
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -22,43 +27,74 @@ from mailbot.domain.submission import Submission, unpack
 
 log = logging.getLogger("mailbot")
 PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
+ATTEMPTS = 2  # failed analyses of one message before it is held for the office
 
 
 @dataclass(frozen=True)
 class Analysis:
     mail: ParsedMail
-    submission: Submission
+    submission: Submission | None  # None when the sender is not one whose attachments we open
 
 
-def analyse(raw: bytes, limits: Limits) -> Analysis:
+def analyse(raw: bytes, limits: Limits, unpack_files: bool = True) -> Analysis:
     """Parsing and unpacking: pure CPU work on bytes, so it can run in a worker process."""
     mail = parse_message(raw)
-    return Analysis(mail, unpack(mail.attachments, limits))
+    return Analysis(mail, unpack(mail.attachments, limits) if unpack_files else None)
+
+
+def analyse_within(raw: bytes, limits: Limits, unpack_files: bool, cpu_seconds: int) -> Analysis:
+    """In the worker: this message gets `cpu_seconds` more CPU time than the worker used so far
+    (RLIMIT_CPU counts the process's whole life); past it the kernel kills the worker."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = int(used.ru_utime + used.ru_stime) + 1
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, hard))
+    return analyse(raw, limits, unpack_files)
+
+
+Task = Callable[[bytes, Limits, bool, int], Analysis]  # what the worker runs: analyse_within
 
 
 class Analyser:
     """One worker process parses and unpacks message N while this process fetches N+1 and records
-    N-1: the machine's second core does the MIME, archive, docx and photo work. A worker that dies
-    (a hostile file crashing a C library) is replaced, and that message is analysed here instead."""
+    N-1: the machine's second core does the MIME, archive, docx and photo work."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, memory_mb: int = 512, cpu_seconds: int = 60, task: Task | None = None) -> None:
         self.limits = limits
+        self.task: Task = task or analyse_within
+        self.memory_mb = memory_mb
+        self.cpu_seconds = cpu_seconds
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, raw: bytes) -> Future[Analysis]:
+    def submit(self, raw: bytes, unpack_files: bool = True) -> Future[Analysis]:
+        try:
+            return self._pool_now().submit(self.task, raw, self.limits, unpack_files, self.cpu_seconds)
+        except BrokenProcessPool:  # the worker died on an earlier message: a fresh one for this
+            self.close()
+            return self._pool_now().submit(self.task, raw, self.limits, unpack_files, self.cpu_seconds)
+
+    def _pool_now(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=get_context("spawn"), initializer=_die_with_parent
+                max_workers=1,
+                mp_context=get_context("spawn"),
+                initializer=_worker_start,
+                initargs=(self.memory_mb,),
             )
-        return self._pool.submit(analyse, raw, self.limits)
+        return self._pool
 
-    def result(self, future: Future[Analysis], raw: bytes) -> Analysis:
+    def result(self, future: Future[Analysis]) -> Analysis | None:
+        """The analysis, or None when the worker died or hit a limit (it is replaced)."""
         try:
             return future.result()
         except BrokenProcessPool:
-            log.error("the analysis worker died; analysing this message in the main process")
-            self.close()
-            return analyse(raw, self.limits)
+            log.error("the analysis worker died (memory or CPU limit, or a crash); it is restarted")
+        except CancelledError:  # queued behind a message that killed the worker; the caller retries it
+            log.warning("an analysis was cancelled with its worker; it is tried again")
+        except MemoryError:
+            log.error("the analysis worker ran out of its memory limit; it is restarted")
+        self.close()
+        return None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -66,8 +102,11 @@ class Analyser:
             self._pool = None
 
 
-def _die_with_parent() -> None:
-    """A worker must not outlive a main process that was killed (Linux: PR_SET_PDEATHSIG)."""
+def _worker_start(memory_mb: int) -> None:
+    """The worker's limits, and it must not outlive a main process that was killed (Linux:
+    PR_SET_PDEATHSIG)."""
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() == 1:  # the parent died before the call above took effect

@@ -73,6 +73,25 @@ class Message(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     liaison_id: int | None = Field(default=None, foreign_key="liaison.id")
     item_id: int | None = Field(default=None, foreign_key="item.id")
+    # Analyses that killed the worker or hit its limits: twice, and the message is held for the office.
+    analysis_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # For held mail: the particulars and what the office can do (JSON), for the next held-mail summary.
+    held_note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class CommandConfirmation(SQLModel, table=True):
+    """An office command waiting for its admin to quote the one-time code sent to the admin's address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True)
+    admin: str = Field(index=True)  # the registered address the code was sent to
+    command: str = Field(sa_column=Column(Text, nullable=False))  # the command line as written
+    item_number: str | None = None  # the item of the receipt the command answered, if any
+    message_pk: int = Field(foreign_key="message.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by_pk: int | None = Field(default=None, foreign_key="message.id")
 
 
 class Item(SQLModel, table=True):

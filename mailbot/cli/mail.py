@@ -29,7 +29,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     if not leadership.try_acquire():
         log.error("another mailbot process is serving this mailbox; nothing done")
         return EX_TEMPFAIL
-    analyser = Analyser(app.desk.limits)
+    analyser = Analyser(app.desk.limits, app.config.limits.worker_memory_mb, app.config.limits.worker_cpu_seconds)
     try:
         report = poll_once(app.source, app.desk, app.transport, analyser)
     except TRANSIENT as exc:

@@ -56,6 +56,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "稿件“{detail}”不是真正的 .docx 文件（可能是改了扩展名的 .doc、.wps，或设置了打开密码）。",
         "请去掉文档密码，在 Word 或 WPS 中“另存为” .docx 格式后重新发送。",
     ),
+    "manuscript_too_complex": (
+        "稿件“{detail}”结构异常复杂（含大量空行、换行或分页符），系统无法读取。",
+        "请在 Word 中删去多余的空行和分页符，或将正文复制到一个新文档后“另存为”新的 .docx 文件，重新发送。",
+    ),
     "manuscript_corrupt": ("稿件“{detail}”已损坏，无法打开。", "请在 Word 中打开确认无误后重新保存并发送。"),
     "missing_title": ("稿件没有标题。", "请在正文第一行写明标题。"),
     "empty_body": ("稿件正文为空。", "请补充正文内容后重新发送。"),

@@ -270,6 +270,17 @@ def parse_message(raw: bytes) -> ParsedMail:
         return ParsedMail("", "", "", "", None, (), {}, "text/plain", "", (), unreadable=why)
 
 
+def parse_headers(raw: bytes, why: str = "") -> ParsedMail:
+    """The facts of the header block alone: who sent it and what about, without touching a body.
+    For deciding before anything is unpacked, and for a message whose analysis failed."""
+    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=len(raw))
+    try:
+        head = email.parser.BytesHeaderParser(_class=_Message).parsebytes(raw[: end + 4])
+        return _facts(head, body=False, unreadable=why)
+    except Exception:  # noqa: BLE001 - the header block of any bytes whatsoever
+        return ParsedMail("", "", "", "", None, (), {}, "text/plain", "", (), unreadable=why)
+
+
 class _NotLifted(Exception):
     """A lifted body did not come back where a base64 part was expected: parse the original bytes."""
 

@@ -2,8 +2,8 @@
 
 The order of the rules is the policy: the same bytes are never answered twice; robots are never
 answered; an unauthenticated sender is held before anything it asks is done; office admins may
-command; a bare reply to our own mail goes to a person; only a registered liaison within the hourly
-reply limit has its submission checked.
+command (each command confirmed by a one-time code); a bare reply to our own mail goes to a person;
+only a registered liaison within the hourly reply limit has its submission checked.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class Arrival:
     liaison_known: bool  # an active liaison has this address
     replies_last_hour: int  # replies sent to this address in the last hour
     replies_per_hour: int  # the limit
+    quotes_code: bool = False  # an admin's mail quotes the one-time code of a command sent to it
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def triage(a: Arrival) -> Triage:
     if not a.authenticated:
         return Triage(Route.HOLD, Held.UNAUTHENTICATED)
     bare_reply = a.answers_our_mail and not a.has_attachments
-    if a.from_admin and (a.looks_like_command or bare_reply):
+    if a.from_admin and (a.looks_like_command or bare_reply or a.quotes_code):
         return Triage(Route.COMMAND)
     if bare_reply:
         return Triage(Route.HOLD, Held.COMMAND_REFUSED if a.looks_like_command else Held.REPLY_TO_NOTICE)

@@ -21,6 +21,7 @@ class Verdict(StrEnum):
     COMMAND = "command"  # an office command, carried out
     COMMAND_FAILED = "command_failed"  # an office command that could not be carried out
     CORRECTION = "correction"  # a corrected re-send replaced its item: answered, not counted again
+    AWAITING_CONFIRMATION = "awaiting_confirmation"  # an office command waiting for its one-time code
 
 
 # The verdicts a liaison's submission can get: what counts as "received" in digests.
@@ -93,6 +94,7 @@ class OutboxKind(StrEnum):
     REJECTION = "rejection"
     DUPLICATE = "duplicate"
     COMMAND = "command"
+    CONFIRMATION = "confirmation"  # the one-time code of an office command, sent to the admin
     NOTICE_ADOPTED = "notice_adopted"
     NOTICE_RETURNED = "notice_returned"
     HELD_NOTICE = "held_notice"
@@ -123,6 +125,7 @@ class Held(StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     INTERNAL_ERROR = "internal_error"
     CORRECTION_OF_JUDGED = "correction_of_judged"  # a corrected re-send of an item adopted or approved
+    ANALYSIS_FAILED = "analysis_failed"
 
 
 HELD_WHY: dict[str, str] = {
@@ -133,4 +136,6 @@ HELD_WHY: dict[str, str] = {
     Held.UNAUTHENTICATED: "收件服务器未能验证发件人身份（SPF/DKIM/DMARC 均未通过），可能是冒用他人邮箱",
     Held.INTERNAL_ERROR: "系统处理这封邮件时出错（详见日志），请人工查看原始邮件并答复发件人",
     Held.CORRECTION_OF_JUDGED: "发件人重新报送了一篇已采用或已终审通过的信息（修改稿），系统未自动替换",
+    Held.ANALYSIS_FAILED: "附件解析两次超出内存或时间上限（可能是异常复杂或恶意构造的文件），"
+    "已停止处理，请人工查看原始邮件并答复发件人",
 }

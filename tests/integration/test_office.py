@@ -57,10 +57,22 @@ def reply_to(receipt: EmailMessage, sender: str, body: str) -> bytes:
     )
 
 
+def confirm(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink, sender: str = CHIEF) -> None:
+    """Answer the confirmation mail the way a person does: reply, quoting it (and so its code)."""
+    asked = [m for m in smtp_sink.wait_for(1) if "请确认" in str(parsed(m.data)["Subject"])][-1]
+    smtp_sink.clear()
+    quoted = "\n".join("> " + line for line in text_of(parsed(asked.data)).splitlines())
+    dovecot.append(reply_to(parsed(asked.data), sender, "确认\n" + quoted))
+    poll_once(app.source, app.desk, app.transport)
+
+
 def test_admin_adopts_by_replying_to_a_receipt(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink) -> None:
     receipt = submit_one(app, dovecot, smtp_sink)
     dovecot.append(reply_to(receipt, CHIEF, "采用 省级 《辽宁信息》第5期"))
     poll_once(app.source, app.desk, app.transport)
+    with Session(app.engine) as s:
+        assert s.exec(select(Adoption)).all() == []  # nothing is done on the strength of From alone
+    confirm(app, dovecot, smtp_sink)
     got = {m.rcpt_tos[0]: parsed(m.data) for m in smtp_sink.wait_for(2)}
     assert "已执行：信息 2026-0001" in text_of(got[CHIEF]) or "已执行：信息" in text_of(got[CHIEF])
     assert "省级采用（《辽宁信息》第5期）" in text_of(got[CHIEF])
@@ -71,7 +83,7 @@ def test_admin_adopts_by_replying_to_a_receipt(app: App, dovecot: DovecotServer,
         adoption = s.exec(select(Adoption)).one()
         assert (adoption.level, adoption.by, adoption.publication) == ("province", CHIEF, "《辽宁信息》第5期")
         verdicts = [m.verdict for m in s.exec(select(Message).order_by(Message.id))]
-    assert verdicts == ["receipt", "command"]
+    assert verdicts == ["receipt", "awaiting_confirmation", "command"]
 
 
 def test_a_liaison_cannot_give_commands(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink) -> None:
@@ -101,10 +113,12 @@ def test_admin_returns_by_number_and_bad_commands_explain_themselves(
     dovecot.append(build_mail(CHIEF, "终审", [], body="退回 2026-0001 数据有误，请核实伤亡人数"))
     dovecot.append(build_mail(CHIEF, "采用", [], body="采用 2026-0001"))
     poll_once(app.source, app.desk, app.transport)
-    got = [(m.rcpt_tos, text_of(parsed(m.data))) for m in smtp_sink.wait_for(3)]
+    (bad,) = [text_of(parsed(m.data)) for m in smtp_sink.wait_for(2) if "请确认" not in str(parsed(m.data)["Subject"])]
+    assert "未能执行" in bad and "需要写明级别" in bad  # a malformed command is explained at once
+    confirm(app, dovecot, smtp_sink)
+    got = [(m.rcpt_tos, text_of(parsed(m.data))) for m in smtp_sink.wait_for(2)]
     assert any(to == [CHIEF] and "已退回，原因：数据有误，请核实伤亡人数" in t for to, t in got)
     assert any(to == ["stz.yjj@example.com"] and "终审退回" in t for to, t in got)
-    assert any(to == [CHIEF] and "未能执行" in t and "需要写明级别" in t for to, t in got)
     with Session(app.engine) as s:
         assert s.exec(select(Item)).one().status == "returned"
         assert s.exec(select(Review)).one().by == CHIEF

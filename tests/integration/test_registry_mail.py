@@ -20,7 +20,8 @@ from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.passes import poll_once
 from mailbot.samples.mail import build_mail
-from tests.integration.test_ingest_e2e import write_config
+from tests.helpers import write_config
+from tests.integration.test_office import confirm
 from tests.integration.test_rules_month import piece
 from tests.servers import DovecotServer, SmtpSink
 
@@ -81,14 +82,15 @@ def test_first_mail_from_a_registered_liaison_is_confirmed_by_one_line(
         kind = s.exec(select(Unit.kind).where(Unit.name == UNIT)).one()
     assert kind == "县区"  # a table without 类别 leaves the registered kind alone
 
-    # 高峰 writes for the first time, from an address nobody registered; his footer names him.
-    dovecot.append(piece(UNIT, "高峰", NEW, 1))
+    # 高峰 writes for the first time, from an address nobody registered, under his own name. (A
+    # stranger's attachments are never opened, so the footer cannot be read to find him.)
+    dovecot.append(piece(UNIT, "高峰", NEW, 1, sender_name="高峰"))
     poll_once(app.source, app.desk, app.transport)
     (notice,) = smtp_sink.wait_for(1)
     smtp_sink.clear()
     assert notice.rcpt_tos == [OFFICE]
     body = text_of(notice.data)
-    assert f"来信人似为：{UNIT}信息宣传员高峰" in body and f"第一行写“登记 高峰 {UNIT}”" in body
+    assert f"来信人似为：{UNIT}信息宣传员高峰" in body and f"第一行写：登记 高峰 {UNIT} {NEW}" in body
     assert "sha256" not in body and "INBOX/" not in body  # no storage ids in what the office reads
     with Session(app.engine) as s:
         held = s.exec(select(Message).where(Message.sender == NEW)).one()
@@ -98,6 +100,7 @@ def test_first_mail_from_a_registered_liaison_is_confirmed_by_one_line(
     # The office answers with one line; the address is recorded and the held mail gets its receipt.
     dovecot.append(reply(parsed(notice.data), f"登记 高峰 {UNIT}"))
     poll_once(app.source, app.desk, app.transport)
+    confirm(app, dovecot, smtp_sink)  # office commands run once the admin quotes the one-time code
     got = {m.rcpt_tos[0]: m for m in smtp_sink.wait_for(2)}
     assert f"已登记宣传员：{UNIT} 高峰 <{NEW}>" in text_of(got[CHIEF].data)
     assert "暂存的 1 封来信已按正常稿件处理" in text_of(got[CHIEF].data)
@@ -113,10 +116,13 @@ def test_first_mail_from_a_registered_liaison_is_confirmed_by_one_line(
     smtp_sink.clear()
 
     # 调整 and 停用 by the same command path (admins only).
-    dovecot.append(build_mail(CHIEF, "宣传员调整", [], body="调整 高峰 宣教科"))
-    dovecot.append(build_mail(CHIEF, "宣传员停用", [], body="停用 陈静 宣教科"))
-    poll_once(app.source, app.desk, app.transport)
-    confirmations = sorted(text_of(m.data) for m in smtp_sink.wait_for(2))
+    confirmations = []
+    for subject, line in (("宣传员调整", "调整 高峰 宣教科"), ("宣传员停用", "停用 陈静 宣教科")):
+        dovecot.append(build_mail(CHIEF, subject, [], body=line))
+        poll_once(app.source, app.desk, app.transport)
+        confirm(app, dovecot, smtp_sink)
+        confirmations += [text_of(m.data) for m in smtp_sink.wait_for(1)]
+        smtp_sink.clear()
     assert any("宣传员高峰已调整到宣教科" in t for t in confirmations)
     assert any("宣传员宣教科陈静已停用" in t for t in confirmations)
     with Session(app.engine) as s:

@@ -50,12 +50,13 @@ ARRIVALS = [
 ]
 
 
-def piece(unit: str, person: str, sender: str, n: int) -> bytes:
+def piece(unit: str, person: str, sender: str, n: int, sender_name: str = "") -> bytes:
     """A routine news item as annex 3 shows it: text, photo, drafter and two different reviewers."""
     _title, body = STORIES["training"]
     title = f"{unit}开展第{n}次安全生产检查"
     docx = build_docx(title, [f"第{n}次检查。", *body], [f"撰稿人：{unit}{person}", "初审人：李建国", "复审人：王志刚"])
-    return build_mail(sender, title, [("稿件.zip", build_zip([("稿件.docx", docx), ("现场.jpg", make_photo(seed=n))]))])
+    files = [("稿件.zip", build_zip([("稿件.docx", docx), ("现场.jpg", make_photo(seed=n))]))]
+    return build_mail(sender, title, files, sender_name=sender_name)
 
 
 def test_a_month_under_the_rules(

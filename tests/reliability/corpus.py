@@ -45,7 +45,7 @@ from mailbot.samples.archives import (  # the private writers build what no hone
     zip_symlink,
 )
 from mailbot.samples.corpus import STORIES
-from mailbot.samples.docx import build_docx
+from mailbot.samples.docx import build_docx, with_breaks
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
 
@@ -555,7 +555,15 @@ CASES: tuple[Case, ...] = (
         ".docx of 400,000 empty paragraphs",
         lambda: mail([("稿件.docx", paragraph_flood_docx()), *photos()]),
         "rejection",
-        ("manuscript_corrupt",),
+        ("manuscript_too_complex",),
+    ),
+    Case(
+        ".docx with four million <w:br/> in one paragraph",
+        lambda: mail(
+            [("稿件.docx", with_breaks(build_docx(*STORIES["fire"], ["撰稿人：张三"]), 4_000_000)), *photos()]
+        ),
+        "rejection",
+        ("manuscript_too_complex",),
     ),
     Case(
         ".docx footer with 200,000 spaces",
