@@ -45,6 +45,7 @@ from mailbot.domain.vocabulary import (
     Verdict,
 )
 from mailbot.faults import crash_point, failure_point
+from mailbot.incidents import IncidentDesk
 from mailbot.items import column_warnings, record_files, record_item, solicitation_for
 from mailbot.office_commands import OfficeMail
 from mailbot.outbox import Mailer
@@ -79,6 +80,7 @@ class Desk:
         )
         self.mailer = Mailer(config, engine, renderer)
         self.office = OfficeMail(config, self.mailer)
+        self.incidents = IncidentDesk(config, renderer)
 
     def drain_outbox(self, transport: Transport) -> int:
         """Send what is due (see `Mailer.drain`)."""
@@ -221,6 +223,7 @@ class Desk:
                 liaison_known=liaison is not None,
                 replies_last_hour=self._replies_last_hour(s, mail.sender) if liaison is not None else 0,
                 replies_per_hour=self.config.limits.replies_per_sender_per_hour,
+                incident=(urgent := self.incidents.concerns(s, mail)) is not None,  # 突发事件 on the fast lane
             )
         )
         if way.route == Route.SEEN_BEFORE:  # the same bytes again (UIDVALIDITY reset, copied back)
@@ -243,6 +246,9 @@ class Desk:
         row.unit_id, row.liaison_id = unit.id, liaison.id
         if way.route == Route.HOLD:
             return self._hold(s, row, mail, Held.RATE_LIMITED, unit=unit.name)
+        sub = sub if sub is not None else unpack(mail.attachments, self.limits)
+        if urgent or (urgent := self.incidents.concerns(s, mail, sub)):  # a marker inside the manuscript
+            return self.incidents.receive(s, row, mail, sub, liaison, unit, urgent)
         return self._check(s, row, mail, raw, sub, liaison, unit)
 
     def _check(

@@ -32,7 +32,10 @@ VERBS = {
     "扣分": "deduct",
     "评分": "grade",
     "约稿评分": "grade",
+    "核报": "verify",  # 突发事件: carried out by mailbot.incidents
+    "批示": "instruct",
 }
+INCIDENT_VERBS = ("verify", "instruct")
 USAGE = (
     "可用的指令（每封邮件第一行写一条）：\n"
     "  采用 市级|省级|国家级 [信息编号] [刊物名称]\n"
@@ -40,6 +43,7 @@ USAGE = (
     "  退回 [信息编号] 原因\n"
     "  扣分 单位名称 分值 原因\n"
     "  评分 [信息编号] 0-3（约稿）\n"
+    "  核报 事件编号 电话|书面；批示 事件编号 批示内容（突发事件）\n"
     "回复系统发出的回执时可省略信息编号。"
 )
 _NUMBER = re.compile(r"\b(\d{4}-\d{4})\b")
@@ -82,6 +86,8 @@ def parse_command(text: str) -> Command:
         raise CommandError("第一行不是可识别的指令。\n" + USAGE)
     verb = VERBS[match.group(1)]
     rest = line[match.end() :].strip(" :：")
+    if verb in INCIDENT_VERBS:  # incident numbers (SJ-2026-007) are read by domain.incidents
+        return Command(verb, None, reason=rest)
     number_match = _NUMBER.search(rest)
     number = number_match.group(1) if number_match else None
     if number_match:

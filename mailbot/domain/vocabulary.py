@@ -20,12 +20,13 @@ class Verdict(StrEnum):
     SEEN_BEFORE = "seen_before"  # the same bytes were given a verdict already
     COMMAND = "command"  # an office command, carried out
     COMMAND_FAILED = "command_failed"  # an office command that could not be carried out
+    INCIDENT = "incident"  # an urgent incident report (or an answer to the duty office), answered at once
 
 
 # The verdicts a liaison's submission can get: what counts as "received" in digests.
 SUBMISSION_VERDICTS = (Verdict.RECEIPT, Verdict.REJECTION, Verdict.DUPLICATE)
 # A message with one of these verdicts was fully handled: the same bytes again are not answered twice.
-FINAL_VERDICTS = (*SUBMISSION_VERDICTS, Verdict.IGNORED, Verdict.SEEN_BEFORE)
+FINAL_VERDICTS = (*SUBMISSION_VERDICTS, Verdict.IGNORED, Verdict.SEEN_BEFORE, Verdict.INCIDENT)
 
 
 class MessageState(StrEnum):
@@ -111,6 +112,7 @@ class Held(StrEnum):
     COMMAND_REFUSED = "command_refused"
     UNAUTHENTICATED = "unauthenticated"
     INTERNAL_ERROR = "internal_error"
+    INCIDENT_UNLINKED = "incident_unlinked"
 
 
 HELD_WHY: dict[str, str] = {
@@ -120,4 +122,53 @@ HELD_WHY: dict[str, str] = {
     Held.COMMAND_REFUSED: "发件人不在 [office] admins 名单中，却发送了办公室指令，已拒绝执行",
     Held.UNAUTHENTICATED: "收件服务器未能验证发件人身份（SPF/DKIM/DMARC 均未通过），可能是冒用他人邮箱",
     Held.INTERNAL_ERROR: "系统处理这封邮件时出错（详见日志），请人工查看原始邮件并答复发件人",
+    Held.INCIDENT_UNLINKED: "突发事件续报（终报）未注明事件编号，也不是对回执的回复，无法确定属于哪起事件",
 }
+
+
+# ---- Urgent incident reports (突发事件信息报告) ---------------------------------------------------------
+
+
+class IncidentStage(StrEnum):
+    """四(一): the key stages of an incident report (`IncidentReport.stage`)."""
+
+    FIRST = "first"  # 首报: the first written report, numbered on arrival
+    FOLLOW_UP = "follow_up"  # 续报: as things change
+    FINAL = "final"  # 终报: closes the incident
+    VERIFY = "verify"  # a written answer to the duty office's 核报 request
+    FEEDBACK = "feedback"  # 批示落实: how a leader's instruction is being carried out
+
+
+STAGE_NAMES: dict[str, str] = {
+    IncidentStage.FIRST: "首报",
+    IncidentStage.FOLLOW_UP: "续报",
+    IncidentStage.FINAL: "终报",
+    IncidentStage.VERIFY: "核报反馈",
+    IncidentStage.FEEDBACK: "批示落实情况",
+}
+
+
+class DemandKind(StrEnum):
+    """What the duty office asked of a unit against the clock (`IncidentDemand.kind`)."""
+
+    VERIFY_PHONE = "verify_phone"  # 三(二) 核报, answered by phone within 20 minutes
+    VERIFY_WRITTEN = "verify_written"  # 三(二) 核报, answered in writing within 40 minutes
+    INSTRUCTION = "instruction"  # 三(三) 批示: 落实情况 the same day, 12 hours at the latest
+
+
+DEMAND_NAMES: dict[str, str] = {
+    DemandKind.VERIFY_PHONE: "核报（电话反馈）",
+    DemandKind.VERIFY_WRITTEN: "核报（书面反馈）",
+    DemandKind.INSTRUCTION: "批示落实情况反馈",
+}
+
+
+class IncidentMail(StrEnum):
+    """`Outbox.kind` of the incident desk's mail."""
+
+    RECEIPT = "incident_receipt"  # to the liaison: number and time received
+    DUTY = "incident_duty"  # to the duty office: a report arrived, attached
+    DEMAND = "incident_demand"  # to the unit: 核报 or 批示, with its deadline
+    REMINDER = "incident_reminder"  # to the unit: no 终报 yet
+    ALERT = "incident_alert"  # to the duty office: a deadline passed
+    HELD = "incident_held"  # to the duty office: a 续报 that names no incident
