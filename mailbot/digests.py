@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mailbot import incident_watch
 from mailbot.adapters import db
 from mailbot.adapters.chart import bar_chart
 from mailbot.adapters.db import Author, DigestRun, Item, Message, Outbox, Unit
@@ -41,6 +43,7 @@ from mailbot.domain.calendar import (
     year_of,
 )
 from mailbot.domain.formats import local, local_time
+from mailbot.domain.incidents import IncidentLine
 from mailbot.domain.quota import missed_weeks, monthly_due, quota_met, weekly_due, weeks_ending_in
 from mailbot.domain.report import (
     ColumnLine,
@@ -390,12 +393,15 @@ class Rendered:
 
 
 def render(config: Config, engine: Engine, renderer: Renderer, kind: str, period: Period) -> Rendered:
-    return render_report(renderer, config, build_report(config, engine, kind, period))
+    incidents = incident_watch.bulletin_rows(config, engine, period, db.utcnow())  # 四(五), its own section
+    return render_report(renderer, config, build_report(config, engine, kind, period), incidents)
 
 
-def render_report(renderer: Renderer, config: Config, report: Report) -> Rendered:
+def render_report(
+    renderer: Renderer, config: Config, report: Report, incidents: Sequence[IncidentLine] = ()
+) -> Rendered:
     template = "digest/weekly" if report.kind == "weekly" else "digest/bulletin"
-    text, html = renderer.pair(template, {"report": report, "chart_cid": "chart"})
+    text, html = renderer.pair(template, {"report": report, "chart_cid": "chart", "incidents": list(incidents)})
     return Rendered(
         report, f"【{config.office.name}】{report.title}", text, html, build_xlsx(report), bar_chart(report)
     )

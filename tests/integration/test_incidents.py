@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
+from mailbot import digests
 from mailbot.adapters.db import Message
 from mailbot.adapters.incident_tables import Incident, IncidentAlert, IncidentDemand, IncidentReport
 from mailbot.bootstrap import App, build
@@ -206,6 +207,9 @@ def test_an_incident_from_first_report_to_final(
         "35分钟",
     )
     assert (line.verify_on_time, line.verify_late, line.feedback_on_time, line.feedback_late) == (1, 1, 1, 0)
+    bulletin = digests.render(app.config, app.engine, app.desk.renderer, "monthly", month_of(T0.date()))
+    assert "附：突发事件信息报告情况" in bulletin.text and "核报或批示反馈逾期：盘山县应急管理局" in bulletin.text
+    assert "首报时效" in bulletin.html and "35分钟" in bulletin.html
 
 
 def test_a_first_report_in_a_zip_without_reviewers_and_its_final_reminders(
