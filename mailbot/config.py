@@ -164,6 +164,23 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class IncidentsConfig:
+    """Urgent incident reports (突发事件信息报告) on a fast lane, with the notice's time limits."""
+
+    enabled: bool = True
+    duty: tuple[str, ...] = ()  # the duty office (值班室); empty: [office] recipients
+    markers: tuple[str, ...] = ("突发事件", "紧急")  # a 【tag】 holding one of these makes a 首报
+    number_prefix: str = "SJ"  # incident numbers: SJ-2026-007
+    verify_phone_minutes: int = 20  # 三(二) 核报 by phone
+    verify_written_minutes: int = 40  # 三(二) 核报 in writing
+    instruction_hours: int = 12  # 三(三) 批示: 落实情况 at the latest after this long
+    instruction_same_day: bool = True  # 三(三) and in principle the same day
+    final_report_hours: int = 24  # no 终报 this long after the 首报: remind the unit, tell the duty office
+    final_reminder_hours: int = 24  # then remind again this often
+    attach_max_bytes: int = 20 * 1024 * 1024  # the report travels with the duty notice up to this size
+
+
+@dataclass(frozen=True)
 class Config:
     mailbox: MailboxConfig = field(default_factory=MailboxConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
@@ -178,6 +195,7 @@ class Config:
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
     secrets: SecretsConfig = field(default_factory=SecretsConfig)
     units: tuple[Unit, ...] = ()
     columns: tuple[Column, ...] = ()
@@ -228,6 +246,7 @@ SECTIONS: dict[str, type] = {
     "calendar": CalendarConfig,
     "schedule": ScheduleConfig,
     "security": SecurityConfig,
+    "incidents": IncidentsConfig,
     "secrets": SecretsConfig,
 }
 

@@ -53,6 +53,11 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("quotas", "monthly"): (0, 200),
     ("quotas", "min_workdays_for_weekly"): (0, 7),
     ("quotas", "monthly_reminder_days"): (0, 23),
+    ("incidents", "verify_phone_minutes"): (1, 1440),
+    ("incidents", "verify_written_minutes"): (1, 1440),
+    ("incidents", "instruction_hours"): (1, 72),
+    ("incidents", "final_report_hours"): (1, 720),
+    ("incidents", "final_reminder_hours"): (1, 720),
 }
 MAX_POINTS = 100.0  # [scoring]: no single event is worth more in any bureau's rules
 

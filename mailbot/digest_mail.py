@@ -7,6 +7,7 @@ goes out exactly once, however often the daily job runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,14 +17,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from mailbot import incident_watch
 from mailbot.adapters.chart import bar_chart
-from mailbot.adapters.db import DigestRun, Message, Outbox
+from mailbot.adapters.db import DigestRun, Message, Outbox, utcnow
 from mailbot.adapters.render import Renderer
 from mailbot.adapters.workbook import build_xlsx
 from mailbot.compose import Envelope, compose, new_message_id
 from mailbot.config import Config
 from mailbot.digests import KINDS, build_report
 from mailbot.domain.calendar import Period, utc_to_local_date
+from mailbot.domain.incidents import IncidentLine
 from mailbot.domain.report import Report
 from mailbot.reminders import work_calendar
 
@@ -46,12 +49,15 @@ class Rendered:
 
 
 def render(config: Config, engine: Engine, renderer: Renderer, kind: str, period: Period) -> Rendered:
-    return render_report(renderer, config, build_report(config, engine, kind, period))
+    incidents = incident_watch.bulletin_rows(config, engine, period, utcnow())  # 四(五), its own section
+    return render_report(renderer, config, build_report(config, engine, kind, period), incidents)
 
 
-def render_report(renderer: Renderer, config: Config, report: Report) -> Rendered:
+def render_report(
+    renderer: Renderer, config: Config, report: Report, incidents: Sequence[IncidentLine] = ()
+) -> Rendered:
     template = "digest/weekly" if report.kind == "weekly" else "digest/bulletin"
-    text, html = renderer.pair(template, {"report": report, "chart_cid": "chart"})
+    text, html = renderer.pair(template, {"report": report, "chart_cid": "chart", "incidents": list(incidents)})
     return Rendered(
         report, f"【{config.office.name}】{report.title}", text, html, build_xlsx(report), bar_chart(report)
     )

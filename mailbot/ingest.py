@@ -46,6 +46,7 @@ from mailbot.domain.vocabulary import (
 from mailbot.enrolment import propose, release_held
 from mailbot.faults import crash_point, failure_point
 from mailbot.held import HeldSummary, held_note
+from mailbot.incidents import IncidentDesk
 from mailbot.items import column_warnings, item_points, receipt_facts, record_files, record_item, solicitation_for
 from mailbot.lookups import earlier_copy, replied_item, replies_last_hour
 from mailbot.office_commands import OfficeMail
@@ -83,6 +84,7 @@ class Desk:
         self.office = OfficeMail(config, self.mailer, release=lambda s, pk: release_held(self, s, pk))
         self.confirmations = Confirmations(config, self.mailer, self.office)
         self.held = HeldSummary(config, engine, self.mailer)
+        self.incidents = IncidentDesk(config, renderer)
 
     def drain_outbox(self, transport: Transport) -> int:
         """Send what is due (see `Mailer.drain`)."""
@@ -246,6 +248,7 @@ class Desk:
                 replies_last_hour=replies_last_hour(s, mail.sender) if liaison is not None else 0,
                 replies_per_hour=self.config.limits.replies_per_sender_per_hour,
                 quotes_code=from_admin and self.confirmations.pending_code(s, mail.sender, mail.text),
+                incident=(urgent := self.incidents.concerns(s, mail)) is not None,  # 突发事件 on the fast lane
             )
         )
         if way.route == Route.SEEN_BEFORE:  # the same bytes again (UIDVALIDITY reset, copied back)
@@ -270,6 +273,9 @@ class Desk:
         row.unit_id, row.liaison_id = unit.id, liaison.id
         if way.route == Route.HOLD:
             return self._hold(s, row, mail, Held.RATE_LIMITED, unit=unit.name)
+        sub = sub if sub is not None else unpack(mail.attachments, self.limits)
+        if urgent or (urgent := self.incidents.concerns(s, mail, sub)):  # a marker inside the manuscript
+            return self.incidents.receive(s, row, mail, sub, liaison, unit, urgent)
         return self._check(s, row, mail, raw, sub, liaison, unit)
 
     def _check(

@@ -14,6 +14,7 @@ from mailbot.adapters.db import Outbox
 from mailbot.adapters.render import Renderer
 from mailbot.compose import Envelope, compose, new_message_id
 from mailbot.config import Config
+from mailbot.outbox import over_limit
 
 
 def local_stamp(config: Config) -> str:
@@ -30,10 +31,12 @@ def notify_office(
     template: str,
     context: Mapping[str, object],
 ) -> bool:
-    """Queue one notice to [office] recipients; False when there is nobody to tell."""
+    """Queue one notice to [office] recipients; False when there is nobody to tell, or the office has had
+    its share of our mail this hour (the one per-recipient limit)."""
     office, smtp = config.office, config.smtp
-    if not office.recipients:
-        return False
+    with Session(engine) as s:
+        if not office.recipients or any(over_limit(s, config, r) for r in office.recipients):
+            return False
     text, html = renderer.pair(template, {"office_name": office.name, **context})
     msgid = new_message_id(smtp.from_address)
     envelope = Envelope(smtp.from_address, smtp.from_name, office.recipients, subject, auto_submitted="auto-generated")

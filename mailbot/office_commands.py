@@ -16,11 +16,12 @@ from mailbot import office
 from mailbot.adapters.db import Adoption, Item, Liaison, Message, Review, Unit, utcnow
 from mailbot.compose import reply_subject
 from mailbot.config import Config
-from mailbot.domain.commands import LEVEL_NAMES, CommandError, command_line, parse_command
+from mailbot.domain.commands import INCIDENT_VERBS, LEVEL_NAMES, CommandError, command_line, parse_command
 from mailbot.domain.formats import fmt_points
-from mailbot.domain.mime import ParsedMail
+from mailbot.domain.mime import ParsedMail, message_ids
 from mailbot.domain.triage import Outcome
 from mailbot.domain.vocabulary import OutboxKind, Verdict
+from mailbot.incidents import IncidentDesk
 from mailbot.outbox import Mailer
 
 log = logging.getLogger("mailbot")
@@ -35,13 +36,18 @@ class OfficeMail:
         self.mailer = mailer
         self.tz = ZoneInfo(config.timezone)
         self.release = release  # processes a held message once 登记 has registered its sender
+        self.incidents = IncidentDesk(config, mailer.renderer)
 
     def command(self, s: Session, row: Message, mail: ParsedMail, replied_number: str | None) -> Outcome:
         """Carry out the command in `mail` and confirm it to the sender, or tell them why not."""
         context: dict[str, object] = {"office_name": self.config.office.name, "command_line": command_line(mail.text)}
         try:
             command = parse_command(mail.text)
-            done = office.apply(s, command, replied_number, mail.sender, utcnow().astimezone(self.tz).date())
+            if command.verb in INCIDENT_VERBS:  # 核报/批示: deadlines counted from the command's arrival
+                refs = (*mail.references, *message_ids(mail.headers.get("in-reply-to", "")))
+                done = self.incidents.command(s, command, mail.sender, row.received_at, row.id, refs)
+            else:
+                done = office.apply(s, command, replied_number, mail.sender, utcnow().astimezone(self.tz).date())
         except (CommandError, office.OfficeError) as exc:
             self._confirm(s, row, mail, context | {"ok": False, "error": str(exc)})
             log.info("office command from %s not carried out: %s", mail.sender, str(exc).splitlines()[0])

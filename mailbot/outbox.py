@@ -77,16 +77,7 @@ class Mailer:
 
     def over_limit(self, s: Session, recipient: str) -> bool:
         """Whether `recipient` has had its hourly or daily share of our mail (counting queued rows)."""
-        lim, now = self.config.limits, utcnow()
-        rows = s.exec(
-            select(Outbox.recipients, Outbox.created_at).where(
-                col(Outbox.created_at) >= now - timedelta(days=1),
-                col(Outbox.recipients).contains(recipient),
-            )
-        ).all()
-        mine = [at for recipients, at in rows if recipient in recipients.split(",")]
-        hour = sum(1 for at in mine if at >= now - timedelta(hours=1))
-        return hour >= lim.mails_per_recipient_per_hour or len(mine) >= lim.mails_per_recipient_per_day
+        return over_limit(s, self.config, recipient)
 
     def drain(self, transport: Transport) -> int:
         """Send what is due, oldest first; mark each sent only after the server accepted it.
@@ -181,3 +172,18 @@ class Mailer:
             s.add(row)
             s.commit()
             return sent, row.id
+
+
+def over_limit(s: Session, config: Config, recipient: str) -> bool:
+    """Whether `recipient` has had its hourly or daily share of our mail, of every kind (queued rows
+    count): the one limit, also for mail queued outside `Mailer.enqueue` (urgent and office notices)."""
+    lim, now = config.limits, utcnow()
+    rows = s.exec(
+        select(Outbox.recipients, Outbox.created_at).where(
+            col(Outbox.created_at) >= now - timedelta(days=1),
+            col(Outbox.recipients).contains(recipient),
+        )
+    ).all()
+    mine = [at for recipients, at in rows if recipient in recipients.split(",")]
+    hour = sum(1 for at in mine if at >= now - timedelta(hours=1))
+    return hour >= lim.mails_per_recipient_per_hour or len(mine) >= lim.mails_per_recipient_per_day

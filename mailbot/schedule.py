@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from mailbot import digest_mail, reminders
+from mailbot import digest_mail, incident_watch, reminders
 from mailbot.bootstrap import App
 from mailbot.domain.text import printable
 from mailbot.domain.vocabulary import OutboxKind
@@ -71,10 +71,11 @@ def report_job_failure(app: App, kind: str, period: str, exc: Exception) -> None
 
 def start(app: App, stop: Event) -> BackgroundScheduler | None:
     if not app.config.schedule.enabled:
-        return None
+        return incident_watch.start_alone(app, stop)  # 核报 deadlines are minutes: watched all the same
     tz = ZoneInfo(app.config.timezone)
     hour, minute = (int(x) for x in app.config.schedule.reminder_time.split(":"))
     scheduler = BackgroundScheduler(timezone=tz)
+    incident_watch.add_job(scheduler, app, stop)  # every minute: 核报 and 批示 deadlines
     scheduler.add_job(
         daily,
         CronTrigger(hour=hour, minute=minute, timezone=tz),

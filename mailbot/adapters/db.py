@@ -13,6 +13,7 @@ from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, func,
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from mailbot.adapters import incident_tables as _incident_tables  # noqa: F401 - registers their tables
 from mailbot.domain.units import Unit as RegisteredUnit
 from mailbot.domain.vocabulary import ItemKind, ItemStatus, MessageState, OutboxState
 

@@ -1,7 +1,8 @@
 """The `mailbot` command: one module per command group parses its arguments and calls the service.
 
 Groups: mail (poll, run, demo), check, office (items, show, review, adopt, solicit, solicitations,
-grade, deduct), reports (remind, digest), explain, admin (units, db, purge).
+grade, deduct), reports (remind, digest), explain, admin (units, db, purge), incidents (incidents,
+incident, incident-watch).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from mailbot.cli import admin, check, explain, mail, office, reports
+from mailbot.cli import admin, check, explain, incidents, mail, office, reports
 from mailbot.cli.args import Parser
 from mailbot.config import ConfigError
 
@@ -26,7 +27,7 @@ def parser() -> Parser:
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for group in (mail, check, office, reports, explain, admin):
+    for group in (mail, check, office, reports, explain, admin, incidents):
         group.register(sub, Parser)
     return p
 

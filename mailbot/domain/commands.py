@@ -35,7 +35,10 @@ VERBS = {
     "登记": "enrol",
     "调整": "move",
     "停用": "retire",
+    "核报": "verify",  # 突发事件: carried out by mailbot.incidents
+    "批示": "instruct",
 }
+INCIDENT_VERBS = ("verify", "instruct")
 USAGE = (
     "可用的指令（每封邮件第一行写一条）：\n"
     "  采用 市级|省级|国家级 [信息编号] [刊物名称]\n"
@@ -46,6 +49,7 @@ USAGE = (
     "  登记 姓名 单位 [邮箱]（登记宣传员；回复“来信暂存”通知时可省略邮箱）\n"
     "  调整 姓名 新单位（宣传员改到另一单位）\n"
     "  停用 姓名 [单位]（宣传员不再报送）\n"
+    "  核报 事件编号 电话|书面；批示 事件编号 批示内容（突发事件）\n"
     "回复系统发出的回执时可省略信息编号。"
 )
 _NUMBER = re.compile(r"\b(\d{4}-\d{4})\b")
@@ -92,6 +96,8 @@ def parse_command(text: str) -> Command:
     rest = line[match.end() :].strip(" :：")
     if verb in ("enrol", "move", "retire"):
         return _registry_command(verb, rest.replace("，", " ").replace(",", " ").split())
+    if verb in INCIDENT_VERBS:  # incident numbers (SJ-2026-007) are read by domain.incidents
+        return Command(verb, None, reason=rest)
     number_match = _NUMBER.search(rest)
     number = number_match.group(1) if number_match else None
     if number_match:

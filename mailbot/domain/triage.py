@@ -30,6 +30,7 @@ class Route(StrEnum):
     HOLD = "hold"  # a person in the office decides
     COMMAND = "command"  # carry out an office command
     CHECK = "check"  # a liaison's submission: unpack and check it
+    INCIDENT = "incident"  # a liaison's urgent incident report or answer: the fast lane, no routine checks
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Arrival:
     replies_last_hour: int  # replies sent to this address in the last hour
     replies_per_hour: int  # the limit
     quotes_code: bool = False  # an admin's mail quotes the one-time code of a command sent to it
+    incident: bool = False  # marked 【首报】/【续报】/【终报】..., or answering our incident mail
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def triage(a: Arrival) -> Triage:
     bare_reply = a.answers_our_mail and not a.has_attachments
     if a.from_admin and (a.looks_like_command or bare_reply or a.quotes_code):
         return Triage(Route.COMMAND)
+    if a.incident and a.liaison_known and a.replies_last_hour < a.replies_per_hour:
+        return Triage(Route.INCIDENT)  # before the bare-reply rule: a 核报 answer is a plain reply
     if bare_reply:
         return Triage(Route.HOLD, Held.COMMAND_REFUSED if a.looks_like_command else Held.REPLY_TO_NOTICE)
     if not a.liaison_known:

@@ -22,12 +22,13 @@ class Verdict(StrEnum):
     COMMAND_FAILED = "command_failed"  # an office command that could not be carried out
     CORRECTION = "correction"  # a corrected re-send replaced its item: answered, not counted again
     AWAITING_CONFIRMATION = "awaiting_confirmation"  # an office command waiting for its one-time code
+    INCIDENT = "incident"  # an urgent incident report (or an answer to the duty office), answered at once
 
 
 # The verdicts a liaison's submission can get: what counts as "received" in digests.
 SUBMISSION_VERDICTS = (Verdict.RECEIPT, Verdict.REJECTION, Verdict.DUPLICATE)
 # A message with one of these verdicts was fully handled: the same bytes again are not answered twice.
-FINAL_VERDICTS = (*SUBMISSION_VERDICTS, Verdict.CORRECTION, Verdict.IGNORED, Verdict.SEEN_BEFORE)
+FINAL_VERDICTS = (*SUBMISSION_VERDICTS, Verdict.CORRECTION, Verdict.IGNORED, Verdict.SEEN_BEFORE, Verdict.INCIDENT)
 
 
 class MessageState(StrEnum):
@@ -126,6 +127,7 @@ class Held(StrEnum):
     INTERNAL_ERROR = "internal_error"
     CORRECTION_OF_JUDGED = "correction_of_judged"  # a corrected re-send of an item adopted or approved
     ANALYSIS_FAILED = "analysis_failed"
+    INCIDENT_UNLINKED = "incident_unlinked"
 
 
 HELD_WHY: dict[str, str] = {
@@ -138,4 +140,53 @@ HELD_WHY: dict[str, str] = {
     Held.CORRECTION_OF_JUDGED: "发件人重新报送了一篇已采用或已终审通过的信息（修改稿），系统未自动替换",
     Held.ANALYSIS_FAILED: "附件解析两次超出内存或时间上限（可能是异常复杂或恶意构造的文件），"
     "已停止处理，请人工查看原始邮件并答复发件人",
+    Held.INCIDENT_UNLINKED: "突发事件续报（终报）未注明事件编号，也不是对回执的回复，无法确定属于哪起事件",
 }
+
+
+# ---- Urgent incident reports (突发事件信息报告) ---------------------------------------------------------
+
+
+class IncidentStage(StrEnum):
+    """四(一): the key stages of an incident report (`IncidentReport.stage`)."""
+
+    FIRST = "first"  # 首报: the first written report, numbered on arrival
+    FOLLOW_UP = "follow_up"  # 续报: as things change
+    FINAL = "final"  # 终报: closes the incident
+    VERIFY = "verify"  # a written answer to the duty office's 核报 request
+    FEEDBACK = "feedback"  # 批示落实: how a leader's instruction is being carried out
+
+
+STAGE_NAMES: dict[str, str] = {
+    IncidentStage.FIRST: "首报",
+    IncidentStage.FOLLOW_UP: "续报",
+    IncidentStage.FINAL: "终报",
+    IncidentStage.VERIFY: "核报反馈",
+    IncidentStage.FEEDBACK: "批示落实情况",
+}
+
+
+class DemandKind(StrEnum):
+    """What the duty office asked of a unit against the clock (`IncidentDemand.kind`)."""
+
+    VERIFY_PHONE = "verify_phone"  # 三(二) 核报, answered by phone within 20 minutes
+    VERIFY_WRITTEN = "verify_written"  # 三(二) 核报, answered in writing within 40 minutes
+    INSTRUCTION = "instruction"  # 三(三) 批示: 落实情况 the same day, 12 hours at the latest
+
+
+DEMAND_NAMES: dict[str, str] = {
+    DemandKind.VERIFY_PHONE: "核报（电话反馈）",
+    DemandKind.VERIFY_WRITTEN: "核报（书面反馈）",
+    DemandKind.INSTRUCTION: "批示落实情况反馈",
+}
+
+
+class IncidentMail(StrEnum):
+    """`Outbox.kind` of the incident desk's mail."""
+
+    RECEIPT = "incident_receipt"  # to the liaison: number and time received
+    DUTY = "incident_duty"  # to the duty office: a report arrived, attached
+    DEMAND = "incident_demand"  # to the unit: 核报 or 批示, with its deadline
+    REMINDER = "incident_reminder"  # to the unit: no 终报 yet
+    ALERT = "incident_alert"  # to the duty office: a deadline passed
+    HELD = "incident_held"  # to the duty office: a 续报 that names no incident

@@ -24,9 +24,9 @@ from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.domain.calendar import parse_period
 from mailbot.ledger import period_entries
+from tests.helpers import config_file
 from tests.integration.test_columns_flow import COLUMNS
 from tests.integration.test_digests import DAWA, PANSHAN, XUANJIAO, seed_november
-from tests.integration.test_reminders import config_file
 from tests.servers import SmtpSink
 
 TODAY = date(2027, 1, 6)  # after the year closed

@@ -23,7 +23,7 @@ from mailbot.samples.docx import build_docx, with_breaks
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
 from mailbot.worker import Analyser, Analysis, analyse_within
-from tests.integration.test_ingest_e2e import write_config
+from tests.helpers import write_config
 from tests.servers import DovecotServer, SmtpSink
 
 LIAISON = "stz.yjj@example.com"

@@ -14,7 +14,7 @@ from mailbot.config import load_config
 from mailbot.passes import poll_once
 from mailbot.samples.corpus import week_of_mail
 from mailbot.samples.mail import build_mail
-from tests.integration.test_ingest_e2e import write_config
+from tests.helpers import write_config
 from tests.integration.test_office import CHIEF, parsed, reply_to, text_of
 from tests.servers import DovecotServer, SmtpSink
 

@@ -13,11 +13,12 @@ from mailbot.bootstrap import build
 from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.ports import MailRef
-from mailbot.samples.corpus import week_of_mail
+from mailbot.samples.archives import build_zip
+from mailbot.samples.docx import build_docx
+from mailbot.samples.mail import build_mail
+from mailbot.samples.photos import make_photo
 from tests.helpers import config_file, ingest
 from tests.servers import SmtpSink
-
-REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
 
 def test_purge_deletes_old_files_only(tmp_path: Path, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str]) -> None:
@@ -27,9 +28,17 @@ def test_purge_deletes_old_files_only(tmp_path: Path, smtp_sink: SmtpSink, capsy
         encoding="utf-8",
     )
     app = build(load_config(path))
-    samples = week_of_mail(load_config(REPO_CONFIG).units)
-    ingest(app.desk, MailRef("m", "INBOX", 1, "1"), samples[0].raw)  # will be "old"
-    ingest(app.desk, MailRef("m", "INBOX", 1, "2"), samples[13].raw)  # a re-send sharing the photos: "new"
+    # Only recorded items keep their unpacked files; a corrected re-send with the same photos shares them.
+    photo = make_photo(1600, 1200, seed=91)
+    footer = ["撰稿人：盘山县应急管理局（办公室）张三", "初审人：李四", "复审人：王五"]
+
+    def piece(body: str) -> bytes:
+        docx = build_docx("盘山县开展防汛演练", [body], footer)
+        archive = build_zip([("稿件.docx", docx), ("现场.jpg", photo)])
+        return build_mail("stz.yjj@example.com", "盘山县开展防汛演练", [("稿件.zip", archive)])
+
+    ingest(app.desk, MailRef("m", "INBOX", 1, "1"), piece("6月18日，盘山县开展防汛应急演练。"))  # will be "old"
+    ingest(app.desk, MailRef("m", "INBOX", 1, "2"), piece("6月18日，盘山县开展汛期防汛应急演练。"))  # its correction
     with Session(app.engine) as s:
         old = s.exec(select(Message).where(Message.uid == "1")).one()
         old.received_at = datetime(2022, 3, 1, tzinfo=UTC)
