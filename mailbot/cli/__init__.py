@@ -1,7 +1,7 @@
 """The `mailbot` command: one module per command group parses its arguments and calls the service.
 
 Groups: mail (poll, run, demo), check, office (items, show, review, adopt, solicit, solicitations,
-grade, deduct), reports (remind, digest), admin (units, db, purge).
+grade, deduct), reports (remind, digest), admin (units, db, purge), web (web, users).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
-from mailbot.cli import admin, check, mail, office, reports
+from mailbot.cli import admin, check, mail, office, reports, web
 from mailbot.cli.args import Parser
 from mailbot.config import ConfigError
 
@@ -25,7 +25,7 @@ def parser() -> Parser:
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for group in (mail, check, office, reports, admin):
+    for group in (mail, check, office, reports, admin, web):
         group.register(sub, Parser)
     return p
 

@@ -1,0 +1,43 @@
+"""Serving the register with waitress, on its own (`mailbot web`) or beside the daemon (`[web] enabled`).
+
+waitress is pure Python and serves each request on a thread of a fixed pool: no compiler or C
+extension on the office's server, and no fork that would share the database connections.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+
+from mailbot.bootstrap import App
+from mailbot.web.app import create_app
+
+log = logging.getLogger("mailbot.web")
+
+
+def make_server(app: App, host: str | None = None, port: int | None = None) -> BaseWSGIServer | MultiSocketServer:
+    web = app.config.web
+    return create_server(
+        create_app(app),
+        host=host or web.host,
+        port=web.port if port is None else port,
+        threads=web.threads,
+        ident="",  # no Server header naming the software
+        clear_untrusted_proxy_headers=True,
+        url_scheme="https" if web.secure_cookies else "http",
+    )
+
+
+def address(server: BaseWSGIServer | MultiSocketServer) -> str:
+    host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
+    return f"http://{host}:{port}/"
+
+
+def start_in_background(app: App) -> BaseWSGIServer | MultiSocketServer:
+    """For `mailbot run`: the register on a daemon thread; close() the server to stop it."""
+    server = make_server(app)
+    threading.Thread(target=server.run, name="web", daemon=True).start()
+    log.info("office register served at %s", address(server))
+    return server
