@@ -58,13 +58,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if app.config.web.enabled:  # the office's register beside the daemon, in the same process
-        from mailbot.web.serve import start_in_background
+        from mailbot.web import serve
 
-        web = start_in_background(app)
+        web = serve.start_in_background(app)
         try:
             return daemon.run()
         finally:
-            web.close()
+            serve.stop(web)
     return daemon.run()
 
 

@@ -26,7 +26,7 @@ def _password(confirm: bool = True) -> str:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    from mailbot.web.serve import address, make_server
+    from mailbot.web.serve import address, make_server, stop
 
     app = build(load_config(args.config))
     server = make_server(app, args.host, args.port)
@@ -36,7 +36,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
+        stop(server)
     return 0
 
 

@@ -101,7 +101,7 @@ def unit_account(s: Session, config: Config, unit_id: int, period: Period, today
         if unit.name not in column.units:
             continue
         for st in duties.statuses(column, period.start, period.end, today):
-            if st.unit != unit.name:
+            if st.unit != unit.name or st.cycle.start > today:  # cycles not begun owe nothing yet
                 continue
             account.cycles.append(
                 Cycle(

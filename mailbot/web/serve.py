@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from mailbot.bootstrap import App
@@ -35,8 +36,14 @@ def address(server: BaseWSGIServer | MultiSocketServer) -> str:
     return f"http://{host}:{port}/"
 
 
+def stop(server: BaseWSGIServer | MultiSocketServer) -> None:
+    """Close the listening socket and every open connection, so run() returns (keep-alive would hold it)."""
+    server.task_dispatcher.shutdown()
+    wasyncore.close_all(server.map if isinstance(server, MultiSocketServer) else server._map)
+
+
 def start_in_background(app: App) -> BaseWSGIServer | MultiSocketServer:
-    """For `mailbot run`: the register on a daemon thread; close() the server to stop it."""
+    """For `mailbot run`: the register on a daemon thread; stop(server) ends it."""
     server = make_server(app)
     threading.Thread(target=server.run, name="web", daemon=True).start()
     log.info("office register served at %s", address(server))
