@@ -30,7 +30,7 @@ LEVELS = ("city", "province", "national")
 
 
 def _mailbot() -> App:
-    return current_app.config["MAILBOT"]  # type: ignore[no-any-return]
+    return current_app.config["MAILBOT"]
 
 
 def _date(name: str) -> date:

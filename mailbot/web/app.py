@@ -38,7 +38,7 @@ ERRORS = {
 class RegisterFlask(Flask):
     """Templates end in .html.j2, which Flask would not escape by default: escape every one."""
 
-    def select_jinja_autoescape(self, filename: str) -> bool:
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
         return True
 
 
@@ -145,4 +145,4 @@ def logout() -> Response:
 def _mailbot() -> App:
     from flask import current_app
 
-    return current_app.config["MAILBOT"]  # type: ignore[no-any-return]
+    return current_app.config["MAILBOT"]

@@ -20,7 +20,9 @@ from mailbot.domain.calendar import Period
 from mailbot.domain.report import competition_ranks
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
 from mailbot.reminders import work_calendar
-from mailbot.web.records import bulletin_ledger
+from mailbot.web.records import bulletin_ledger, memo
+
+MAX_LINES = 400
 
 
 @dataclass(frozen=True)
@@ -78,24 +80,21 @@ class UnitAccount:
     lines: list[Line] = field(default_factory=list)
     by_source: dict[str, float] = field(default_factory=dict)
     cycles: list[Cycle] = field(default_factory=list)
+    months: list[tuple[str, float, int]] = field(default_factory=list)  # label, points, lines
+
+    @property
+    def too_long(self) -> bool:
+        """A year is thousands of lines: the page then sums by month, each month linking to its lines."""
+        return len(self.lines) > MAX_LINES
 
     @property
     def missed(self) -> list[Cycle]:
         return [c for c in self.cycles if c.closed and c.missing]
 
 
-def unit_account(s: Session, config: Config, unit_id: int, period: Period, today: date) -> UnitAccount | None:
-    unit = s.get(Unit, unit_id)
-    if unit is None:
-        return None
-    entries = bulletin_ledger(s, config, period, today)
-    mine = [e for e in entries if e.unit_id == unit_id and period.contains(e.on)]
-    account = UnitAccount(unit, scoring.totals(entries, period, "unit").get(unit_id, 0.0))
-    running: list[float] = []
-    for e in mine:
-        running.append(e.points)
-        account.lines.append(Line(e, round(math.fsum(running), 4) + 0.0))
-        account.by_source[e.source] = round(account.by_source.get(e.source, 0.0) + e.points, 4)
+def _cycles(s: Session, config: Config, unit: Unit, period: Period, today: date) -> list[Cycle]:
+    """The unit's column cycles that have begun in the period, as digests' column section counts them."""
+    out = []
     duties = Duties(s, config, work_calendar(config))
     for column in duties.columns:
         if unit.name not in column.units:
@@ -103,7 +102,7 @@ def unit_account(s: Session, config: Config, unit_id: int, period: Period, today
         for st in duties.statuses(column, period.start, period.end, today):
             if st.unit != unit.name or st.cycle.start > today:  # cycles not begun owe nothing yet
                 continue
-            account.cycles.append(
+            out.append(
                 Cycle(
                     column.name,
                     CHANNEL_NAMES[column.channel],
@@ -117,4 +116,31 @@ def unit_account(s: Session, config: Config, unit_id: int, period: Period, today
                     st.closed,
                 )
             )
+    return out
+
+
+def unit_account(s: Session, config: Config, unit_id: int, period: Period, today: date) -> UnitAccount | None:
+    unit = s.get(Unit, unit_id)
+    if unit is None:
+        return None
+    return memo(s, config, ("unit", unit_id, period.label, today), lambda: _account(s, config, unit, period, today))
+
+
+def _account(s: Session, config: Config, unit: Unit, period: Period, today: date) -> UnitAccount:
+    unit_id = unit.id or 0
+    entries = bulletin_ledger(s, config, period, today)
+    mine = [e for e in entries if e.unit_id == unit_id and period.contains(e.on)]
+    account = UnitAccount(unit, scoring.totals(entries, period, "unit").get(unit_id, 0.0))
+    running: list[float] = []
+    for e in mine:
+        running.append(e.points)
+        account.lines.append(Line(e, round(math.fsum(running), 4) + 0.0))
+        account.by_source[e.source] = round(account.by_source.get(e.source, 0.0) + e.points, 4)
+    by_month: dict[str, list[float]] = {}
+    for e in mine:
+        by_month.setdefault(f"{e.on:%Y-%m}", []).append(e.points)
+    account.months = [(m, round(math.fsum(p), 4) + 0.0, len(p)) for m, p in by_month.items()]
+    account.cycles = memo(
+        s, config, ("cycles", unit.name, period.label, today), lambda: _cycles(s, config, unit, period, today)
+    )
     return account

@@ -41,7 +41,7 @@ HELD_NEXT = {
 
 
 def mailbot() -> App:
-    return current_app.config["MAILBOT"]  # type: ignore[no-any-return]
+    return current_app.config["MAILBOT"]
 
 
 def period_arg(default: Period | None = None) -> Period:

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import email
 import email.policy
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from mailbot import digests
 from mailbot.adapters.db import (
     Adoption,
     Author,
+    Deduction,
     Item,
     Liaison,
     Message,
@@ -95,7 +99,7 @@ class Found:
 def search(s: Session, config: Config, f: Filters) -> Found:
     """One page of the period's items, newest first, with the count of all that match."""
     lo, hi = period_bounds(f.period, config.timezone)
-    where = [col(Item.received_at) >= lo, col(Item.received_at) < hi]
+    where: list[Any] = [col(Item.received_at) >= lo, col(Item.received_at) < hi]
     if f.unit_id:
         where.append(Item.unit_id == f.unit_id)
     if f.kind:
@@ -147,7 +151,63 @@ def search(s: Session, config: Config, f: Filters) -> Found:
 
 def bulletin_ledger(s: Session, config: Config, period: Period, today: date) -> list[scoring.Entry]:
     """The ledger as `digests.build_report` loads it for this period (from the 1st of January of its end)."""
-    return digests.load_ledger(s, config, date(period.end.year, 1, 1), period.end, today)
+    start = date(period.end.year, 1, 1)
+    return memo(
+        s, config, ("ledger", period.label, today), lambda: digests.load_ledger(s, config, start, period.end, today)
+    )
+
+
+T = TypeVar("T")
+_LOCK = threading.Lock()
+_MEMO: dict[tuple[object, ...], tuple[tuple[object, ...], Any]] = {}
+
+
+def memo(s: Session, config: Config, key: tuple[object, ...], build: Callable[[], T]) -> T:
+    """Kept while the rows it is built from are unchanged: a year's ledger takes the bulletin's own
+    computation about a second, and pages ask for the same one again and again. The fingerprint is
+    read on every request, since the daemon and the CLI write from other processes."""
+    full = (str(s.get_bind().engine.url), config.database.schema, *key)
+    seen = fingerprint(s)
+    with _LOCK:
+        hit = _MEMO.get(full)
+        if hit is not None and hit[0] == seen:
+            return hit[1]
+    value = build()
+    with _LOCK:
+        _MEMO[full] = (seen, value)
+        while len(_MEMO) > 128:
+            _MEMO.pop(next(iter(_MEMO)))
+    return value
+
+
+def _flag(column: Any, value: str) -> Any:
+    return func.sum(case((column == value, 1), else_=0))
+
+
+def fingerprint(s: Session) -> tuple[object, ...]:
+    """Changes whenever a row the ledger reads is added, removed or changed in a column it reads:
+    new rows move counts and ids; the office's changes in place (终审, 评分, re-filing) move the sums."""
+    parts: tuple[Any, ...] = (
+        select(  # type: ignore[call-overload]
+            func.count(),
+            func.max(Item.id),
+            func.sum(func.coalesce(Item.grade, -1)),
+            _flag(Item.status, "returned"),
+            _flag(Item.status, "approved"),
+            func.count(col(Item.column_name)),
+            func.count(col(Item.solicitation_id)),
+            func.sum(func.length(Item.kind)),
+            func.sum(Item.unit_id),
+        ),
+        select(func.count(), func.max(Author.id), func.sum(Author.unit_id)),
+        select(func.count(), func.max(Adoption.id)),
+        select(func.count(), func.max(Deduction.id)),
+        select(func.count(), func.max(Solicitation.id), func.max(Solicitation.deadline)),
+        select(func.count(), func.max(Unit.id), func.sum(func.length(Unit.aliases))),
+        select(func.min(Message.received_at)),
+    )
+    connection = s.connection()
+    return tuple(tuple(connection.execute(q).one()) for q in parts)
 
 
 def unit_totals(entries: list[scoring.Entry], period: Period) -> dict[int, float]:
@@ -204,8 +264,12 @@ def item_page(s: Session, config: Config, number: str, today: date) -> ItemPage 
         page.solicitation = f"《{sol.topic if sol else '?'}》截止 {sol.deadline if sol else '?'}，{grade}"
     received = local_date(item.received_at, tz)
     last = max([received, *(a.on for a in adoptions)])
-    entries = digests.load_ledger(s, config, received, max(last, received), today)
-    page.ledger = [e for e in entries if e.item_id == item.id]
+    page.ledger = memo(
+        s,
+        config,
+        ("item", item.id, today),
+        lambda: [e for e in digests.load_ledger(s, config, received, last, today) if e.item_id == item.id],
+    )
     message = s.exec(select(Message).where(Message.item_id == item.id).order_by(col(Message.id))).first()
     if message is not None and message.id is not None:
         page.message_id, page.sender, page.subject = message.id, message.sender, message.subject

@@ -32,7 +32,7 @@ def make_server(app: App, host: str | None = None, port: int | None = None) -> B
 
 
 def address(server: BaseWSGIServer | MultiSocketServer) -> str:
-    host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
+    host, port = server.effective_host, server.effective_port
     return f"http://{host}:{port}/"
 
 
