@@ -237,3 +237,70 @@ def test_held_mail_and_bulletins_sent_and_on_demand(
     assert client.get(f"/bulletins/build.xlsx?kind=monthly&period={period.label}").status_code == 200
     wrong = client.get("/bulletins/build?kind=weekly&period=2026-11", follow_redirects=True)
     assert "不是一个周报的期间" in wrong.get_data(as_text=True)
+
+
+def test_changes_made_elsewhere_show_at_once(app: App, client: FlaskClient) -> None:
+    """The CLI and the daemon write from other processes: a cached ledger must not hide their changes."""
+    from mailbot import office
+
+    item = first_item(app)
+    w.sign_in(client, "lisi")
+    url = f"/units/{item.unit_id}?period={month_of(local_today(app)).label}"
+    before = client.get(url).get_data(as_text=True)
+    assert '<strong id="unit-points">0.45</strong>' in before  # 0.3 for its item, 0.15 for a shared one
+    with Session(app.engine) as s:
+        office.review(s, item.number, "returned", "数据有误", "cli:someone")
+        s.commit()
+    assert '<strong id="unit-points">0.15</strong>' in client.get(url).get_data(as_text=True)
+
+
+def test_sign_in_goes_back_only_to_this_site_and_cookies_can_be_secure(app: App) -> None:
+    from dataclasses import replace
+
+    client = w.flask_app(app).test_client()
+    page = client.get("/login?next=//evil.example/").get_data(as_text=True)
+    data = {"csrf_token": w.token(page), "name": "lisi", "password": w.PASSWORD, "next": "//evil.example/"}
+    assert client.post("/login", data=data).headers["Location"] == "/"
+    secure = replace(app, config=replace(app.config, web=replace(app.config.web, secure_cookies=True)))
+    client = w.flask_app(secure).test_client()
+    assert "Secure" in client.get("/login").headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("command", ["web", "run"])
+def test_mailbot_web_and_run_serve_on_the_loopback(app: App, tmp_path: Path, command: str) -> None:
+    """`mailbot web`, and `mailbot run` with [web] enabled; both stop cleanly on a signal."""
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    from tests.servers import free_port
+
+    port = free_port()
+    config = tmp_path / "config.toml"
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write(f"\n[web]\nenabled = true\nport = {port}\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mailbot", "--config", str(config), command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, (
+                    process.stderr.read() if process.stderr else ""
+                )
+                time.sleep(0.05)
+        assert answer.status == 200 and "Server" not in answer.headers
+        assert "登录" in answer.read().decode("utf-8")
+    finally:
+        process.send_signal(signal.SIGINT if command == "web" else signal.SIGTERM)
+        out, _err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    if command == "web":
+        assert f"127.0.0.1:{port}" in out.decode("utf-8")
