@@ -44,15 +44,16 @@ def cmd_users(args: argparse.Namespace) -> int:
     from mailbot.web import accounts
 
     app = build(load_config(args.config))
+    by = f"cli:{getpass.getuser()}"  # who ran the command, as office actions record it
     try:
         if args.action == "add":
-            row = accounts.add(app.engine, args.name, args.role, _password())
+            row = accounts.add(app.engine, args.name, args.role, _password(), by)
             print(f"账号 {row.name} 已开设（{accounts.ROLES[row.role]}）。")
         elif args.action == "passwd":
-            accounts.set_password(app.engine, args.name, _password())
+            accounts.set_password(app.engine, args.name, _password(), by)
             print(f"账号 {args.name} 的密码已更改，原有登录已失效。")
         elif args.action == "disable":
-            accounts.disable(app.engine, args.name)
+            accounts.disable(app.engine, args.name, by)
             print(f"账号 {args.name} 已停用，原有登录已失效。")
         else:
             rows = accounts.listing(app.engine)

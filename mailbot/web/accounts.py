@@ -62,7 +62,7 @@ def _check_password(password: str) -> None:
         raise AccountError(f"密码至少需要 {MIN_PASSWORD} 个字符。")
 
 
-def add(engine: Engine, name: str, role: str, password: str) -> WebAccount:
+def add(engine: Engine, name: str, role: str, password: str, by: str = "cli") -> WebAccount:
     name = _check_name(name)
     if role not in ROLES:
         raise AccountError("角色只能是 viewer（查看）或 officer（办理）。")
@@ -72,13 +72,13 @@ def add(engine: Engine, name: str, role: str, password: str) -> WebAccount:
             raise AccountError(f"账号 {name} 已经存在。")
         row = WebAccount(name=name, role=role, password_hash=_hasher.hash(password))
         s.add(row)
-        s.add(AuditEntry(account=f"cli:{name}", action="account_add", target=name, detail=role))
+        s.add(AuditEntry(account=by, action="account_add", target=name, detail=role))
         s.commit()
         s.refresh(row)
         return row
 
 
-def _change(engine: Engine, name: str, action: str, **values: object) -> None:
+def _change(engine: Engine, name: str, action: str, by: str, **values: object) -> None:
     with Session(engine) as s:
         row = s.exec(select(WebAccount).where(WebAccount.name == name.strip())).first()
         if row is None:
@@ -87,17 +87,17 @@ def _change(engine: Engine, name: str, action: str, **values: object) -> None:
             setattr(row, key, value)
         row.generation += 1  # every open session of the account ends
         s.add(row)
-        s.add(AuditEntry(account=f"cli:{row.name}", action=action, target=row.name))
+        s.add(AuditEntry(account=by, action=action, target=row.name))
         s.commit()
 
 
-def set_password(engine: Engine, name: str, password: str) -> None:
+def set_password(engine: Engine, name: str, password: str, by: str = "cli") -> None:
     _check_password(password)
-    _change(engine, name, "account_passwd", password_hash=_hasher.hash(password), active=True)
+    _change(engine, name, "account_passwd", by, password_hash=_hasher.hash(password), active=True)
 
 
-def disable(engine: Engine, name: str) -> None:
-    _change(engine, name, "account_disable", active=False)
+def disable(engine: Engine, name: str, by: str = "cli") -> None:
+    _change(engine, name, "account_disable", by, active=False)
 
 
 def listing(engine: Engine) -> list[WebAccount]:

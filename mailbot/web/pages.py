@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response
 
-from mailbot.adapters.db import Item, Message, StoredFile, Unit
+from mailbot.adapters.db import AuditEntry, Item, Message, StoredFile, Unit
 from mailbot.adapters.storage import Storage
 from mailbot.bootstrap import App
 from mailbot.domain.calendar import Period, month_of, parse_period
@@ -24,7 +24,7 @@ from mailbot.domain.commands import LEVEL_NAMES
 from mailbot.queries import STATUS_NAMES, solicitations
 from mailbot.schedule import local_today
 from mailbot.service import KIND_LABELS
-from mailbot.web import explain, records
+from mailbot.web import explain, guard, records
 
 bp = Blueprint("pages", __name__)
 SOURCE_NAMES = {"submission": "报送", "column": "栏目", "adoption": "采用", "solicitation": "约稿", "deduction": "扣分"}
@@ -201,6 +201,37 @@ def solicitation_list() -> str:
         units=names,
         today=local_today(mb).isoformat(),
     )
+
+
+AUDIT_NAMES = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "login_locked": "登录被暂停",
+    "logout": "退出",
+    "review": "终审",
+    "adopt": "采用",
+    "grade": "约稿评分",
+    "deduct": "扣分",
+    "solicit": "登记约稿",
+    "account_add": "开设账号",
+    "account_passwd": "更改密码",
+    "account_disable": "停用账号",
+}
+
+
+@bp.route("/audit")
+@guard.officer
+def audit() -> str:
+    """The last 300 entries of the audit trail: who signed in, who did what, from where."""
+    mb = mailbot()
+    with Session(mb.engine) as s:
+        rows = list(s.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(300)))
+    tz = mb.config.timezone
+    entries = [
+        (records.local(r.at, tz), r.account, AUDIT_NAMES.get(r.action, r.action), r.target, r.detail, r.client, r.ok)
+        for r in rows
+    ]
+    return render_template("web/audit.html.j2", entries=entries)
 
 
 @bp.app_template_filter("day")

@@ -112,6 +112,8 @@ def test_review_grade_deduct_and_solicit_from_the_browser(app: App, client: Flas
         assert (deduction.points, deduction.on, deduction.by) == (0.5, date(2026, 12, 1), "web:zhangsan")
         actions = [(a.action, a.ok) for a in s.exec(select(AuditEntry).where(AuditEntry.account == "web:zhangsan"))]
     assert actions == [("review", False), ("review", True), ("grade", False), ("deduct", True), ("solicit", True)]
+    trail = client.get("/audit").get_data(as_text=True)
+    assert "信息失实" in trail and "web:zhangsan" in trail and "退回需要写明原因" in trail
 
 
 def test_a_viewer_reads_but_cannot_act(app: App, client: FlaskClient) -> None:
@@ -122,6 +124,7 @@ def test_a_viewer_reads_but_cannot_act(app: App, client: FlaskClient) -> None:
     assert item.title in page and "登记采用" not in page
     answer = client.post(f"{url}/adopt", data={"csrf_token": w.token(page), "level": "city"})
     assert answer.status_code == 403 and "没有权限" in answer.get_data(as_text=True)
+    assert client.get("/audit").status_code == 403
     with Session(app.engine) as s:
         assert s.exec(select(Adoption)).all() == []
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "adopt")).all() == []
