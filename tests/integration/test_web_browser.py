@@ -161,8 +161,10 @@ def test_find_open_adopt_and_see_the_total_change(
     shot(browser, "unit", tmp_path)
     browser.get(f"{site}/bulletins/build?kind=monthly&period={period}")
     wait(browser, ec.text_to_be_present_in_element((By.TAG_NAME, "body"), report.title))
+    shot(browser, "bulletin", tmp_path)
     browser.get(f"{site}/held")
     wait(browser, ec.presence_of_element_located((By.ID, "held")))
+    shot(browser, "held", tmp_path)
     assert any("已被省级采用" in str(m.message["Subject"]) for m in smtp_sink.wait_for(1))
 
 
