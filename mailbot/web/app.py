@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
 from jinja2 import StrictUndefined
 from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from mailbot.adapters.render import templates_dir
@@ -77,8 +76,6 @@ def create_app(app: App, *, key: bytes | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
     )
-    if web.proxies:
-        flask.wsgi_app = ProxyFix(flask.wsgi_app, x_for=web.proxies, x_proto=web.proxies)  # type: ignore[method-assign]
     guard.install(flask)
     from mailbot.web import actions, bulletins, pages
 

@@ -34,7 +34,7 @@ def csrf_token() -> str:
 
 
 def client() -> str:
-    """The client's address (ProxyFix has already applied the configured X-Forwarded-For hops)."""
+    """The client's address; behind nginx, waitress has taken it from X-Forwarded-For ([web] proxies)."""
     return (request.remote_addr or "")[:64]
 
 

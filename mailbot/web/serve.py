@@ -20,14 +20,22 @@ log = logging.getLogger("mailbot.web")
 
 def make_server(app: App, host: str | None = None, port: int | None = None) -> BaseWSGIServer | MultiSocketServer:
     web = app.config.web
+    proxy: dict[str, object] = {}
+    if web.proxies:  # only the proxy's own headers count: from the loopback, or from anywhere if exposed
+        proxy = {
+            "trusted_proxy": "127.0.0.1" if web.host in ("127.0.0.1", "localhost") else "*",
+            "trusted_proxy_count": web.proxies,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+        }
     return create_server(
         create_app(app),
         host=host or web.host,
         port=web.port if port is None else port,
         threads=web.threads,
         ident="",  # no Server header naming the software
-        clear_untrusted_proxy_headers=True,
+        clear_untrusted_proxy_headers=True,  # a client cannot claim another address by sending the header
         url_scheme="https" if web.secure_cookies else "http",
+        **proxy,
     )
 
 

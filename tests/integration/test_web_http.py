@@ -307,3 +307,34 @@ def test_mailbot_web_and_run_serve_on_the_loopback(app: App, tmp_path: Path, com
     assert process.returncode == 0
     if command == "web":
         assert f"127.0.0.1:{port}" in out.decode("utf-8")
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_client_address_comes_from_the_proxy_only_when_configured(app: App, proxies: int) -> None:
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    from dataclasses import replace
+
+    from mailbot.web import serve
+
+    behind = replace(app, config=replace(app.config, web=replace(app.config.web, proxies=proxies)))
+    server = serve.make_server(behind, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        base = serve.address(server)
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        page = opener.open(f"{base}login").read().decode("utf-8")
+        form = urllib.parse.urlencode({"csrf_token": w.token(page), "name": "zhangsan", "password": "wrong one!"})
+        request = urllib.request.Request(f"{base}login", form.encode(), headers={"X-Forwarded-For": "10.1.2.3"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(request)
+        assert refused.value.code == 401
+    finally:
+        serve.stop(server)
+        thread.join(timeout=10)
+    with Session(app.engine) as s:
+        failed = s.exec(select(AuditEntry).where(AuditEntry.action == "login_failed")).one()
+    assert failed.client == ("10.1.2.3" if proxies else "127.0.0.1")
