@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if app.config.web.enabled:  # the office's register beside the daemon, in the same process
         from mailbot.web import serve
 
-        web = serve.start_in_background(app)
+        web = serve.start_in_background(app, daemon.mail_arrived.set)
         try:
             return daemon.run()
         finally:

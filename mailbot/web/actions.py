@@ -43,13 +43,21 @@ def _date(name: str) -> date:
         raise office.OfficeError(f"日期“{text}”无法识别，请写成 2026-11-20。") from None
 
 
+_SENDING = threading.Lock()
+
+
 def _send_notices(app: App) -> None:
+    """One sender at a time in this process: SQLite has no SKIP LOCKED to keep two from sending a row twice."""
+    if not _SENDING.acquire(blocking=False):
+        return  # the running send loops until nothing is due, this notice included
     try:
         app.desk.drain_outbox(app.transport)
     except ConnectionFailure as exc:
         log.warning("SMTP unreachable; the notice to the unit stays queued: %s", exc)
     except Exception:  # a background send must not take the web server down; the daemon retries
         log.exception("sending the notice after a web action failed")
+    finally:
+        _SENDING.release()
 
 
 def run(action: str, target: str, do: Callable[[Session, str], office.Done]) -> office.Done | None:
@@ -73,7 +81,11 @@ def run(action: str, target: str, do: Callable[[Session, str], office.Done]) -> 
         s.commit()
     if done.notify and done.item_id is not None:
         app.desk.notify_unit(done.item_id, done.notify)
-        threading.Thread(target=_send_notices, args=(app,), name="web-notice", daemon=True).start()
+        wake = current_app.config["MAILBOT_WAKE"]
+        if wake is not None:
+            wake()
+        else:
+            threading.Thread(target=_send_notices, args=(app,), name="web-notice", daemon=True).start()
     flash(done.summary, "ok")
     return done
 

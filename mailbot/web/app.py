@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ def secret_key(app: App) -> bytes:
     return path.read_bytes()
 
 
-def create_app(app: App, *, key: bytes | None = None) -> Flask:
+def create_app(app: App, *, key: bytes | None = None, wake: Callable[[], None] | None = None) -> Flask:
+    """`wake`: inside `mailbot run`, the daemon's outbox thread sends the unit's notices (one sender per
+    process); on its own, the register sends them itself, as the CLI does."""
     web = app.config.web
     root = Path(templates_dir())
     flask = RegisterFlask(
@@ -67,6 +70,7 @@ def create_app(app: App, *, key: bytes | None = None) -> Flask:
     flask.jinja_env.undefined = StrictUndefined
     flask.config.update(
         MAILBOT=app,
+        MAILBOT_WAKE=wake,
         SECRET_KEY=key or secret_key(app),
         SESSION_COOKIE_NAME="mailbot_session",
         SESSION_COOKIE_HTTPONLY=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
@@ -18,7 +19,9 @@ from mailbot.web.app import create_app
 log = logging.getLogger("mailbot.web")
 
 
-def make_server(app: App, host: str | None = None, port: int | None = None) -> BaseWSGIServer | MultiSocketServer:
+def make_server(
+    app: App, host: str | None = None, port: int | None = None, wake: Callable[[], None] | None = None
+) -> BaseWSGIServer | MultiSocketServer:
     web = app.config.web
     proxy: dict[str, object] = {}
     if web.proxies:  # only the proxy's own headers count: from the loopback, or from anywhere if exposed
@@ -28,7 +31,7 @@ def make_server(app: App, host: str | None = None, port: int | None = None) -> B
             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
         }
     return create_server(
-        create_app(app),
+        create_app(app, wake=wake),
         host=host or web.host,
         port=web.port if port is None else port,
         threads=web.threads,
@@ -50,9 +53,9 @@ def stop(server: BaseWSGIServer | MultiSocketServer) -> None:
     wasyncore.close_all(server.map if isinstance(server, MultiSocketServer) else server._map)
 
 
-def start_in_background(app: App) -> BaseWSGIServer | MultiSocketServer:
-    """For `mailbot run`: the register on a daemon thread; stop(server) ends it."""
-    server = make_server(app)
+def start_in_background(app: App, wake: Callable[[], None]) -> BaseWSGIServer | MultiSocketServer:
+    """For `mailbot run`: the register on a daemon thread, `wake` rousing the daemon's outbox; stop(server) ends it."""
+    server = make_server(app, wake=wake)
     threading.Thread(target=server.run, name="web", daemon=True).start()
     log.info("office register served at %s", address(server))
     return server

@@ -270,11 +270,13 @@ def test_sign_in_goes_back_only_to_this_site_and_cookies_can_be_secure(app: App)
 
 
 @pytest.mark.parametrize("command", ["web", "run"])
-def test_mailbot_web_and_run_serve_on_the_loopback(app: App, tmp_path: Path, command: str) -> None:
-    """`mailbot web`, and `mailbot run` with [web] enabled; both stop cleanly on a signal."""
+def test_mailbot_web_and_run_serve_on_the_loopback(app: App, tmp_path: Path, smtp_sink: SmtpSink, command: str) -> None:
+    """`mailbot web`, and `mailbot run` with [web] enabled (whose outbox thread sends the unit's notice);
+    an adoption made through either reaches the unit, and both stop cleanly on a signal."""
     import signal
     import subprocess
     import time
+    import urllib.parse
     import urllib.request
 
     from tests.servers import free_port
@@ -283,30 +285,37 @@ def test_mailbot_web_and_run_serve_on_the_loopback(app: App, tmp_path: Path, com
     config = tmp_path / "config.toml"
     with config.open("a", encoding="utf-8") as fh:
         fh.write(f"\n[web]\nenabled = true\nport = {port}\n")
+    base = f"http://127.0.0.1:{port}"
+    out, err = (tmp_path / "out.log").open("w+b"), (tmp_path / "err.log").open("w+b")
     process = subprocess.Popen(
-        [sys.executable, "-m", "mailbot", "--config", str(config), command],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-m", "mailbot", "--config", str(config), command], stdout=out, stderr=err
     )
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                answer = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)
+                answer = urllib.request.urlopen(f"{base}/login", timeout=2)
                 break
             except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, (
-                    process.stderr.read() if process.stderr else ""
-                )
+                assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "err.log").read_text()
                 time.sleep(0.05)
         assert answer.status == 200 and "Server" not in answer.headers
-        assert "登录" in answer.read().decode("utf-8")
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        page = browser.open(f"{base}/login").read().decode("utf-8")
+        fields = {"csrf_token": w.token(page), "name": "zhangsan", "password": w.PASSWORD}
+        browser.open(f"{base}/login", urllib.parse.urlencode(fields).encode())
+        number = first_item(app).number
+        page = browser.open(f"{base}/items/{number}").read().decode("utf-8")
+        fields = {"csrf_token": w.token(page), "level": "city"}
+        done = browser.open(f"{base}/items/{number}/adopt", urllib.parse.urlencode(fields).encode()).read()
+        assert "已登记为市级采用" in done.decode("utf-8")
+        assert any("已被市级采用" in str(m.message["Subject"]) for m in smtp_sink.wait_for(1, timeout=30))
     finally:
         process.send_signal(signal.SIGINT if command == "web" else signal.SIGTERM)
-        out, _err = process.communicate(timeout=30)
+        process.wait(timeout=30)
     assert process.returncode == 0
     if command == "web":
-        assert f"127.0.0.1:{port}" in out.decode("utf-8")
+        assert f"127.0.0.1:{port}" in (tmp_path / "out.log").read_text()
 
 
 @pytest.mark.parametrize("proxies", [0, 1])
