@@ -164,6 +164,20 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The office's register in a browser (`mailbot web`, or inside `mailbot run` when enabled)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # loopback only: nginx with TLS faces the office's network
+    port: int = 8080
+    secure_cookies: bool = False  # true once served over https, as it must be beyond this machine
+    proxies: int = 0  # reverse proxies in front (1 for nginx): trust that many X-Forwarded-For hops
+    session_hours: int = 8
+    secret_key_env: str = "MAILBOT_WEB_SECRET_KEY"  # signs the session cookies; unset: a key kept in [storage] dir
+    threads: int = 4
+
+
+@dataclass(frozen=True)
 class IncidentsConfig:
     """Urgent incident reports (突发事件信息报告) on a fast lane, with the notice's time limits."""
 
@@ -197,6 +211,7 @@ class Config:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
     secrets: SecretsConfig = field(default_factory=SecretsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     units: tuple[Unit, ...] = ()
     columns: tuple[Column, ...] = ()
     timezone: str = "Asia/Shanghai"
@@ -248,6 +263,7 @@ SECTIONS: dict[str, type] = {
     "security": SecurityConfig,
     "incidents": IncidentsConfig,
     "secrets": SecretsConfig,
+    "web": WebConfig,
 }
 
 

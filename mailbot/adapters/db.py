@@ -246,6 +246,31 @@ class DigestRun(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class WebAccount(SQLModel, table=True):
+    """A person who signs in to the office's register; only an argon2 hash of the password is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    role: str = "viewer"  # viewer | officer (may act)
+    password_hash: str
+    active: bool = True
+    generation: int = 0  # raised by a new password or a disable: older sessions stop working
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what in the browser, when and from where: sign-ins (also the failed ones) and actions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    account: str = Field(index=True)  # as typed at sign-in, or web:<name> for actions
+    client: str = Field(default="", index=True)
+    action: str = Field(index=True)  # login | login_failed | login_locked | logout | review | adopt | ...
+    target: str = ""
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    ok: bool = True
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")

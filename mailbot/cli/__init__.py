@@ -2,7 +2,7 @@
 
 Groups: mail (poll, run, demo), check, office (items, show, review, adopt, solicit, solicitations,
 grade, deduct), reports (remind, digest), explain, admin (units, db, purge), incidents (incidents,
-incident, incident-watch).
+incident, incident-watch), web (web, users).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from mailbot.cli import admin, check, explain, incidents, mail, office, reports
+from mailbot.cli import admin, check, explain, incidents, mail, office, reports, web
 from mailbot.cli.args import Parser
 from mailbot.config import ConfigError
 
@@ -27,7 +27,7 @@ def parser() -> Parser:
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for group in (mail, check, office, reports, explain, admin, incidents):
+    for group in (mail, check, office, reports, explain, admin, incidents, web):
         group.register(sub, Parser)
     return p
 

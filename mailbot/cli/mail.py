@@ -58,6 +58,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if app.config.web.enabled:  # the office's register beside the daemon, in the same process
+        from mailbot.web import serve
+
+        web = serve.start_in_background(app, daemon.mail_arrived.set)
+        try:
+            return daemon.run()
+        finally:
+            serve.stop(web)
     return daemon.run()
 
 
