@@ -28,7 +28,7 @@ from mailbot.corrections import find_corrected, item_with_content, record_first_
 from mailbot.domain.archive import Limits
 from mailbot.domain.arrival import arrival_time, date_header
 from mailbot.domain.auth import authenticated
-from mailbot.domain.checks import CheckResult, Facts, Rules, evaluate
+from mailbot.domain.checks import CheckResult, Facts, Rules, evaluate, reason
 from mailbot.domain.column_match import column_from
 from mailbot.domain.commands import looks_like_command
 from mailbot.domain.corrections import locked_because
@@ -153,9 +153,10 @@ class Desk:
             if gone:
                 s.commit()
 
-    def store_raw(self, ref: MailRef, raw: bytes, arrived: datetime | None = None) -> int:
+    def store_raw(self, ref: MailRef, raw: bytes, arrived: datetime | None = None, size: int = 0) -> int:
         """First thing after fetching: the raw bytes on disk and a ledger row, before any parsing.
-        The row keeps when the mail reached the mailbox: every date rule counts from that moment."""
+        The row keeps when the mail reached the mailbox: every date rule counts from that moment.
+        `size` is the message's size on the server when only its header was fetched."""
         digest, rel = self.storage.put(raw, "raw", ".eml")
         with Session(self.engine) as s:
             row = Message(
@@ -164,7 +165,7 @@ class Desk:
                 uidvalidity=ref.uidvalidity,
                 uid=ref.uid,
                 sha256=digest,
-                size=len(raw),
+                size=max(size, len(raw)),
                 raw_path=rel,
                 received_at=arrival_time(arrived, date_header(raw), utcnow()),
             )
@@ -289,6 +290,12 @@ class Desk:
         unit: Unit,
     ) -> Outcome:
         """A liaison's submission: rejected with its problems, a duplicate of an item, or a new item."""
+        if row.size > len(raw):  # too large to fetch: only its header is here, the mail stays on the server
+            oversized = reason("oversized_message", f"{row.size / 1048576:.1f} MB", self.rules)
+            context = self._context(mail, liaison, unit, CheckResult((oversized,), ()), row.received_at)
+            row.problems = oversized.message
+            self._reply(s, row, mail, OutboxKind.REJECTION, context)
+            return Outcome(Verdict.REJECTION, (oversized.code,), unit=unit.name)
         sub = sub if sub is not None else unpack(mail.attachments, self.limits)
         crash_point("unpacked")
         ms = sub.manuscript

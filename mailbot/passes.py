@@ -47,6 +47,8 @@ def ingest_pass(
     uidvalidity, uids = source.listing()
     desk.reconcile(source.key, source.folder, uidvalidity, uids)
     pending: list[_InFlight] = []
+    sizes = source.sizes(uids)
+    limit = desk.config.limits.max_message_bytes
 
     def file(uid: str, ref: MailRef, outcome: Outcome) -> None:
         source.file(uid, desk.folder_for(outcome.verdict))
@@ -83,6 +85,13 @@ def ingest_pass(
             if pending:
                 finish()
             file(uid, ref, Outcome(known.verdict, tuple(known.reasons.split())))
+            continue
+        if sizes.get(uid, 0) > limit:  # refused unread: its header answers the sender, the rest stays put
+            head = source.fetch_headers(uid)
+            pk = desk.store_raw(ref, head.raw, head.arrived, size=sizes[uid])
+            if pending:
+                finish()
+            file(uid, ref, desk.record(pk, ref, head.raw, None))
             continue
         fetched = source.fetch(uid)
         raw = fetched.raw

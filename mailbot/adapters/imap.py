@@ -128,6 +128,24 @@ class ImapSource:
         arrived = entry.get(b"INTERNALDATE")
         return Fetched(bytes(entry[b"BODY[]"]), arrived if isinstance(arrived, datetime) else None)
 
+    def sizes(self, uids: list[str]) -> dict[str, int]:
+        """RFC822.SIZE of every listed message in one round trip: a message over the limit is never
+        fetched whole (a 250 MB mail would otherwise be read into memory to be refused)."""
+        if not uids:
+            return {}
+        data = self.client.fetch([int(u) for u in uids], ["RFC822.SIZE"])
+        return {str(uid): int(entry.get(b"RFC822.SIZE", 0)) for uid, entry in data.items()}
+
+    def fetch_headers(self, uid: str) -> Fetched:
+        """Only the header and INTERNALDATE: enough to answer the sender and keep a record."""
+        self.client.normalise_times = False
+        data = self.client.fetch([int(uid)], ["BODY.PEEK[HEADER]", "INTERNALDATE"])
+        entry = data.get(int(uid))
+        if entry is None or b"BODY[HEADER]" not in entry:
+            raise IMAPClientError(f"message UID {uid} vanished from {self.folder}")
+        arrived = entry.get(b"INTERNALDATE")
+        return Fetched(bytes(entry[b"BODY[HEADER]"]), arrived if isinstance(arrived, datetime) else None)
+
     def file(self, uid: str, folder: str) -> None:
         client, folder = self.client, self.server_name(folder)
         if client.has_capability("MOVE"):

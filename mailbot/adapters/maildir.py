@@ -44,6 +44,30 @@ class MaildirSource:
         """Maildir keys never repeat, so one constant stands in for UIDVALIDITY."""
         return 1, sorted(self._inbox().keys(), key=_delivery_order)
 
+    def sizes(self, uids: list[str]) -> dict[str, int]:
+        """The file sizes: a message over the limit is never read whole."""
+        return {uid: os.path.getsize(self._path_of(uid)) for uid in uids}
+
+    def fetch_headers(self, uid: str) -> Fetched:
+        """Only the header, read line by line up to the blank line that ends it."""
+        head = bytearray()
+        with open(self._path_of(uid), "rb") as fh:
+            for line in fh:
+                head += line
+                if line in (b"\r\n", b"\n") or len(head) > 1024 * 1024:
+                    break
+        return Fetched(bytes(head), self._arrived(uid))
+
+    def _path_of(self, uid: str) -> Path:
+        return self.path / self._inbox()._lookup(uid)  # type: ignore[attr-defined]  # noqa: SLF001
+
+    def _arrived(self, uid: str) -> datetime | None:
+        try:
+            return datetime.fromtimestamp(os.path.getmtime(self._path_of(uid)), UTC)
+        except (OSError, KeyError):
+            head = uid.split(".", 1)[0]
+            return datetime.fromtimestamp(int(head), UTC) if head.isdigit() else None
+
     def fetch(self, uid: str) -> Fetched:
         """The bytes and the delivery time: the file's mtime, else the timestamp that opens its name."""
         box = self._inbox()

@@ -203,3 +203,35 @@ def test_a_full_disk_is_said_once_leaves_no_partial_files_and_backs_off(
     with Session(desk_app.engine) as s:
         (row,) = s.exec(select(Message)).all()
     assert row.verdict == "receipt" and row.state == "filed"
+
+
+def test_a_message_over_the_limit_is_refused_by_its_size_without_being_fetched(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailbot.samples.photos import make_photo
+
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
+    config_path = write_config(tmp_path, dovecot, smtp_sink)
+    config_path.write_text(
+        config_path.read_text(encoding="utf-8").replace("[office]", "[limits]\nmax_message_bytes = 65536\n[office]", 1)
+    )
+    photos = [(f"现场{n}.jpg", make_photo(1600, 1200, seed=70 + n)) for n in range(3)]
+    archive = build_zip([("稿件.docx", build_docx(TITLE, BODY, FOOTER)), *photos])
+    raw = build_mail(SENDER, TITLE, [("报送.zip", archive)])
+    assert len(raw) > 200_000
+    dovecot.append(raw)
+    assert main(["--config", str(config_path), "poll", "--once"]) == 0
+    (reply,) = smtp_sink.wait_for(1)
+    assert reply.rcpt_tos == [SENDER]
+    text = email.message_from_bytes(reply.data, policy=email.policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "邮件过大" in text and "没有附件" not in text
+    config = load_config(config_path)
+    with Session(make_engine(config.database_url())) as s:
+        (row,) = s.exec(select(Message)).all()
+    assert (row.verdict, row.reasons) == ("rejection", "oversized_message")
+    assert row.size >= len(raw) - 100  # the size the server reported (line endings may differ)
+    kept = (config.storage_dir() / row.raw_path).read_bytes()
+    assert len(kept) < 4096 and b"Subject:" in kept  # only the header was fetched and stored
+    assert dovecot.uids("INBOX") == []
+    (on_server,) = dovecot.fetch_all("mailbot.rejected")  # the whole mail stays on the server
+    assert len(on_server) >= len(raw) - 100
