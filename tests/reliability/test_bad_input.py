@@ -136,7 +136,12 @@ def test_bad_input_gets_a_clear_verdict(case: Case, sandbox: Path) -> None:
         queued = s.exec(select(Outbox)).all()
     assert (row.verdict, tuple(row.reasons.split())) == (case.verdict, case.codes)
     assert row.state == ("filed" if case.via_maildir else "recorded")
-    assert app.desk.storage.get(row.raw_path) == raw  # the raw message is kept, byte for byte
+    kept = app.desk.storage.get(row.raw_path)
+    if row.size > len(kept):  # refused by its size: only the header was read; the mail stays in the mailbox
+        assert raw.startswith(kept) and kept.endswith((b"\r\n\r\n", b"\n\n")) and row.size == len(raw)
+        assert any(p.stat().st_size == len(raw) for p in (sandbox / "inbox").rglob("*") if p.is_file())
+    else:
+        assert kept == raw  # the raw message is kept, byte for byte
     assert all(q.state == "sent" for q in queued)
 
     sent = replies(sandbox)
