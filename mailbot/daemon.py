@@ -117,6 +117,8 @@ class Daemon:
         full = Outage(f"storage {self.app.config.storage_dir()}")
         poll = float(self.app.config.mailbox.poll_seconds)
         analyser = Analyser(desk.limits, desk.config.limits.worker_memory_mb, desk.config.limits.worker_cpu_seconds)
+        analyser.warm()  # the worker starts while we log in; the first reply need not wait for it
+        desk.renderer.warm()
         try:
             while not self.stop.is_set() and self.leadership.alive():
                 try:
