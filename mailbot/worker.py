@@ -15,6 +15,7 @@ import logging
 import os
 import resource
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +29,10 @@ from mailbot.domain.submission import Submission, unpack
 log = logging.getLogger("mailbot")
 PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
 ATTEMPTS = 2  # failed analyses of one message before it is held for the office
+# After a message this large, free memory is handed back to the system: glibc keeps what a big
+# parse freed (its mmap threshold grows), so a long-running process would stay at its peak.
+TRIM_BYTES = 8 * 1024 * 1024
+TRIM_AGAIN_SECONDS = 1.0  # the result is still being sent back when the analysis returns
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,33 @@ def analyse_within(raw: bytes, limits: Limits, unpack_files: bool, cpu_seconds: 
     spent = int(used.ru_utime + used.ru_stime) + 1
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, hard))
-    return analyse(raw, limits, unpack_files)
+    analysis = analyse(raw, limits, unpack_files)
+    if len(raw) >= TRIM_BYTES:
+        release_memory()  # the parse's garbage, now
+        timer = threading.Timer(TRIM_AGAIN_SECONDS, release_memory)  # the result's, once it is sent
+        timer.daemon = True
+        timer.start()
+    return analysis
+
+
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None elsewhere (musl, macOS): there, nothing to do."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _find_malloc_trim()
+
+
+def release_memory() -> None:
+    """Return the allocator's free pages to the system (malloc_trim(0)); cheap (~ms), so it is
+    called after every large message, in the worker and in the main process."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 Task = Callable[[bytes, Limits, bool, int], Analysis]  # what the worker runs: analyse_within
