@@ -127,6 +127,7 @@ class Daemon:
                         while not self.stop.is_set() and self.leadership.alive():
                             if ingest_pass(source, desk, self.stop, analyser):
                                 self.mail_arrived.set()
+                                analyser.settle()  # the pass's messages are garbage now; idle comes next
                             # Only a whole pass proves the outage over: a login that then fails to
                             # store would otherwise reset the back-off and log in every 2 s.
                             outage.recovered()

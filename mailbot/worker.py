@@ -32,7 +32,7 @@ ATTEMPTS = 2  # failed analyses of one message before it is held for the office
 # After a message this large, free memory is handed back to the system: glibc keeps what a big
 # parse freed (its mmap threshold grows), so a long-running process would stay at its peak.
 TRIM_BYTES = 8 * 1024 * 1024
-TRIM_AGAIN_SECONDS = 1.0  # the result is still being sent back when the analysis returns
+TRIM_AGAIN_SECONDS = 1.0  # idle this long after a job: the worker trims (the result has been sent)
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ def analyse(raw: bytes, limits: Limits, unpack_files: bool = True) -> Analysis:
 def analyse_within(raw: bytes, limits: Limits, unpack_files: bool, cpu_seconds: int) -> Analysis:
     """In the worker: this message gets `cpu_seconds` more CPU time than the worker used so far
     (RLIMIT_CPU counts the process's whole life); past it the kernel kills the worker."""
+    _cancel_idle_trim()
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = int(used.ru_utime + used.ru_stime) + 1
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
@@ -57,10 +58,27 @@ def analyse_within(raw: bytes, limits: Limits, unpack_files: bool, cpu_seconds: 
     analysis = analyse(raw, limits, unpack_files)
     if len(raw) >= TRIM_BYTES:
         release_memory()  # the parse's garbage, now
-        timer = threading.Timer(TRIM_AGAIN_SECONDS, release_memory)  # the result's, once it is sent
-        timer.daemon = True
-        timer.start()
+    _schedule_idle_trim()  # and everything, once the result is sent and no other job came
     return analysis
+
+
+_idle_trim: threading.Timer | None = None
+
+
+def _cancel_idle_trim() -> None:
+    if _idle_trim is not None:
+        _idle_trim.cancel()
+
+
+def _schedule_idle_trim() -> None:
+    """After the big message's own trim, later ordinary ones still grow glibc's heap (its mmap
+    threshold stays raised): when the worker has been idle for a moment, give that back too. Not
+    between the jobs of a backlog, where the pages would only be faulted in again."""
+    global _idle_trim
+    _cancel_idle_trim()
+    _idle_trim = threading.Timer(TRIM_AGAIN_SECONDS, release_memory)
+    _idle_trim.daemon = True
+    _idle_trim.start()
 
 
 def _find_malloc_trim() -> Callable[[int], int] | None:
@@ -113,6 +131,17 @@ class Analyser:
         except BrokenProcessPool:  # the next submit starts a fresh worker anyway
             self.close()
 
+    def settle(self) -> None:
+        """Before going idle: give memory back. The pool's feeder thread keeps the last message it
+        sent to the worker (a local in CPython's multiprocessing) until it sends another, so a tiny
+        job goes first; then malloc_trim here (the worker trims itself when idle)."""
+        if self._pool is not None:
+            try:
+                self._pool.submit(_nothing).result(timeout=30)
+            except Exception:  # a broken or busy worker: the next submit deals with it
+                log.debug("could not settle the analysis worker", exc_info=True)
+        release_memory()
+
     def _pool_now(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
@@ -140,6 +169,10 @@ class Analyser:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _nothing() -> None:
+    """A job that carries nothing (see Analyser.settle)."""
 
 
 def _warm_up(limits: Limits) -> None:
