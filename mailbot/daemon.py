@@ -117,6 +117,8 @@ class Daemon:
         full = Outage(f"storage {self.app.config.storage_dir()}")
         poll = float(self.app.config.mailbox.poll_seconds)
         analyser = Analyser(desk.limits, desk.config.limits.worker_memory_mb, desk.config.limits.worker_cpu_seconds)
+        analyser.warm()  # the worker starts while we log in; the first reply need not wait for it
+        desk.renderer.warm()
         try:
             while not self.stop.is_set() and self.leadership.alive():
                 try:
@@ -125,6 +127,7 @@ class Daemon:
                         while not self.stop.is_set() and self.leadership.alive():
                             if ingest_pass(source, desk, self.stop, analyser):
                                 self.mail_arrived.set()
+                                analyser.settle()  # the pass's messages are garbage now; idle comes next
                             # Only a whole pass proves the outage over: a login that then fails to
                             # store would otherwise reset the back-off and log in every 2 s.
                             outage.recovered()

@@ -34,7 +34,7 @@ from mailbot.domain.commands import looks_like_command
 from mailbot.domain.corrections import locked_because
 from mailbot.domain.formats import local_time
 from mailbot.domain.loops import loop_reason
-from mailbot.domain.mime import ParsedMail, message_ids, parse_headers, parse_message
+from mailbot.domain.mime import ParsedMail, header_block, message_ids, parse_headers, parse_message
 from mailbot.domain.submission import Submission, content_hash, kind_marker, unpack
 from mailbot.domain.triage import Arrival, Outcome, Route, triage
 from mailbot.domain.vocabulary import (
@@ -233,7 +233,7 @@ class Desk:
         liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, col(Liaison.active))).first()
         security = self.config.security
         verified = bool(security.trusted_authserv_ids) and authenticated(
-            BytesHeaderParser().parsebytes(raw).items(), mail.sender, security.trusted_authserv_ids
+            BytesHeaderParser().parsebytes(header_block(raw)).items(), mail.sender, security.trusted_authserv_ids
         )
         from_admin = mail.sender in {a.lower() for a in self.config.office.admins}
         way = triage(

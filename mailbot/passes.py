@@ -15,7 +15,7 @@ from mailbot.domain.vocabulary import MessageState
 from mailbot.faults import crash_point
 from mailbot.ingest import Desk
 from mailbot.ports import ConnectionFailure, MailRef, Source, Transport
-from mailbot.worker import ATTEMPTS, Analyser, Analysis
+from mailbot.worker import ATTEMPTS, TRIM_BYTES, Analyser, Analysis, release_memory
 
 log = logging.getLogger("mailbot")
 
@@ -73,6 +73,9 @@ def ingest_pass(
                 failed = desk.count_failure(job.pk) >= ATTEMPTS
                 future = None if failed else analyser.submit(job.raw, job.unpack)
         file(job.uid, job.ref, desk.record(job.pk, job.ref, job.raw, analysis, failed=failed))
+        if len(job.raw) >= TRIM_BYTES:  # its copies are garbage now: give the pages back
+            del job, analysis
+            release_memory()
 
     for uid in uids:
         if stop is not None and stop.is_set():

@@ -15,6 +15,7 @@ import logging
 import os
 import resource
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +29,10 @@ from mailbot.domain.submission import Submission, unpack
 log = logging.getLogger("mailbot")
 PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
 ATTEMPTS = 2  # failed analyses of one message before it is held for the office
+# After a message this large, free memory is handed back to the system: glibc keeps what a big
+# parse freed (its mmap threshold grows), so a long-running process would stay at its peak.
+TRIM_BYTES = 8 * 1024 * 1024
+TRIM_AGAIN_SECONDS = 1.0  # idle this long after a job: the worker trims (the result has been sent)
 
 
 @dataclass(frozen=True)
@@ -45,11 +50,55 @@ def analyse(raw: bytes, limits: Limits, unpack_files: bool = True) -> Analysis:
 def analyse_within(raw: bytes, limits: Limits, unpack_files: bool, cpu_seconds: int) -> Analysis:
     """In the worker: this message gets `cpu_seconds` more CPU time than the worker used so far
     (RLIMIT_CPU counts the process's whole life); past it the kernel kills the worker."""
+    _cancel_idle_trim()
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = int(used.ru_utime + used.ru_stime) + 1
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, hard))
-    return analyse(raw, limits, unpack_files)
+    analysis = analyse(raw, limits, unpack_files)
+    if len(raw) >= TRIM_BYTES:
+        release_memory()  # the parse's garbage, now
+    _schedule_idle_trim()  # and everything, once the result is sent and no other job came
+    return analysis
+
+
+_idle_trim: threading.Timer | None = None
+
+
+def _cancel_idle_trim() -> None:
+    if _idle_trim is not None:
+        _idle_trim.cancel()
+
+
+def _schedule_idle_trim() -> None:
+    """After the big message's own trim, later ordinary ones still grow glibc's heap (its mmap
+    threshold stays raised): when the worker has been idle for a moment, give that back too. Not
+    between the jobs of a backlog, where the pages would only be faulted in again."""
+    global _idle_trim
+    _cancel_idle_trim()
+    _idle_trim = threading.Timer(TRIM_AGAIN_SECONDS, release_memory)
+    _idle_trim.daemon = True
+    _idle_trim.start()
+
+
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None elsewhere (musl, macOS): there, nothing to do."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _find_malloc_trim()
+
+
+def release_memory() -> None:
+    """Return the allocator's free pages to the system (malloc_trim(0)); cheap (~ms), so it is
+    called after every large message, in the worker and in the main process."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 Task = Callable[[bytes, Limits, bool, int], Analysis]  # what the worker runs: analyse_within
@@ -72,6 +121,26 @@ class Analyser:
         except BrokenProcessPool:  # the worker died on an earlier message: a fresh one for this
             self.close()
             return self._pool_now().submit(self.task, raw, self.limits, unpack_files, self.cpu_seconds)
+
+    def warm(self) -> None:
+        """Start the worker now and let it run a tiny sample through every stage, so the first
+        real message after start-up does not wait for a process spawn, imports and decoders (about
+        half a second). Queued like any job: a message submitted meanwhile simply runs after it."""
+        try:
+            self._pool_now().submit(_warm_up, self.limits)
+        except BrokenProcessPool:  # the next submit starts a fresh worker anyway
+            self.close()
+
+    def settle(self) -> None:
+        """Before going idle: give memory back. The pool's feeder thread keeps the last message it
+        sent to the worker (a local in CPython's multiprocessing) until it sends another, so a tiny
+        job goes first; then malloc_trim here (the worker trims itself when idle)."""
+        if self._pool is not None:
+            try:
+                self._pool.submit(_nothing).result(timeout=30)
+            except Exception:  # a broken or busy worker: the next submit deals with it
+                log.debug("could not settle the analysis worker", exc_info=True)
+        release_memory()
 
     def _pool_now(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -100,6 +169,26 @@ class Analyser:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _nothing() -> None:
+    """A job that carries nothing (see Analyser.settle)."""
+
+
+def _warm_up(limits: Limits) -> None:
+    """In the worker: parse and unpack a small zipped .docx with one JPEG, touching the MIME,
+    archive, docx and photo code (and their lazily loaded parts) once. Failure only costs speed."""
+    from mailbot.samples.archives import build_zip
+    from mailbot.samples.docx import build_docx
+    from mailbot.samples.mail import build_mail
+    from mailbot.samples.photos import make_photo
+
+    try:
+        manuscript = build_docx("预热", ["正文。"], ["撰稿：甲", "初审：乙", "复审：丙"])
+        archive = build_zip([("预热.docx", manuscript), ("预热.jpg", make_photo(64, 48))])
+        analyse(build_mail("warm@localhost", "预热", [("预热.zip", archive)]), limits)
+    except Exception:  # a warm-up that fails changes nothing but the first message's latency
+        log.debug("analysis worker warm-up failed", exc_info=True)
 
 
 def _worker_start(memory_mb: int) -> None:

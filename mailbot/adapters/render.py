@@ -27,6 +27,12 @@ class Renderer:
             keep_trailing_newline=True,
         )
 
+    def warm(self, folder: str = "reply") -> None:
+        """Compile a folder's templates now (Jinja compiles on first use, tens of ms each), so the
+        first reply after start-up is not the one that pays for it."""
+        for name in self.env.list_templates(filter_func=lambda name: name.startswith(f"{folder}/") or "/" not in name):
+            self.env.get_template(name)
+
     def pair(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
         """Plain text and HTML of one email, e.g. name="reply/receipt"."""
         text = self.env.get_template(f"{name}.txt.j2").render(context)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from mailbot.domain.mime import header_end
+
 
 @dataclass(frozen=True)
 class Fetched:
@@ -24,7 +26,7 @@ class Fetched:
 
 def date_header(raw: bytes) -> datetime | None:
     """The Date header of the raw message, or None when absent or unreadable."""
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    head = raw[: header_end(raw)]  # not raw.split(): that copies the whole body to drop it
     value = None
     for line in head.splitlines():
         if line[:5].lower() == b"date:":

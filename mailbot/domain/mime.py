@@ -235,7 +235,7 @@ def _lift_base64(raw: bytes) -> tuple[bytes, dict[str, bytes]]:
         if end - start < _LIFT_MINIMUM:
             continue
         token = _TOKEN.format(len(bodies))
-        bodies[token] = binascii.a2b_base64(raw[start:end])
+        bodies[token] = binascii.a2b_base64(memoryview(raw)[start:end])  # no copy of the base64 text
         pieces += [raw[pos:start], token.encode()]
         pos = found = end
     pieces.append(raw[pos:])
@@ -264,18 +264,31 @@ def parse_message(raw: bytes) -> ParsedMail:
     except Exception as exc:  # noqa: BLE001 - one boundary for the standard library's surprises
         why = f"{type(exc).__name__}: {exc}"[:200]
     try:
-        headers_only = email.parser.BytesHeaderParser(_class=_Message).parsebytes(raw)
+        headers_only = email.parser.BytesHeaderParser(_class=_Message).parsebytes(header_block(raw))
         return _facts(headers_only, body=False, unreadable=why)
     except Exception:  # noqa: BLE001
         return ParsedMail("", "", "", "", None, (), {}, "text/plain", "", (), unreadable=why)
 
 
+def header_end(raw: bytes) -> int:
+    """Where the header block ends: the first blank line (CRLF or bare LF), else the end. The LF
+    search stops there, so a CRLF message is not scanned to its last byte a second time."""
+    crlf = raw.find(b"\r\n\r\n")
+    lf = raw.find(b"\n\n", 0, len(raw) if crlf < 0 else crlf + 1)
+    return min((i for i in (crlf, lf) if i >= 0), default=len(raw))
+
+
+def header_block(raw: bytes) -> bytes:
+    """The header block with its blank line: all that a header parser reads of a message (the
+    email package would otherwise split the whole body into lines and keep it as the payload)."""
+    return raw[: header_end(raw) + 4]
+
+
 def parse_headers(raw: bytes, why: str = "") -> ParsedMail:
     """The facts of the header block alone: who sent it and what about, without touching a body.
     For deciding before anything is unpacked, and for a message whose analysis failed."""
-    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=len(raw))
     try:
-        head = email.parser.BytesHeaderParser(_class=_Message).parsebytes(raw[: end + 4])
+        head = email.parser.BytesHeaderParser(_class=_Message).parsebytes(header_block(raw))
         return _facts(head, body=False, unreadable=why)
     except Exception:  # noqa: BLE001 - the header block of any bytes whatsoever
         return ParsedMail("", "", "", "", None, (), {}, "text/plain", "", (), unreadable=why)
