@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -115,10 +116,7 @@ class WorkCalendar:
             return False
         if day in self.extra_workdays:
             return True
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            return day.weekday() < 5
+        return _official_workday(day)
 
     def knows(self, day: date) -> bool:
         """False when is_workday() is only guessing Monday-Friday, so callers can warn the office once."""
@@ -133,6 +131,16 @@ class WorkCalendar:
     def workdays(self, period: Period) -> list[date]:
         days = (period.start + timedelta(days=i) for i in range((period.end - period.start).days + 1))
         return [day for day in days if self.is_workday(day)]
+
+
+@lru_cache(maxsize=4096)
+def _official_workday(day: date) -> bool:
+    """The official schedule for one day, looked up once: a year's bulletin asks for the same days of
+    every column's cycles tens of thousands of times. Monday-Friday where the package has no data."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
 
 
 def utc_to_local_date(moment: datetime, tz: str) -> date:
