@@ -55,11 +55,16 @@ class OfficeMail:
         self._confirm(s, row, mail, context | {"ok": True, "summary": done.summary})
         if done.notify and done.item_id is not None:
             self.notify(s, row.id, done.item_id, done.notify)
+        self.released(s, done)
+        log.info("office command from %s: %s", mail.sender, done.summary)
+        return Outcome(Verdict.COMMAND, (command.verb,))
+
+    def released(self, s: Session, done: office.Done) -> None:
+        """Held mail whose sender 登记 has just registered, checked and answered in the caller's transaction:
+        one path for the emailed command and the browser's confirmation."""
         for held in done.release:
             if self.release is not None:
                 self.release(s, held)
-        log.info("office command from %s: %s", mail.sender, done.summary)
-        return Outcome(Verdict.COMMAND, (command.verb,))
 
     def _confirm(self, s: Session, row: Message, mail: ParsedMail, context: dict[str, object]) -> None:
         self.mailer.enqueue(

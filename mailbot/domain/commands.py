@@ -133,6 +133,19 @@ def parse_command(text: str) -> Command:
 _ADDRESS = re.compile(r"^<?([^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)>?$")
 
 
+def registry_form(verb: str, name: str, unit: str, email: str = "") -> Command:
+    """The browser's 登记/调整/停用 form read by the emailed line's rule, field by field, so the registry
+    gets the same names and lower-cased addresses whichever way the office keeps it."""
+    name, unit, email = (
+        f.replace("\u3000", " ").replace("，", " ").replace(",", " ").strip() for f in (name, unit, email)
+    )
+    if len(name.split()) > 1 or len(unit.split()) > 1:
+        raise CommandError("姓名、单位各写一项，中间不能有空格或逗号。")
+    if email and not _ADDRESS.match(email):
+        raise CommandError(f"“{email}”不是邮箱地址。")
+    return _registry_command(verb, [f for f in (name, unit, email) if f])
+
+
 def _registry_command(verb: str, words: list[str]) -> Command:
     """登记 姓名 单位 [邮箱] / 调整 姓名 新单位 / 停用 姓名 [单位]: the registry kept by one-line replies."""
     addresses = [m.group(1).lower() for w in words if (m := _ADDRESS.match(w))]

@@ -1,9 +1,10 @@
-"""The office's actions from the browser: 终审, 采用, 评分, 扣分, 约稿, through mailbot.office.
+"""The office's actions from the browser: 终审, 采用, 评分, 扣分, 约稿 and the registry, through mailbot.office.
 
 Each runs the same service function as the CLI and the email commands, recorded with who
 (web:<account>) and when; its audit entry is written in the same transaction, so an action is never
 on record without its entry nor the other way round. The unit hears of an adoption or a return by the
-same notice the CLI sends; the notice is queued with the action and sent in the background.
+same notice the CLI sends, and a sender confirmed by 登记 gets the reply to the mail that was held; both
+are queued with the action and sent in the background.
 """
 
 from __future__ import annotations
@@ -77,17 +78,23 @@ def run(action: str, target: str, do: Callable[[Session, str], office.Done]) -> 
             s.commit()
             flash(f"未执行：{exc}", "error")
             return None
+        app.desk.office.released(s, done)  # 登记: held mail from the address is checked and answered
         s.add(AuditEntry(account=actor, client=guard.client(), action=action, target=target, detail=done.summary))
         s.commit()
     if done.notify and done.item_id is not None:
         app.desk.notify_unit(done.item_id, done.notify)
-        wake = current_app.config["MAILBOT_WAKE"]
-        if wake is not None:
-            wake()
-        else:
-            threading.Thread(target=_send_notices, args=(app,), name="web-notice", daemon=True).start()
+    if done.notify or done.release:
+        _send_soon(app)
     flash(done.summary, "ok")
     return done
+
+
+def _send_soon(app: App) -> None:
+    wake = current_app.config["MAILBOT_WAKE"]
+    if wake is not None:
+        wake()
+    else:
+        threading.Thread(target=_send_notices, args=(app,), name="web-notice", daemon=True).start()
 
 
 def _back(number: str) -> Response:

@@ -21,17 +21,18 @@ from mailbot.adapters.storage import Storage
 from mailbot.bootstrap import App
 from mailbot.domain.calendar import Period, month_of, parse_period
 from mailbot.domain.commands import LEVEL_NAMES
-from mailbot.domain.vocabulary import KIND_LABELS
+from mailbot.domain.vocabulary import KIND_LABELS, Held
 from mailbot.queries import STATUS_NAMES, solicitations
 from mailbot.schedule import local_today
-from mailbot.web import explain, guard, records
+from mailbot.web import explain, guard, records, registry
 
 bp = Blueprint("pages", __name__)
 SOURCE_NAMES = {"submission": "报送", "column": "栏目", "adoption": "采用", "solicitation": "约稿", "deduction": "扣分"}
-# What the office can do next about held mail, by the reason it was held. Registry actions (confirm a
-# sender, add or move a liaison) will be offered here as links once the registry pages exist.
+# What the office can do next about held mail, by the reason it was held. An unknown sender is
+# confirmed on the same page (登记, officers only), which releases the held mail like the emailed 登记.
 HELD_NEXT = {
-    "unknown_sender": "核实发件人身份；如是新的信息宣传员，在联络员名册中登记后请其重新报送。",
+    "unknown_sender": "核实发件人身份：确是信息宣传员的（新人，或已登记者换了邮箱），由办理人员在此写明姓名和"
+    "单位（科室）确认登记，暂存的来信随即按正常稿件审核并答复发件人；不是的，无须处理。",
     "rate_limited": "查看原始邮件；如无异常，稍后的来信会照常自动回复。",
     "reply_to_notice": "下载原始邮件，人工答复发件人的问题。",
     "command_refused": "核实发件人；需要执行的指令请由管理员在本系统中办理。",
@@ -187,7 +188,9 @@ def held() -> str:
     mb = mailbot()
     with Session(mb.engine) as s:
         rows = records.held(s, mb.config)
-    return render_template("web/held.html.j2", rows=rows, next_steps=HELD_NEXT)
+        proposed = registry.proposals(s, [m.id for m in rows if m.reason == Held.UNKNOWN_SENDER])
+        names = registry.unit_names(s)
+    return render_template("web/held.html.j2", rows=rows, next_steps=HELD_NEXT, proposed=proposed, names=names)
 
 
 @bp.route("/solicitations")
@@ -216,6 +219,9 @@ AUDIT_NAMES = {
     "account_add": "开设账号",
     "account_passwd": "更改密码",
     "account_disable": "停用账号",
+    "enrol": "登记宣传员",
+    "move": "调整宣传员",
+    "retire": "停用宣传员",
 }
 
 

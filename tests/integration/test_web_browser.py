@@ -24,7 +24,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlmodel import Session, select
 
 from mailbot import digests
-from mailbot.adapters.db import Adoption, Item, Unit
+from mailbot.adapters.db import Adoption, Item, Liaison, Message, Unit
 from mailbot.bootstrap import App, build
 from mailbot.config import load_config
 from mailbot.domain.calendar import month_of
@@ -211,3 +211,30 @@ def test_five_wrong_passwords_and_the_sixth_try_waits(app: App, site: str, brows
     log_in(browser, site, "zhangsan")
     wait(browser, ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash.error"), "暂停登录"))
     assert not browser.find_elements(By.ID, "items")
+
+
+def test_confirm_a_held_sender_and_see_it_leave_the_list(
+    app: App, site: str, browser: WebDriver, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    with Session(app.engine) as s:
+        held = s.exec(select(Message).where(Message.verdict == "held")).one()  # the sample week's stranger
+    log_in(browser, site, "zhangsan")
+    wait(browser, ec.presence_of_element_located((By.ID, "items")))
+    browser.find_element(By.LINK_TEXT, "暂存邮件").click()
+    row = wait(browser, ec.presence_of_element_located((By.ID, f"held-{held.id}")))
+    assert held.sender in row.text  # type: ignore[attr-defined]
+    name = browser.find_element(By.CSS_SELECTOR, f"#held-{held.id} input[name=name]")
+    name.clear()
+    name.send_keys("张三")
+    browser.find_element(By.CSS_SELECTOR, f"#held-{held.id} input[name=unit]").send_keys("宣教科")
+    browser.find_element(By.CSS_SELECTOR, f"#held-{held.id} button").click()
+    wait(browser, ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash.ok"), "已登记宣传员：宣教科 张三"))
+    assert not browser.find_elements(By.ID, f"held-{held.id}")
+    assert held.sender not in browser.find_element(By.ID, "held").text
+    assert any(held.sender in m.rcpt_tos for m in smtp_sink.wait_for(1))  # its reply, as after 登记 by email
+
+    browser.find_element(By.LINK_TEXT, "宣传员名册").click()
+    wait(browser, ec.text_to_be_present_in_element((By.ID, "registry"), held.sender))
+    shot(browser, "registry", tmp_path)
+    with Session(app.engine) as s:
+        assert s.exec(select(Liaison).where(Liaison.email == held.sender)).one().name == "张三"

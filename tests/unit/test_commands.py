@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailbot.domain.commands import Command, CommandError, looks_like_command, parse_command
+from mailbot.domain.commands import Command, CommandError, looks_like_command, parse_command, registry_form
 from mailbot.domain.solicitations import match_solicitation, names_solicitation
 
 
@@ -87,3 +87,20 @@ def test_registry_commands() -> None:
     for line, hint in (("登记 张三", "登记 姓名 单位"), ("调整 张三", "调整 姓名 新单位"), ("停用", "停用 姓名")):
         with pytest.raises(CommandError, match=hint):
             parse_command(line)
+
+
+def test_a_registry_form_is_read_by_the_emailed_lines_rule() -> None:
+    """The browser's fields give the command the one-line reply gives, field by field."""
+    assert registry_form("enrol", " 张三 ", "宣教科", "<ZS@163.com>") == parse_command("登记 张三 宣教科 ZS@163.com")
+    assert registry_form("move", "张三", "宣教科") == parse_command("调整 张三 宣教科")
+    assert registry_form("retire", "张三", "") == parse_command("停用 张三")
+    assert registry_form("retire", "张三", "宣教科") == parse_command("停用 张三 宣教科")
+    for fields, says in (
+        (("enrol", "张 三", "宣教科"), "中间不能有空格"),
+        (("retire", "张三，李四", ""), "中间不能有空格"),  # not 停用 张三 in unit 李四
+        (("enrol", "张三", "宣教科", "zs@"), "不是邮箱地址"),
+        (("move", "张三", ""), "调整 姓名 新单位"),
+        (("retire", "张三", "宣教科", "zs@163.com"), "停用 姓名"),
+    ):
+        with pytest.raises(CommandError, match=says):
+            registry_form(*fields)
