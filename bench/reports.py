@@ -20,7 +20,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from mailbot import digest_mail, digests  # noqa: E402
-from mailbot.adapters import db  # noqa: E402
+from mailbot.adapters import db, registry_store  # noqa: E402
 from mailbot.adapters.render import Renderer  # noqa: E402
 from mailbot.config import Config, DatabaseConfig, load_config  # noqa: E402
 from mailbot.domain.calendar import parse_period  # noqa: E402
@@ -136,7 +136,7 @@ def run(config_path: Path, work: Path, items: int, postgres_url: str | None) -> 
     for name, url in targets.items():
         config = replace(base, database=DatabaseConfig(url=url))
         engine = db.make_engine(url)
-        db.sync_units(engine, config.units)
+        registry_store.sync_units(engine, config.units)
         out[name] = {
             "seed_s": seed(engine, items),
             "monthly": timed(config, engine, "monthly", f"{YEAR}-11"),

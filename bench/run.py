@@ -370,14 +370,14 @@ def seed_year(config_path: Path, items: int) -> dict[str, Any]:
 
     from sqlmodel import Session, select
 
-    from mailbot.adapters import db
+    from mailbot.adapters import db, registry_store
     from mailbot.config import load_config
 
     started = time.monotonic()
     config = load_config(config_path)
     Path(config.database_url()[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(config.database_url())
-    db.sync_units(engine, config.units)
+    registry_store.sync_units(engine, config.units)
     tz, rng, now = ZoneInfo(config.timezone), random.Random(2024), db.utcnow()
     reply = ("From: =?utf-8?b?55uY6ZSm?= <pjyjjbgs@163.com>\r\nSubject: Re: ...\r\n\r\n" + "x" * 9000).encode()
     key = "imap://old@history:143"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from mailbot.adapters.db import make_engine, sync_units
+from mailbot.adapters.db import make_engine
 from mailbot.adapters.imap import ImapSource
 from mailbot.adapters.maildir import MaildirSource
+from mailbot.adapters.registry_store import sync_units
 from mailbot.adapters.render import Renderer
 from mailbot.adapters.smtp import DirectoryTransport, SmtpTransport
 from mailbot.adapters.storage import Storage

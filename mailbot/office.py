@@ -25,6 +25,7 @@ from mailbot.adapters.db import (
     Unit,
     utcnow,
 )
+from mailbot.adapters.registry_store import OFFICE_SOURCE
 from mailbot.domain.commands import LEVEL_NAMES, Command
 from mailbot.domain.units import match_unit
 from mailbot.domain.vocabulary import Held, ItemStatus, Verdict
@@ -194,8 +195,8 @@ def enrol(s: Session, name: str, written_unit: str, email: str, by: str) -> Done
         ).first()
     )
     assert unit.id is not None
-    row = row or Liaison(unit_id=unit.id, name=name, source="office")
-    row.email, row.active = email, True
+    row = row or Liaison(unit_id=unit.id, name=name)
+    row.email, row.active, row.source = email, True, OFFICE_SOURCE
     s.add(row)
     s.flush()
     release = []
@@ -237,7 +238,7 @@ def move(s: Session, name: str, written_unit: str, by: str) -> Done:
         raise OfficeError(f"有多名宣传员叫“{name}”，请先停用其中一人，再调整。")
     assert unit.id is not None
     for row in rows:
-        row.unit_id = unit.id
+        row.unit_id, row.source = unit.id, OFFICE_SOURCE
         s.add(row)
     s.flush()
     return Done(f"宣传员{name}已调整到{unit.name}（{by}），此后的来稿计入{unit.name}。")
@@ -250,7 +251,7 @@ def retire(s: Session, name: str, written_unit: str, by: str) -> Done:
         select(Liaison).where(Liaison.name == name, Liaison.unit_id == row.unit_id, col(Liaison.active))
     ).all()
     for r in rows:
-        r.active = False
+        r.active, r.source = False, OFFICE_SOURCE
         s.add(r)
     s.flush()
     unit = s.get(Unit, row.unit_id)

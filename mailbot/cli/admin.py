@@ -12,7 +12,7 @@ from mailbot.config import load_config
 
 
 def cmd_units_list(args: argparse.Namespace) -> int:
-    from mailbot.adapters.db import registry_rows
+    from mailbot.adapters.registry_store import registry_rows
 
     app = build(load_config(args.config))
     rows: list[tuple[str, ...]] = [("单位（科室）", "类别", "宣传员", "邮箱", "电话", "微信号", "状态", "收录")]
@@ -22,7 +22,7 @@ def cmd_units_list(args: argparse.Namespace) -> int:
 
 
 def cmd_units_import(args: argparse.Namespace) -> int:
-    from mailbot.adapters.db import sync_units
+    from mailbot.adapters.registry_store import sync_units
     from mailbot.adapters.spreadsheet import SpreadsheetError, read_rows
     from mailbot.domain.registry import parse_registry
 
@@ -46,7 +46,7 @@ def cmd_units_import(args: argparse.Namespace) -> int:
 
 
 def cmd_units_export(args: argparse.Namespace) -> int:
-    from mailbot.adapters.db import EXPORT_HEADERS, registry_export
+    from mailbot.adapters.registry_store import EXPORT_HEADERS, registry_export
     from mailbot.adapters.workbook import table_xlsx
 
     app = build(load_config(args.config))

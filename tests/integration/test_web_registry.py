@@ -79,7 +79,7 @@ def test_an_officer_confirms_a_held_sender_and_the_mail_is_answered(
     assert receipt.rcpt_tos == [NEW] and "已收录" in reply_text(receipt.message)
     with Session(app.engine) as s:
         gao = s.exec(select(Liaison).where(Liaison.name == "高峰")).one()
-        assert (gao.email, gao.active, gao.source) == (NEW, True, "import")  # annex 4's row got the address
+        assert (gao.email, gao.active, gao.source) == (NEW, True, "office")  # annex 4's row, now the office's
         released = s.exec(select(Message).where(Message.sender == NEW)).one()
         item = s.get(Item, released.item_id)
         assert released.verdict == "receipt" and item is not None and item.unit_id == gao.unit_id
