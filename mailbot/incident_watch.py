@@ -161,6 +161,7 @@ class OpenLine:
     first_at: str
     delay: str  # 首报 after the incident
     waiting: tuple[str, ...]  # what the incident waits for, each with its deadline
+    asked: frozenset[str] = frozenset()  # kinds of demand (DemandKind) not yet answered
 
 
 def open_incidents(config: Config, engine: Engine, now: datetime) -> list[OpenLine]:
@@ -194,6 +195,7 @@ def open_incidents(config: Config, engine: Engine, now: datetime) -> list[OpenLi
                     local_time(inc.first_at, tz),
                     rules.duration_text(delay) if delay is not None else "事发时间不详",
                     tuple(waiting),
+                    frozenset(d.kind for d in pending.get(inc.id or 0, [])),
                 )
             )
     return lines

@@ -48,6 +48,9 @@ def cmd_incident(args: argparse.Namespace) -> int:
     with Session(app.engine) as session:
         try:
             done = desk.command(session, command, args.by or f"cli:{getpass.getuser()}", utcnow(), None, ())
+        except CommandError as exc:  # the words after the number, read when the command is carried out
+            print(f"未执行：{str(exc).splitlines()[0]}")
+            return 2
         except OfficeError as exc:
             print(f"未执行：{exc}")
             return 1

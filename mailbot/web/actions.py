@@ -84,12 +84,12 @@ def run(action: str, target: str, do: Callable[[Session, str], office.Done]) -> 
     if done.notify and done.item_id is not None:
         app.desk.notify_unit(done.item_id, done.notify)
     if done.notify or done.release:
-        _send_soon(app)
+        send_soon(app)
     flash(done.summary, "ok")
     return done
 
 
-def _send_soon(app: App) -> None:
+def send_soon(app: App) -> None:
     wake = current_app.config["MAILBOT_WAKE"]
     if wake is not None:
         wake()

@@ -81,9 +81,9 @@ def create_app(app: App, *, key: bytes | None = None, wake: Callable[[], None] |
         TEMPLATES_AUTO_RELOAD=False,
     )
     guard.install(flask)
-    from mailbot.web import actions, bulletins, pages, registry
+    from mailbot.web import actions, bulletins, incidents, pages, registry
 
-    for blueprint in (auth, pages.bp, actions.bp, bulletins.bp, registry.bp):
+    for blueprint in (auth, pages.bp, actions.bp, bulletins.bp, registry.bp, incidents.bp):
         flask.register_blueprint(blueprint)
     flask.register_error_handler(HTTPException, _http_error)
     flask.register_error_handler(Exception, _crash)

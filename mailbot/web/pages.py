@@ -222,6 +222,8 @@ AUDIT_NAMES = {
     "enrol": "登记宣传员",
     "move": "调整宣传员",
     "retire": "停用宣传员",
+    "verify": "突发事件核报",
+    "instruct": "突发事件批示",
 }
 
 
