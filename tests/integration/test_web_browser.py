@@ -28,6 +28,8 @@ from mailbot.adapters.db import Adoption, Item, Liaison, Message, Unit
 from mailbot.bootstrap import App, build
 from mailbot.config import load_config
 from mailbot.domain.calendar import month_of
+from mailbot.passes import poll_once
+from mailbot.samples.mail import build_mail
 from mailbot.schedule import local_today
 from mailbot.web import serve
 from tests.helpers import write_config
@@ -238,3 +240,26 @@ def test_confirm_a_held_sender_and_see_it_leave_the_list(
     shot(browser, "registry", tmp_path)
     with Session(app.engine) as s:
         assert s.exec(select(Liaison).where(Liaison.email == held.sender)).one().name == "张三"
+
+
+def test_ask_a_unit_for_a_written_verification_from_the_incidents_page(
+    app: App, site: str, browser: WebDriver, dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    liaison = next(u.liaisons[0] for u in app.config.units if u.name == "盘山县应急管理局")
+    dovecot.append(
+        build_mail(liaison.email, "【首报】盘山县某化工厂发生火灾", [], body="某化工厂储罐区起火，暂无人员伤亡。")
+    )
+    poll_once(app.source, app.desk, app.transport)
+    smtp_sink.wait_for(1)
+    smtp_sink.clear()
+    log_in(browser, site, "zhangsan")
+    wait(browser, ec.presence_of_element_located((By.ID, "items")))
+    browser.find_element(By.LINK_TEXT, "突发事件").click()
+    row = wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, "#incidents tr[id^=incident-]")))
+    assert "盘山县应急管理局" in row.text and "终报" in row.text  # type: ignore[attr-defined]
+    shot(browser, "incidents", tmp_path)
+    row.find_element(By.CSS_SELECTOR, "button[value=书面]").click()  # type: ignore[attr-defined]
+    wait(browser, ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash.ok"), "核报（书面反馈）"))
+    (notice,) = smtp_sink.wait_for(1)
+    assert liaison.email in notice.rcpt_tos
+    assert "登记：已电话反馈" in browser.find_element(By.ID, "incidents").text
