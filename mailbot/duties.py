@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -51,13 +52,17 @@ SYSTEM = "系统按规则计算"  # who "recorded" a deduction no person entered
 class Duties:
     """The registry's view of the columns: responsible units resolved to registered ones."""
 
-    def __init__(self, s: Session, config: Config, calendar: WorkCalendar) -> None:
-        self.s, self.config, self.calendar = s, config, calendar
-        units = list(s.exec(select(Unit).order_by(col(Unit.id))))
-        self.ids = {u.name: u.id for u in units if u.id is not None}
-        self.names = [u.name for u in units]
-        table = [(u.id, u.name, u.kind, u.aliases.split("\n")) for u in units if u.id is not None]
-        by_id = {u.id: u.name for u in units}
+    def __init__(
+        self, s: Session, config: Config, calendar: WorkCalendar, *, units: frozenset[int] | None = None
+    ) -> None:
+        """`units`: what those units owe only (a page about one unit): items of other units are not read,
+        so shared duties, which count every member's items, are left out."""
+        self.s, self.config, self.calendar, self.focus = s, config, calendar, units
+        registered = list(s.exec(select(Unit).order_by(col(Unit.id))))
+        self.ids = {u.name: u.id for u in registered if u.id is not None}
+        self.names = [u.name for u in registered]
+        table = [(u.id, u.name, u.kind, u.aliases.split("\n")) for u in registered if u.id is not None]
+        by_id = {u.id: u.name for u in registered}
         self.columns: list[Column] = []
         self.unresolved: dict[str, tuple[str, ...]] = {}
         for column in config.columns:
@@ -71,7 +76,9 @@ class Duties:
         self.since = utc_to_local_date(first, config.timezone) if first else date.max
         self.owed_from = self._owed_from(s) if not config.duties.owe_before_records else {}
         self.channels = config.duties.deduct_channels
-        self._filed: tuple[date, date, dict[str | None, tuple[list[date], list[int]]]] | None = None
+        self._window: tuple[date, date] | None = None
+        self._rows: list[tuple[date, int, str]] = []  # (local day, unit id, column) in order of arrival
+        self._by_column: dict[str | None, tuple[list[date], list[int]]] | None = None
 
     def _owed_from(self, s: Session) -> dict[str, date]:
         """From which day each unit owes column items: not before mailbot's first message, and for a unit
@@ -108,33 +115,52 @@ class Duties:
 
     def filed(self, start: date, end: date, column: str | None = None) -> tuple[list[date], list[int]]:
         """Local days and units of the items not returned between start and end, under `column` or all of
-        them: read once per window, since the column table, its deductions and the weekly quota count the
-        same rows (a year is 100,000 items)."""
-        if self._filed is None or not (self._filed[0] <= start and end <= self._filed[1]):
-            if self._filed is not None:
-                start, end = min(start, self._filed[0]), max(end, self._filed[1])
-            self._filed = (start, end, self._read(start, end))
-        by_column = self._filed[2]
-        days, units = by_column.get(column, ([], []))
+        them: read once, since the column table, its deductions and the weekly quota count the same rows
+        (a year is 100,000 items); a wider window reads only the days it adds."""
+        if self._window is None:
+            self._rows, self._window = self._read(start, end), (start, end)
+        elif start < self._window[0] or end > self._window[1]:
+            lo, hi = self._window
+            before = self._read(start, lo - timedelta(days=1)) if start < lo else []
+            after = self._read(hi + timedelta(days=1), end) if end > hi else []
+            self._rows, self._window = before + self._rows + after, (min(start, lo), max(end, hi))
+            self._by_column = None
+        if self._by_column is None:
+            self._by_column = {None: ([], [])}
+            for day, unit_id, name in self._rows:
+                for key in (None, name) if name else (None,):
+                    days, units = self._by_column.setdefault(key, ([], []))
+                    days.append(day)
+                    units.append(unit_id)
+        days, units = self._by_column.get(column, ([], []))
         first, last = bisect_left(days, start), bisect_right(days, end)
         return days[first:last], units[first:last]
 
-    def _read(self, start: date, end: date) -> dict[str | None, tuple[list[date], list[int]]]:
+    def know(self, start: date, end: date, items: Iterable[tuple[date, int, str, str]]) -> None:
+        """Items the caller has read already, (local day, unit id, column, status) of all those received
+        between start and end in order of arrival: `filed` then reads nothing more for that window."""
+        if self._window is None:
+            self._rows = [
+                (day, unit_id, column)
+                for day, unit_id, column, status in items
+                if start <= day <= end
+                and status != ItemStatus.RETURNED
+                and (self.focus is None or unit_id in self.focus)
+            ]
+            self._window, self._by_column = (start, end), None
+
+    def _read(self, start: date, end: date) -> list[tuple[date, int, str]]:
         tz = self.config.timezone
         lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
         day_of = LocalDays(start, end, tz)
-        out: dict[str | None, tuple[list[date], list[int]]] = {None: ([], [])}
-        for unit_id, received_at, column in self.s.execute(
+        query = (
             sa_select(col(Item.unit_id), col(Item.received_at), col(Item.column_name))
             .where(col(Item.status) != ItemStatus.RETURNED, col(Item.received_at) >= lo, col(Item.received_at) < hi)
             .order_by(col(Item.received_at))
-        ):
-            day = day_of(received_at)
-            for key in (None, column) if column else (None,):
-                days, units = out.setdefault(key, ([], []))
-                days.append(day)
-                units.append(unit_id)
-        return out
+        )
+        if self.focus is not None:
+            query = query.where(col(Item.unit_id).in_(self.focus))
+        return [(day_of(received_at), unit_id, column or "") for unit_id, received_at, column in self.s.execute(query)]
 
     def statuses(self, column: Column, start: date, end: date, today: date) -> list[CycleStatus]:
         """Every cycle of the column that ends between start and end, for each unit that owed it then: the
@@ -144,6 +170,11 @@ class Duties:
             return []
         received = self.received_in(column, min(c.start for c in cycles), end)
         statuses = cycle_accounting(column, self.names, received, cycles, today, self.owed_from)
+        if self.focus is not None:
+            if column.shared:
+                return []
+            mine = {name for name, i in self.ids.items() if i in self.focus}
+            statuses = [st for st in statuses if st.unit in mine]
         return [st for st in statuses if st.cycle.start >= self.since]
 
     def missed_cycles(self, start: date, end: date, today: date) -> list[scoring.Deduction]:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Literal, overload
 
 from mailbot.domain.calendar import Period
@@ -48,6 +49,7 @@ def submission_points(kind: str, table: PointTable) -> float:
     return {"research": table.research, "experience": table.experience}.get(kind, table.routine)
 
 
+@lru_cache(maxsize=4096)  # a year asks for the same few splits 100,000 times
 def split_evenly(points: float, people: int) -> tuple[float, ...]:
     """Several drafters share an item's points equally (三(一)2); shares add up to the total exactly."""
     if people <= 0:
@@ -171,18 +173,10 @@ def ledger(
         if item.item_id in by_grade:
             continue
         if item.column and item.kind == ItemKind.ROUTINE:
-            entries += _credit(
-                item,
-                item.received,
-                item.column_points,
-                "column",
-                f"栏目《{item.column}》 {fmt_points(item.column_points)} 分",
-            )
+            entries += _credit(item, item.received, item.column_points, "column", _column_note(item))
             continue
         points = submission_points(item.kind, table)
-        entries += _credit(
-            item, item.received, points, "submission", f"{_KIND_NOTE[item.kind]} {fmt_points(points)} 分"
-        )
+        entries += _credit(item, item.received, points, "submission", _submission_note(item.kind, points))
 
     first_adoption: dict[tuple[int, str], Adoption] = {}
     for adoption in adoptions:
@@ -235,6 +229,20 @@ def ledger(
         )
     entries.sort(key=lambda e: e.on)
     return entries
+
+
+@lru_cache(maxsize=256)
+def _submission_note(kind: str, points: float) -> str:
+    return f"{_KIND_NOTE[kind]} {fmt_points(points)} 分"
+
+
+def _column_note(item: ScoredItem) -> str:
+    return _column_text(item.column, item.column_points)
+
+
+@lru_cache(maxsize=256)
+def _column_text(column: str, points: float) -> str:
+    return f"栏目《{column}》 {fmt_points(points)} 分"
 
 
 def _known(by_id: Mapping[int, ScoredItem], item_id: int, what: str) -> ScoredItem:

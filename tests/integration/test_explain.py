@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlmodel import Session, select
 
-from mailbot import digest_mail, digests, schedule
+from mailbot import digest_mail, digests, ledger, schedule
 from mailbot.adapters import chart
 from mailbot.adapters.db import Author, Deduction, Item, Message, Solicitation, Unit
 from mailbot.bootstrap import App, build
@@ -133,6 +133,24 @@ def test_every_total_is_the_sum_of_its_lines(
         # The two detail sheets hold every line: items' points plus deductions are all the units' points.
         listed = math.fsum(d.points for d in report.details) + math.fsum(d.points for d in report.deduction_lines)
         assert listed == pytest.approx(math.fsum(u.points for u in report.units)), label
+
+
+def test_one_units_ledger_is_its_lines_of_the_whole_ledger(app: App) -> None:
+    """The unit page reads only the unit's items and duties: the lines, their order and their notes must be
+    those of the bulletin's ledger for that unit, deductions for missed cycles included."""
+    for label in PERIODS:
+        period = parse_period(label)
+        with Session(app.engine) as s:
+            whole = period_entries(s, app.config, period, TODAY)
+            ids = [u.id for u in s.exec(select(Unit)) if u.id is not None]
+            for unit_id in ids:
+                alone = ledger.read_ledger(
+                    s, app.config, date(2026, 1, 1), period.end, TODAY, units=frozenset({unit_id})
+                )
+                mine = [e for e in whole if e.unit_id == unit_id]
+                assert alone.entries == mine, (label, unit_id)
+                assert [e.deduction for e in alone.entries] == [e.deduction for e in mine], (label, unit_id)
+        assert any(e.deduction is not None and e.deduction.rule == "三(二)2" for e in whole), label
 
 
 def test_the_monthly_workbook_lists_every_item_and_deduction(app: App) -> None:
