@@ -112,8 +112,9 @@ def read_ledger(
     office = select(db.Deduction).where(db.Deduction.on >= start, db.Deduction.on <= end)
     deductions = s.exec(office if units is None else office.where(col(db.Deduction.unit_id).in_(units))).all()
     in_window = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
-    adopted_ids = list({a.item_id for a in adoptions})
-    wanted = in_window | col(Item.id).in_(adopted_ids) if adopted_ids else in_window
+    # A subquery, not a list of ids: a year's adoptions can outnumber PostgreSQL's 65,535 parameters.
+    adopted_in = sa_select(col(db.Adoption.item_id)).where(col(db.Adoption.on) >= start, col(db.Adoption.on) <= end)
+    wanted = in_window | col(Item.id).in_(adopted_in) if adoptions else in_window
     if mine is not None:
         wanted = wanted & mine
     day_of = LocalDays(start, end, tz)
@@ -232,8 +233,11 @@ def period_details(
     tz = config.timezone
     lo, hi = period_bounds(period, tz)
     received = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
-    earning = list({i for i in earned if not period.contains(book.items[i].day)})
-    listed = received | col(Item.id).in_(earning) if earning else received
+    # Items received earlier earn in the period by an adoption dated in it (a subquery: no parameter limit).
+    adopted_in = sa_select(col(db.Adoption.item_id)).where(
+        col(db.Adoption.on) >= period.start, col(db.Adoption.on) <= period.end
+    )
+    listed = received | col(Item.id).in_(adopted_in)
     for item_id, level, on in s.execute(
         sa_select(col(db.Adoption.item_id), col(db.Adoption.level), col(db.Adoption.on))
         .join(Item, col(Item.id) == col(db.Adoption.item_id))
