@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple, ParamSpec, TypeVar
+from typing import NamedTuple, ParamSpec, TypeVar, cast
 
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
@@ -26,7 +26,7 @@ from mailbot.domain.commands import LEVEL_NAMES
 from mailbot.domain.formats import day_range, fmt_points
 from mailbot.domain.report import DeductionLine, DetailLine
 from mailbot.domain.vocabulary import KIND_LABELS, ItemStatus
-from mailbot.duties import Duties
+from mailbot.duties import Duties, stored
 from mailbot.reminders import work_calendar
 
 P = ParamSpec("P")
@@ -43,7 +43,7 @@ class ItemRow(NamedTuple):
     seq: int
     unit_id: int
     kind: str
-    received_at: datetime
+    received_at: datetime  # as the database returns it (duties.stored): for order and the local day only
     day: date  # local date of arrival
     status: str
     column: str
@@ -119,29 +119,40 @@ def read_ledger(
         wanted = wanted & mine
     day_of = LocalDays(start, end, tz)
     items: dict[int, ItemRow] = {}
-    for i, number, seq, unit_id, kind, received, status, column, sol, grade in s.execute(
-        sa_select(
-            col(Item.id),
-            col(Item.number),
-            col(Item.seq),
-            col(Item.unit_id),
-            col(Item.kind),
-            col(Item.received_at),
-            col(Item.status),
-            col(Item.column_name),
-            col(Item.solicitation_id),
-            col(Item.grade),
+    for i, number, seq, unit_id, kind, received, status, column, sol, grade in (
+        s.connection()
+        .execute(
+            sa_select(
+                col(Item.id),
+                col(Item.number),
+                col(Item.seq),
+                col(Item.unit_id),
+                col(Item.kind),
+                stored(Item.received_at),
+                col(Item.status),
+                col(Item.column_name),
+                col(Item.solicitation_id),
+                col(Item.grade),
+            )
+            .where(wanted)
+            .order_by(col(Item.received_at), col(Item.id))  # one order, whole or for one unit: same-day lines agree
         )
-        .where(wanted)
-        .order_by(col(Item.received_at), col(Item.id))  # one order, whole or for one unit: same-day lines agree
+        .all()
     ):
-        items[i] = ItemRow(i, number, seq, unit_id, kind, received, day_of(received), status, column or "", sol, grade)
+        row = ItemRow(
+            cast(int, i), number, seq, unit_id, kind, received, day_of(received), status, column or "", sol, grade
+        )
+        items[row.id] = row
     drafters: dict[int, list[tuple[str, int]]] = {}
-    for item_id, name, unit_id in s.execute(
-        sa_select(col(Author.item_id), col(Author.name), col(Author.unit_id))
-        .join(Item, col(Item.id) == col(Author.item_id))
-        .where(wanted)
-        .order_by(col(Author.id))
+    for item_id, name, unit_id in (
+        s.connection()
+        .execute(
+            sa_select(col(Author.item_id), col(Author.name), col(Author.unit_id))
+            .join(Item, col(Item.id) == col(Author.item_id))
+            .where(wanted)
+            .order_by(col(Author.id))
+        )
+        .all()
     ):
         drafters.setdefault(item_id, []).append((name, unit_id))
     column_points = {c.name: c.points for c in config.columns}
@@ -238,7 +249,7 @@ def period_details(
         col(db.Adoption.on) >= period.start, col(db.Adoption.on) <= period.end
     )
     listed = received | col(Item.id).in_(adopted_in)
-    for item_id, level, on in s.execute(
+    for item_id, level, on in s.connection().execute(
         sa_select(col(db.Adoption.item_id), col(db.Adoption.level), col(db.Adoption.on))
         .join(Item, col(Item.id) == col(db.Adoption.item_id))
         .where(listed)
@@ -252,6 +263,8 @@ def period_details(
         )
     }
     details = []
+    days: dict[date, str] = {}  # 100,000 items fall on at most 366 days
+    shown: dict[float, str] = {}  # and earn a few distinct shares
     for item in items:
         lines = earned.get(item.id, ())
         shares: dict[str, float] = {}
@@ -259,14 +272,16 @@ def period_details(
             if e.person is not None:
                 shares[e.person] = shares.get(e.person, 0.0) + e.points
         drafters = "、".join(
-            f"{name} {fmt_points(round(shares[name], 4))}" if name in shares else name
+            f"{name} {_shown(shown, round(shares[name], 4))}" if name in shares else name
             for name in dict.fromkeys(name for name, _unit in book.drafters.get(item.id, ()))
         )
         arrived = item.day
+        if arrived not in days:
+            days[arrived] = f"{arrived.month}月{arrived.day}日"
         details.append(
             DetailLine(
                 item.number,
-                f"{arrived.month}月{arrived.day}日",
+                days[arrived],
                 names.get(item.unit_id, SYSTEM_UNIT),
                 drafters,
                 KIND_LABELS.get(item.kind, item.kind),
@@ -292,6 +307,16 @@ def period_details(
         if e.deduction is not None
     )
     return tuple(details), deductions
+
+
+def _shown(cache: dict[float, str], points: float) -> str:
+    """fmt_points, each distinct share once; 0.0 and -0.0 are one key but print apart, so only positives."""
+    if points <= 0:
+        return fmt_points(points)
+    text = cache.get(points)
+    if text is None:
+        text = cache[points] = fmt_points(points)
+    return text
 
 
 def _solicitation_text(sol: tuple[str, date] | None, arrived: date, grade: int | None) -> str:

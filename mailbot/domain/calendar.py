@@ -165,17 +165,21 @@ def period_bounds(period: Period, tz: str) -> tuple[datetime, datetime]:
 
 class LocalDays:
     """Local dates of many stored moments between two days: a bisect over the days' UTC bounds instead of
-    a time-zone conversion per moment (a year's bulletin converts 100,000 of them), exact across DST."""
+    a time-zone conversion per moment (a year's bulletin converts 100,000 of them), exact across DST.
+    Moments are naive UTC (as SQLite returns them) or aware."""
 
     def __init__(self, start: date, end: date, tz: str) -> None:
         self.tz = tz
         self.days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-        self.starts = [local_day_bounds(day, tz)[0].replace(tzinfo=None) for day in self.days]
-        self.stop = local_day_bounds(end, tz)[1].replace(tzinfo=None) if self.days else datetime.min
+        aware = [local_day_bounds(day, tz)[0] for day in self.days]
+        self.starts = {True: aware, False: [moment.replace(tzinfo=None) for moment in aware]}
+        self.stop = local_day_bounds(end, tz)[1] if self.days else datetime.min.replace(tzinfo=UTC)
 
     def __call__(self, moment: datetime) -> date:
-        naive = moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
-        index = bisect_right(self.starts, naive) - 1
-        if index < 0 or naive >= self.stop:
+        if moment.tzinfo is not None and moment.tzinfo is not UTC:
+            moment = moment.astimezone(UTC)
+        aware = moment.tzinfo is not None
+        index = bisect_right(self.starts[aware], moment) - 1
+        if index < 0 or moment >= (self.stop if aware else self.stop.replace(tzinfo=None)):
             return utc_to_local_date(moment, self.tz)
         return self.days[index]
