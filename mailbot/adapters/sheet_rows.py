@@ -38,25 +38,33 @@ class Body:
 def rows_xml(body: Body) -> bytes:
     letters = [get_column_letter(c) for c in range(1, body.columns + 1)]
     numbers = [body.style(c, 0) for c in range(body.columns)]  # a number's style depends on its column only
-    tails: dict[tuple[int, str], str] = {}  # many cells repeat (units, kinds, dates): each text is done once
+    # What follows a cell's reference, per column and value: units, kinds, dates and shares repeat, so
+    # each is cleaned, styled and escaped once. 0.0 and -0.0 are one key but print apart: not kept.
+    tails: list[dict[Value, str]] = [{} for _ in range(body.columns)]
     out: list[str] = []
     for r, values in enumerate(body.rows, body.first):
-        out.append(f'<row r="{r}">')
+        cells = []
         for c, value in enumerate(values):
-            if isinstance(value, str):
-                tail = tails.get((c, value))
-                if tail is None:
-                    text = body.clean(value)
-                    style = body.style(c, text)
-                    tail = f' s="{style}" t="inlineStr"' + (f"><is>{_text(text)}</is></c>" if text else "/>")
-                    tails[(c, value)] = tail
-                out.append(f'<c r="{letters[c]}{r}"{tail}')
-            elif isinstance(value, bool):
-                out.append(f'<c r="{letters[c]}{r}" s="{numbers[c]}" t="b"><v>{value:d}</v></c>')
-            else:
-                out.append(f'<c r="{letters[c]}{r}" s="{numbers[c]}" t="n"><v>{value:.16g}</v></c>')
-        out.append("</row>")
+            if type(value) is int and -(10**15) < value < 10**15:  # the 序号 column: unique, "%.16g" is str()
+                cells.append(f'<c r="{letters[c]}{r}" s="{numbers[c]}" t="n"><v>{value}</v></c>')
+                continue
+            tail = tails[c].get(value) if value or isinstance(value, str) else None
+            if tail is None:
+                tail = _tail(body, c, value, numbers[c])
+                if value or isinstance(value, str):
+                    tails[c][value] = tail
+            cells.append(f'<c r="{letters[c]}{r}"{tail}')
+        out.append(f'<row r="{r}">{"".join(cells)}</row>')
     return "".join(out).encode("utf-8")
+
+
+def _tail(body: Body, c: int, value: Value, number: int) -> str:
+    if isinstance(value, str):
+        text = body.clean(value)
+        return f' s="{body.style(c, text)}" t="inlineStr"' + (f"><is>{_text(text)}</is></c>" if text else "/>")
+    if isinstance(value, bool):
+        return f' s="{number}" t="b"><v>{value:d}</v></c>'
+    return f' s="{number}" t="n"><v>{value:.16g}</v></c>'
 
 
 def _text(value: str) -> str:
@@ -101,15 +109,15 @@ def display_width(text: str) -> int:
 def column_width(cells: Sequence[Value], wrap: bool) -> float:
     """Column width in Excel's units (about one Latin character), from the widest line in the column.
 
-    Each distinct value is measured once, and only if it can be wider than the widest so far (a line is
-    at most twice as wide as it is long): a year's 信息明细 has a million cells."""
+    Each distinct value is measured only if it can be wider than the widest so far: a year's 信息明细 has
+    a million cells. A wide character is 3 or 4 bytes in UTF-8, so a text is at most as wide as its
+    length plus half its extra bytes."""
     floats = {value for value in cells if isinstance(value, float)}
     others = {value for value in cells if not isinstance(value, float)}  # 1 and 1.0 print differently
-    shown = sorted([f"{value:.2f}" for value in floats] + [str(value) for value in others], key=len, reverse=True)
+    shown = [f"{value:.2f}" for value in floats] + [str(value) for value in others]
     widest = 0
     for text in shown:
-        if 2 * len(text) <= widest:
-            break  # sorted by length: no later text can be wider
-        widest = max(widest, *(display_width(line) for line in text.splitlines() or [""]))
+        if len(text) + (len(text.encode()) - len(text)) // 2 > widest:
+            widest = max(widest, *(display_width(line) for line in text.splitlines() or [""]))
     limit = MAX_WIDTH if wrap else MAX_WIDTH + 12
     return float(min(max(round(widest * 1.1) + 2, MIN_WIDTH), limit))  # CJK in 宋体 is a little over 2 units

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from copy import copy
 from dataclasses import dataclass
 from io import BytesIO
+from operator import itemgetter
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell as XlCell
@@ -295,7 +296,6 @@ def _sheet(
     wb: Workbook, name: str, title: str, columns: Sequence[Column], rows: Sequence[Sequence[Value]], bulk: bool = True
 ) -> Worksheet:
     ws = wb.create_sheet(name)
-    everything = rows
     last = get_column_letter(len(columns))
     ws.append([title])
     ws.merge_cells(f"A1:{last}1")
@@ -310,11 +310,10 @@ def _sheet(
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
-    if bulk and isinstance(wb, _Workbook) and len(rows) >= wb.bulk_rows:
+    if direct := bulk and isinstance(wb, _Workbook) and len(rows) >= wb.bulk_rows:  # written by splice
         wb.bodies[name] = Body(HEADER_ROW + 1, len(columns), rows, _style_ids(ws, columns), _clean)
-        rows = ()  # written into the saved file by sheet_rows.splice; the widths below still read them
     styled: dict[tuple[int, str], XlCell] = {}  # one styled cell per column and alignment, copied from
-    for r, values in enumerate(rows, HEADER_ROW + 1):  # ws[ws.max_row] rescans the sheet: quadratic
+    for r, values in enumerate(() if direct else rows, HEADER_ROW + 1):  # ws[ws.max_row] is quadratic
         for c, (value, column) in enumerate(zip(values, columns, strict=True), 1):
             # openpyxl refuses control characters in a cell: one odd file name must not stop a bulletin.
             cell = ws.cell(row=r, column=c, value=printable(value) if isinstance(value, str) else value)
@@ -331,7 +330,7 @@ def _sheet(
                     cell.data_type = "s"
 
     for index, column in enumerate(columns, 1):
-        cells = [column.header, *(row[index - 1] for row in everything)]
+        cells = [column.header, *map(itemgetter(index - 1), rows)]
         ws.column_dimensions[get_column_letter(index)].width = column_width(cells, column.wrap)
 
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
@@ -389,7 +388,7 @@ def _total_row(ws: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence
     """合计 under the unit names: sums as values, not formulas, so webmail previews show them too."""
     totals: list[Value] = []
     for index, column in enumerate(columns):
-        numbers = [value for row in rows if isinstance(value := row[index], int | float)]
+        numbers = (v for v in map(itemgetter(index), rows) if isinstance(v, int | float))
         totals.append(round(sum(numbers), 4) if column.summed else "")
     totals[1] = "合计"
     row = HEADER_ROW + len(rows) + 1
