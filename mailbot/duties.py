@@ -62,8 +62,8 @@ class Duties:
     def __init__(
         self, s: Session, config: Config, calendar: WorkCalendar, *, units: frozenset[int] | None = None
     ) -> None:
-        """`units`: what those units owe only (a page about one unit): items of other units are not read,
-        so shared duties, which count every member's items, are left out."""
+        """`units`: the statuses of those units only (a page about one unit): the items read are theirs and
+        those of the units sharing a duty with them, whose items count for the shared cycle too."""
         self.s, self.config, self.calendar, self.focus = s, config, calendar, units
         registered = list(s.exec(select(Unit).order_by(col(Unit.id))))
         self.ids = {u.name: u.id for u in registered if u.id is not None}
@@ -83,6 +83,11 @@ class Duties:
         self.since = utc_to_local_date(first, config.timezone) if first else date.max
         self.owed_from = self._owed_from(s) if not config.duties.owe_before_records else {}
         self.channels = config.duties.deduct_channels
+        self.read_units = units
+        if units is not None:
+            focus = {name for name, i in self.ids.items() if i in units}
+            sharing = {u for c in self.columns if c.shared and focus & set(c.units) for u in c.units}
+            self.read_units = units | {self.ids[u] for u in sharing if u in self.ids}
         self._window: tuple[date, date] | None = None
         self._rows: list[tuple[date, int, str]] = []  # (local day, unit id, column) in order of arrival
         self._by_column: dict[str | None, tuple[list[date], list[int]]] | None = None
@@ -153,13 +158,13 @@ class Duties:
     def know(self, start: date, end: date, items: Iterable[tuple[date, int, str, str]]) -> None:
         """Items the caller has read already, (local day, unit id, column, status) of all those received
         between start and end in order of arrival: `filed` then reads nothing more for that window."""
-        if self._window is None:
+        if self._window is None and self.read_units == self.focus:  # else rows of other units are wanted too
             self._rows = [
                 (day, unit_id, column)
                 for day, unit_id, column, status in items
                 if start <= day <= end
                 and status != ItemStatus.RETURNED
-                and (self.focus is None or unit_id in self.focus)
+                and (self.read_units is None or unit_id in self.read_units)
             ]
             self._window, self._by_column = (start, end), None
 
@@ -172,8 +177,8 @@ class Duties:
             .where(col(Item.status) != ItemStatus.RETURNED, col(Item.received_at) >= lo, col(Item.received_at) < hi)
             .order_by(col(Item.received_at))
         )
-        if self.focus is not None:
-            query = query.where(col(Item.unit_id).in_(self.focus))
+        if self.read_units is not None:
+            query = query.where(col(Item.unit_id).in_(self.read_units))
         return [
             (day_of(received_at), unit_id, column or "")
             for unit_id, received_at, column in self.s.connection().execute(query).all()
@@ -187,9 +192,7 @@ class Duties:
             return []
         received = self.received_in(column, min(c.start for c in cycles), end)
         statuses = cycle_accounting(column, self.names, received, cycles, today, self.owed_from)
-        if self.focus is not None:
-            if column.shared:
-                return []
+        if self.focus is not None:  # a shared cycle is under the collective's name: kept if that is a focus unit's
             mine = {name for name, i in self.ids.items() if i in self.focus}
             statuses = [st for st in statuses if st.unit in mine]
         return [st for st in statuses if st.cycle.start >= self.since]

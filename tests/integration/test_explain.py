@@ -23,7 +23,9 @@ from mailbot.bootstrap import App, build
 from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.domain.calendar import parse_period
+from mailbot.duties import Duties
 from mailbot.ledger import period_entries
+from mailbot.reminders import work_calendar
 from tests.helpers import config_file
 from tests.integration.test_columns_flow import COLUMNS
 from tests.integration.test_digests import DAWA, PANSHAN, XUANJIAO, seed_november
@@ -151,6 +153,24 @@ def test_one_units_ledger_is_its_lines_of_the_whole_ledger(app: App) -> None:
                 assert alone.entries == mine, (label, unit_id)
                 assert [e.deduction for e in alone.entries] == [e.deduction for e in mine], (label, unit_id)
         assert any(e.deduction is not None and e.deduction.rule == "三(二)2" for e in whole), label
+
+
+def test_a_units_duties_are_its_statuses_of_the_whole_registry(app: App) -> None:
+    """Duties for one unit read its items and those of the units sharing a duty with it: its cycle statuses
+    must be the registry-wide ones under its name."""
+    calendar = work_calendar(app.config)
+    with Session(app.engine) as s:
+        whole = Duties(s, app.config, calendar)
+        assert any(c.shared for c in whole.columns)
+        for name, unit_id in whole.ids.items():
+            alone = Duties(s, app.config, calendar, units=frozenset({unit_id}))
+            for label in PERIODS:
+                period = parse_period(label)
+                for column in whole.columns:
+                    everyone = whole.statuses(column, period.start, period.end, TODAY)
+                    assert alone.statuses(column, period.start, period.end, TODAY) == [
+                        st for st in everyone if st.unit == name
+                    ], (name, label, column.name)
 
 
 def test_the_monthly_workbook_lists_every_item_and_deduction(app: App) -> None:
