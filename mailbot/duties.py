@@ -27,10 +27,12 @@ from mailbot.domain.columns import (
     CycleStatus,
     annual_deductions,
     annual_pieces,
+    collective,
     cycle_accounting,
     cycle_of,
     cycles_between,
     deductions,
+    responsible,
 )
 from mailbot.domain.formats import day_range
 from mailbot.domain.units import resolve_units
@@ -62,8 +64,9 @@ class Duties:
     def __init__(
         self, s: Session, config: Config, calendar: WorkCalendar, *, units: frozenset[int] | None = None
     ) -> None:
-        """`units`: the statuses of those units only (a page about one unit): the items read are theirs and
-        those of the units sharing a duty with them, whose items count for the shared cycle too."""
+        """`units`: the statuses of those units only (a page about one unit), read from their items. A shared
+        cycle is under the collective's name, so it is theirs only if the collective is named like one of
+        them: its members' items are then read too."""
         self.s, self.config, self.calendar, self.focus = s, config, calendar, units
         registered = list(s.exec(select(Unit).order_by(col(Unit.id))))
         self.ids = {u.name: u.id for u in registered if u.id is not None}
@@ -86,7 +89,8 @@ class Duties:
         self.read_units = units
         if units is not None:
             focus = {name for name, i in self.ids.items() if i in units}
-            sharing = {u for c in self.columns if c.shared and focus & set(c.units) for u in c.units}
+            named = [c for c in self.columns if c.shared and collective(c, self.names) in focus]
+            sharing = {u for c in named for u in responsible(c, self.names)}
             self.read_units = units | {self.ids[u] for u in sharing if u in self.ids}
         self._window: tuple[date, date] | None = None
         self._rows: list[tuple[date, int, str]] = []  # (local day, unit id, column) in order of arrival
