@@ -1,7 +1,7 @@
 """A unit's points explained line by line, and the column duties it owes, as the bulletin counts them.
 
-The lines are the bulletin's own ledger entries (`ledger.load_ledger`) for the unit, dated in the
-period, and the total is `scoring.totals` over the same entries: the page adds up to the figure in the
+The lines are the bulletin's own ledger entries (`ledger.read_ledger`, read for the unit alone) dated
+in the period, and the total is `scoring.totals` over the same entries: the page adds up to the figure in the
 bulletin because it is the same computation, not a second one.
 """
 

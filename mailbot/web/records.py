@@ -1,7 +1,8 @@
 """What the register's pages read: a filtered page of items, one item in full, a unit's points, held mail.
 
-Points are never computed here: they are ledger entries from `ledger.load_ledger`, totalled by
-`scoring.totals`, exactly as the bulletin does, so a figure on a page and in the bulletin agree.
+Points are never computed here: they are ledger entries from `ledger.read_ledger` (for a page about
+one unit, that unit's entries alone, scored by the same rules), totalled by `scoring.totals` exactly
+as the bulletin does, so a figure on a page and in the bulletin agree.
 Nothing returned carries a server path: files and messages are named by their row id.
 """
 
