@@ -2,12 +2,25 @@
 
 Rows go in with bulk Core inserts (a year of a large province's traffic in seconds); the timed part
 is exactly what the daemon does for a bulletin: `digests.build_report`, then rendering.
+
+    .venv/bin/python bench/reports.py --items 100000 [--postgres URL] [--keep DIR] [--profile N]
+
+`--keep` seeds once into DIR (SQLite) and reuses it; `--profile N` prints cProfile's N costliest calls
+of each build and render. Figures go to bench/results/<date>-<short sha>-reports-<items>.json.
 """
 
 from __future__ import annotations
 
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -113,34 +126,104 @@ def seed(engine: Any, items: int) -> float:
     return round(time.monotonic() - started, 1)
 
 
-def timed(config: Config, engine: Any, kind: str, label: str) -> dict[str, float]:
+def timed(config: Config, engine: Any, kind: str, label: str, profile: int = 0) -> dict[str, float]:
     period = parse_period(label)
     today = period.end + timedelta(days=2)
-    started = time.monotonic()
-    report = digests.build_report(config, engine, kind, period, today=today)
-    built = time.monotonic() - started
-    digest_mail.render_report(Renderer(), config, report)
+    renderer = Renderer()
+    with _profiled(profile, f"build {kind} {label}"):
+        started, cpu = time.monotonic(), time.process_time()
+        report = digests.build_report(config, engine, kind, period, today=today)
+        built, built_cpu = time.monotonic() - started, time.process_time() - cpu
+    with _profiled(profile, f"render {kind} {label}"):
+        rendering, cpu = time.monotonic(), time.process_time()
+        digest_mail.render_report(renderer, config, report)
+        rendered, rendered_cpu = time.monotonic() - rendering, time.process_time() - cpu
+    # CPU seconds beside the wall clock: on a shared machine the wall clock also counts others' work.
     return {
         "build_s": round(built, 3),
-        "total_s": round(time.monotonic() - started, 3),
+        "render_s": round(rendered, 3),
+        "total_s": round(built + rendered, 3),
+        "build_cpu_s": round(built_cpu, 3),
+        "render_cpu_s": round(rendered_cpu, 3),
         "accepted": report.totals.accepted,
+        "detail_rows": len(report.details),
     }
 
 
-def run(config_path: Path, work: Path, items: int, postgres_url: str | None) -> dict[str, Any]:
+class _profiled:
+    """cProfile around a block when asked, printing the costliest calls by cumulative time."""
+
+    def __init__(self, top: int, what: str) -> None:
+        self.top, self.what = top, what
+        self.profile = cProfile.Profile() if top else None
+
+    def __enter__(self) -> None:
+        if self.profile:
+            self.profile.enable()
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.profile:
+            self.profile.disable()
+            print(f"--- {self.what}")
+            pstats.Stats(self.profile).sort_stats("tottime").print_stats(self.top)
+
+
+def run(
+    config_path: Path, work: Path, items: int, postgres_url: str | None, *, sqlite: bool = True, profile: int = 0
+) -> dict[str, Any]:
     base = load_config(config_path)
-    targets = {"sqlite": f"sqlite:///{work / 'reports.db'}"}
+    targets = {"sqlite": f"sqlite:///{work / 'reports.db'}"} if sqlite else {}
     if postgres_url:
         targets["postgresql"] = postgres_url
     out: dict[str, Any] = {"items": items}
     for name, url in targets.items():
         config = replace(base, database=DatabaseConfig(url=url))
         engine = db.make_engine(url)
+        with Session(engine) as s:
+            seeded = s.exec(select(db.Item.id).limit(1)).first() is not None  # type: ignore[call-overload]
         registry_store.sync_units(engine, config.units)
         out[name] = {
-            "seed_s": seed(engine, items),
-            "monthly": timed(config, engine, "monthly", f"{YEAR}-11"),
-            "yearly": timed(config, engine, "yearly", str(YEAR)),
+            "seed_s": 0.0 if seeded else seed(engine, items),
+            "monthly": timed(config, engine, "monthly", f"{YEAR}-11", profile),
+            "yearly": timed(config, engine, "yearly", str(YEAR), profile),
         }
         engine.dispose()
     return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--postgres", default="", help="a database URL to seed (once) and measure as well")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--keep", default="", help="directory of the seeded SQLite file, reused when present")
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+    root = Path(__file__).resolve().parents[1]
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mailbot-bench-reports-"))
+    work.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
+    out = run(
+        root / "config.toml", work, args.items, args.postgres or None, sqlite=not args.no_sqlite, profile=args.profile
+    )
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain", "mailbot"], cwd=root, capture_output=True, text=True)
+    out |= {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git": {"sha": sha.strip(), "dirty": bool(dirty.stdout.strip())},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1m_at_start": round(load, 2),  # the machine is shared: read figures with it
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        },
+    }
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    if not args.profile:
+        name = f"{date.today().isoformat()}-{sha.strip()}-reports-{args.items}.json"
+        (root / "bench" / "results" / name).write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -24,11 +24,9 @@ from mailbot.domain import scoring
 from mailbot.domain.calendar import (
     Period,
     WorkCalendar,
-    local_day_bounds,
     month_of,
     period_bounds,
     quarter_of,
-    utc_to_local_date,
     week_of,
     year_of,
 )
@@ -51,7 +49,7 @@ from mailbot.domain.report import (
 from mailbot.domain.vocabulary import HELD_WHY, SUBMISSION_VERDICTS, ItemStatus, Level, Verdict
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
 from mailbot.ledger import STATUS_NAMES as STATUS
-from mailbot.ledger import period_details, period_entries
+from mailbot.ledger import period_details, period_ledger
 from mailbot.reminders import quota_policy, work_calendar
 
 log = logging.getLogger("mailbot")
@@ -115,7 +113,9 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             .group_by(col(Item.unit_id), col(db.Adoption.level))
         ):
             adopted[(unit_id, level)] = n
-        entries = period_entries(s, config, period, today)  # from ytd.start: the year's totals too
+        duties = Duties(s, config, calendar)
+        book = period_ledger(s, config, period, today, duties=duties)  # from ytd.start: the year's totals too
+        entries = book.entries
         points = scoring.totals(entries, period, "unit")
         column_points = defaultdict[int, float](float)
         deducted = defaultdict[int, float](float)
@@ -124,9 +124,9 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
                 column_points[e.unit_id] += e.points
             elif e.source == "deduction":
                 deducted[e.unit_id] += e.points
-        column_lines = _column_lines(s, config, period, today)
-        weekly = _weekly_counts(s, config, period) if kind != "weekly" and config.quotas.weekly_in_bulletins else {}
-        owed_from = Duties(s, config, calendar).owed_from
+        column_lines = _column_lines(duties, period, today)
+        weekly = _weekly_counts(duties, period) if kind != "weekly" and config.quotas.weekly_in_bulletins else {}
+        owed_from = duties.owed_from
         ytd_points = scoring.totals(entries, ytd, "unit")
         ranked = sorted(units, key=lambda u: (-points.get(_id(u), 0.0), _id(u)))
         ranks = competition_ranks([points.get(_id(u), 0.0) for u in ranked])
@@ -175,12 +175,13 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         person_ytd = scoring.totals(entries, ytd, "person")
         person_items = Counter[tuple[str, int]]()
         person_returned = Counter[tuple[str, int]]()
-        for name, uid, status in s.exec(
-            select(Author.name, Author.unit_id, Item.status)
+        for name, uid, status, n in s.exec(
+            select(Author.name, Author.unit_id, Item.status, func.count())
             .join(Item, col(Item.id) == col(Author.item_id))
             .where(col(Item.received_at) >= lo, col(Item.received_at) < hi)
+            .group_by(col(Author.name), col(Author.unit_id), col(Item.status))
         ):
-            (person_returned if status == ItemStatus.RETURNED else person_items)[(name, uid)] += 1
+            (person_returned if status == ItemStatus.RETURNED else person_items)[(name, uid)] += n
         people = sorted(
             (
                 PersonLine(
@@ -195,7 +196,7 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             ),
             key=lambda p: (-p.points, p.unit, p.name),
         )
-        details, deduction_lines = period_details(s, config, period, entries) if kind != "weekly" else ((), ())
+        details, deduction_lines = period_details(s, config, period, book) if kind != "weekly" else ((), ())
         items: list[ItemLine] = []
         if kind == "weekly":
             for item in s.exec(
@@ -272,26 +273,21 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
     )
 
 
-def _weekly_counts(s: Session, config: Config, period: Period) -> dict[int, Counter[str]]:
+def _weekly_counts(duties: Duties, period: Period) -> dict[int, Counter[str]]:
     """Items per unit and ISO week for the weeks a bulletin answers for (those ending in the period)."""
     weeks = weeks_ending_in(period)
     if not weeks:
         return {}
-    lo, hi = local_day_bounds(weeks[0].start, config.timezone)[0], local_day_bounds(weeks[-1].end, config.timezone)[1]
     counts: dict[int, Counter[str]] = {}
-    for unit_id, received in s.exec(
-        select(Item.unit_id, Item.received_at).where(
-            col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != "returned"
-        )
-    ):
-        week = week_of(utc_to_local_date(received, config.timezone))
-        counts.setdefault(unit_id, Counter())[week.label] += 1
+    labels: dict[date, str] = {}
+    for day, unit_id in zip(*duties.filed(weeks[0].start, weeks[-1].end), strict=True):
+        label = labels.get(day) or labels.setdefault(day, week_of(day).label)
+        counts.setdefault(unit_id, Counter())[label] += 1
     return counts
 
 
-def _column_lines(s: Session, config: Config, period: Period, today: date) -> tuple[ColumnLine, ...]:
+def _column_lines(duties: Duties, period: Period, today: date) -> tuple[ColumnLine, ...]:
     """Column health: each column's cycle, responsible units, last update, and who missed a cycle."""
-    duties = Duties(s, config, work_calendar(config))
     lines = []
     for column in duties.columns:
         statuses = duties.statuses(column, period.start, period.end, today)

@@ -7,26 +7,32 @@ item re-filed under its column) changes every later bulletin consistently.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, true
+from sqlalchemy import DateTime, func, type_coerce
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from mailbot.adapters.db import Item, Liaison, Message, Unit
 from mailbot.config import Config
 from mailbot.domain import columns, scoring
-from mailbot.domain.calendar import WorkCalendar, local_day_bounds, utc_to_local_date
+from mailbot.domain.calendar import LocalDays, WorkCalendar, local_day_bounds, utc_to_local_date
 from mailbot.domain.columns import (
     Column,
     CycleStatus,
     annual_deductions,
     annual_pieces,
+    collective,
     cycle_accounting,
     cycle_of,
     cycles_between,
     deductions,
+    responsible,
 )
 from mailbot.domain.formats import day_range
 from mailbot.domain.units import resolve_units
@@ -46,16 +52,27 @@ CHANNEL_NAMES = {"website": "网站", "wechat": "微信公众号"}
 SYSTEM = "系统按规则计算"  # who "recorded" a deduction no person entered: a duty not done
 
 
+def stored(moment: Any) -> Any:
+    """A moment column as the database returns it (naive UTC from SQLite): reading 100,000 of them, the
+    aware datetime the table's type builds for each costs more than the column's local date."""
+    return type_coerce(col(moment), DateTime())
+
+
 class Duties:
     """The registry's view of the columns: responsible units resolved to registered ones."""
 
-    def __init__(self, s: Session, config: Config, calendar: WorkCalendar) -> None:
-        self.s, self.config, self.calendar = s, config, calendar
-        units = list(s.exec(select(Unit).order_by(col(Unit.id))))
-        self.ids = {u.name: u.id for u in units if u.id is not None}
-        self.names = [u.name for u in units]
-        table = [(u.id, u.name, u.kind, u.aliases.split("\n")) for u in units if u.id is not None]
-        by_id = {u.id: u.name for u in units}
+    def __init__(
+        self, s: Session, config: Config, calendar: WorkCalendar, *, units: frozenset[int] | None = None
+    ) -> None:
+        """`units`: the statuses of those units only (a page about one unit), read from their items. A shared
+        cycle is under the collective's name, so it is theirs only if the collective is named like one of
+        them: its members' items are then read too."""
+        self.s, self.config, self.calendar, self.focus = s, config, calendar, units
+        registered = list(s.exec(select(Unit).order_by(col(Unit.id))))
+        self.ids = {u.name: u.id for u in registered if u.id is not None}
+        self.names = [u.name for u in registered]
+        table = [(u.id, u.name, u.kind, u.aliases.split("\n")) for u in registered if u.id is not None]
+        by_id = {u.id: u.name for u in registered}
         self.columns: list[Column] = []
         self.unresolved: dict[str, tuple[str, ...]] = {}
         for column in config.columns:
@@ -69,6 +86,16 @@ class Duties:
         self.since = utc_to_local_date(first, config.timezone) if first else date.max
         self.owed_from = self._owed_from(s) if not config.duties.owe_before_records else {}
         self.channels = config.duties.deduct_channels
+        self.read_units = units
+        if units is not None:
+            focus = {name for name, i in self.ids.items() if i in units}
+            named = [c for c in self.columns if c.shared and collective(c, self.names) in focus]
+            sharing = {u for c in named for u in responsible(c, self.names)}
+            self.read_units = units | {self.ids[u] for u in sharing if u in self.ids}
+        self._window: tuple[date, date] | None = None
+        self._rows: list[tuple[date, int, str]] = []  # (local day, unit id, column) in order of arrival
+        self._by_column: dict[str | None, tuple[list[date], list[int]]] | None = None
+        self._received: dict[tuple[Column, date, date], Counter[tuple[str, str]]] = {}
 
     def _owed_from(self, s: Session) -> dict[str, date]:
         """From which day each unit owes column items: not before mailbot's first message, and for a unit
@@ -89,24 +116,77 @@ class Duties:
 
     def received_in(self, column: Column, start: date, end: date) -> Counter[tuple[str, str]]:
         """Items per (unit, cycle label) filed under the column between start and end (local dates)."""
-        tz = self.config.timezone
-        lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
+        key = (column, start, end)  # the deductions and the column table ask for the same counts
+        if key not in self._received:
+            self._received[key] = self._count(column, start, end)
+        return Counter(self._received[key])
+
+    def _count(self, column: Column, start: date, end: date) -> Counter[tuple[str, str]]:
         counts: Counter[tuple[str, str]] = Counter()
         names = {v: k for k, v in self.ids.items()}
         # any_item (新闻时事): any item of the unit keeps the cycle, tagged or not (三(一)1's weekly piece).
-        filed = true() if column.any_item else col(Item.column_name) == column.name
-        for unit_id, received_at in self.s.exec(
-            select(Item.unit_id, Item.received_at).where(
-                filed,
-                Item.status != ItemStatus.RETURNED,
-                col(Item.received_at) >= lo,
-                col(Item.received_at) < hi,
-            )
-        ):
-            cycle = cycle_of(column, utc_to_local_date(received_at, tz))
-            if cycle is not None:
-                counts[(names.get(unit_id, "?"), cycle.label)] += 1
+        days, units = self.filed(start, end, None if column.any_item else column.name)
+        labels: dict[date, str | None] = {}
+        for day, unit_id in zip(days, units, strict=True):
+            if day not in labels:
+                cycle = cycle_of(column, day)
+                labels[day] = cycle.label if cycle is not None else None
+            label = labels[day]
+            if label is not None:
+                counts[(names.get(unit_id, "?"), label)] += 1
         return counts
+
+    def filed(self, start: date, end: date, column: str | None = None) -> tuple[list[date], list[int]]:
+        """Local days and units of the items not returned between start and end, under `column` or all of
+        them: read once, since the column table, its deductions and the weekly quota count the same rows
+        (a year is 100,000 items); a wider window reads only the days it adds."""
+        if self._window is None:
+            self._rows, self._window = self._read(start, end), (start, end)
+        elif start < self._window[0] or end > self._window[1]:
+            lo, hi = self._window
+            before = self._read(start, lo - timedelta(days=1)) if start < lo else []
+            after = self._read(hi + timedelta(days=1), end) if end > hi else []
+            self._rows, self._window = before + self._rows + after, (min(start, lo), max(end, hi))
+            self._by_column = None
+        if self._by_column is None:
+            self._by_column = {None: ([], [])}
+            for day, unit_id, name in self._rows:
+                for key in (None, name) if name else (None,):
+                    days, units = self._by_column.setdefault(key, ([], []))
+                    days.append(day)
+                    units.append(unit_id)
+        days, units = self._by_column.get(column, ([], []))
+        first, last = bisect_left(days, start), bisect_right(days, end)
+        return days[first:last], units[first:last]
+
+    def know(self, start: date, end: date, items: Iterable[tuple[date, int, str, str]]) -> None:
+        """Items the caller has read already, (local day, unit id, column, status) of all those received
+        between start and end in order of arrival: `filed` then reads nothing more for that window."""
+        if self._window is None and self.read_units == self.focus:  # else rows of other units are wanted too
+            self._rows = [
+                (day, unit_id, column)
+                for day, unit_id, column, status in items
+                if start <= day <= end
+                and status != ItemStatus.RETURNED
+                and (self.read_units is None or unit_id in self.read_units)
+            ]
+            self._window, self._by_column = (start, end), None
+
+    def _read(self, start: date, end: date) -> list[tuple[date, int, str]]:
+        tz = self.config.timezone
+        lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
+        day_of = LocalDays(start, end, tz)
+        query = (
+            sa_select(col(Item.unit_id), stored(Item.received_at), col(Item.column_name))
+            .where(col(Item.status) != ItemStatus.RETURNED, col(Item.received_at) >= lo, col(Item.received_at) < hi)
+            .order_by(col(Item.received_at))
+        )
+        if self.read_units is not None:
+            query = query.where(col(Item.unit_id).in_(self.read_units))
+        return [
+            (day_of(received_at), unit_id, column or "")
+            for unit_id, received_at, column in self.s.connection().execute(query).all()
+        ]
 
     def statuses(self, column: Column, start: date, end: date, today: date) -> list[CycleStatus]:
         """Every cycle of the column that ends between start and end, for each unit that owed it then: the
@@ -116,6 +196,9 @@ class Duties:
             return []
         received = self.received_in(column, min(c.start for c in cycles), end)
         statuses = cycle_accounting(column, self.names, received, cycles, today, self.owed_from)
+        if self.focus is not None:  # a shared cycle is under the collective's name: kept if that is a focus unit's
+            mine = {name for name, i in self.ids.items() if i in self.focus}
+            statuses = [st for st in statuses if st.unit in mine]
         return [st for st in statuses if st.cycle.start >= self.since]
 
     def missed_cycles(self, start: date, end: date, today: date) -> list[scoring.Deduction]:

@@ -6,10 +6,13 @@ printed anywhere is the sum of lines the office can list and check.
 
 from __future__ import annotations
 
+import functools
+import gc
 import math
-from collections.abc import Sequence
-from datetime import date
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple, ParamSpec, TypeVar, cast
 
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
@@ -18,73 +21,166 @@ from mailbot.adapters import db
 from mailbot.adapters.db import Author, Item
 from mailbot.config import Config
 from mailbot.domain import scoring
-from mailbot.domain.calendar import Period, local_day_bounds, period_bounds, utc_to_local_date
+from mailbot.domain.calendar import LocalDays, Period, local_day_bounds, period_bounds
 from mailbot.domain.commands import LEVEL_NAMES
-from mailbot.domain.formats import day_range, fmt_points, local
+from mailbot.domain.formats import day_range, fmt_points
 from mailbot.domain.report import DeductionLine, DetailLine
 from mailbot.domain.vocabulary import KIND_LABELS, ItemStatus
-from mailbot.duties import Duties
+from mailbot.duties import Duties, stored
 from mailbot.reminders import work_calendar
 
+P = ParamSpec("P")
+R = TypeVar("R")
 OFFICE_RULE = "办公室扣分"  # 三(二)1 and the office's own findings (失实、抄袭): recorded by a person
+
+
+class ItemRow(NamedTuple):
+    """An item as the ledger and the detail sheet read it: a plain row, not an ORM object (a year of a
+    province is 100,000 items)."""
+
+    id: int
+    number: str
+    seq: int
+    unit_id: int
+    kind: str
+    received_at: datetime  # as the database returns it (duties.stored): for order and the local day only
+    day: date  # local date of arrival
+    status: str
+    column: str
+    solicitation_id: int | None
+    grade: int | None
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The entries and the rows they were computed from, so the detail sheets need not read them again."""
+
+    entries: list[scoring.Entry]
+    items: dict[int, ItemRow]
+    drafters: dict[int, list[tuple[str, int]]]
 
 
 def load_ledger(s: Session, config: Config, start: date, end: date, today: date) -> list[scoring.Entry]:
     """Ledger entries dated start..end: items received in the window plus those adopted in it, the
     office's deductions, and what missed column cycles and yearly pieces cost (as of `today`)."""
+    return read_ledger(s, config, start, end, today).entries
+
+
+def _collector_paused(build: Callable[P, R]) -> Callable[P, R]:
+    """A year's ledger allocates a million small objects and no reference cycles; the collector's full
+    passes over them while they pile up took a third of the time, so it waits until they are built."""
+
+    @functools.wraps(build)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@_collector_paused
+def read_ledger(
+    s: Session,
+    config: Config,
+    start: date,
+    end: date,
+    today: date,
+    *,
+    units: frozenset[int] | None = None,
+    duties: Duties | None = None,
+) -> Ledger:
+    """`load_ledger` with its rows. With `units`, only the entries of those units: the items they sent or
+    drafted, their deductions; each item is scored whole by the same rules, so its lines are the same.
+    `duties` must then be for the same units."""
     tz = config.timezone
     lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
-    adoptions = s.exec(select(db.Adoption).where(db.Adoption.on >= start, db.Adoption.on <= end)).all()
-    deductions = s.exec(select(db.Deduction).where(db.Deduction.on >= start, db.Deduction.on <= end)).all()
-    # Plain rows, not ORM objects: a year of a province is 100,000 items.
+    mine = None
+    if units is not None:
+        drafted = sa_select(col(Author.item_id)).where(col(Author.unit_id).in_(units))
+        mine = col(Item.unit_id).in_(units) | col(Item.id).in_(drafted)
+    adopted = sa_select(col(db.Adoption.item_id), col(db.Adoption.level), col(db.Adoption.on)).where(
+        col(db.Adoption.on) >= start, col(db.Adoption.on) <= end
+    )
+    if mine is not None:
+        adopted = adopted.join(Item, col(Item.id) == col(db.Adoption.item_id)).where(mine)
+    adoptions = [scoring.Adoption(i, level, on) for i, level, on in s.execute(adopted)]
+    office = select(db.Deduction).where(db.Deduction.on >= start, db.Deduction.on <= end)
+    deductions = s.exec(office if units is None else office.where(col(db.Deduction.unit_id).in_(units))).all()
     in_window = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
-    adopted_ids = [a.item_id for a in adoptions]
-    wanted = in_window | col(Item.id).in_(adopted_ids) if adopted_ids else in_window
-    rows = s.execute(
-        sa_select(
-            col(Item.id),
-            col(Item.unit_id),
-            col(Item.kind),
-            col(Item.received_at),
-            col(Item.status),
-            col(Item.column_name),
-            col(Item.solicitation_id),
-            col(Item.grade),
-        ).where(wanted)
-    ).all()
+    # A subquery, not a list of ids: a year's adoptions can outnumber PostgreSQL's 65,535 parameters.
+    adopted_in = sa_select(col(db.Adoption.item_id)).where(col(db.Adoption.on) >= start, col(db.Adoption.on) <= end)
+    wanted = in_window | col(Item.id).in_(adopted_in) if adoptions else in_window
+    if mine is not None:
+        wanted = wanted & mine
+    day_of = LocalDays(start, end, tz)
+    items: dict[int, ItemRow] = {}
+    for i, number, seq, unit_id, kind, received, status, column, sol, grade in (
+        s.connection()
+        .execute(
+            sa_select(
+                col(Item.id),
+                col(Item.number),
+                col(Item.seq),
+                col(Item.unit_id),
+                col(Item.kind),
+                stored(Item.received_at),
+                col(Item.status),
+                col(Item.column_name),
+                col(Item.solicitation_id),
+                col(Item.grade),
+            )
+            .where(wanted)
+            .order_by(col(Item.received_at), col(Item.id))  # one order, whole or for one unit: same-day lines agree
+        )
+        .all()
+    ):
+        row = ItemRow(
+            cast(int, i), number, seq, unit_id, kind, received, day_of(received), status, column or "", sol, grade
+        )
+        items[row.id] = row
     drafters: dict[int, list[tuple[str, int]]] = {}
-    for item_id, name, unit_id in s.exec(
-        select(Author.item_id, Author.name, Author.unit_id)
-        .join(Item, col(Item.id) == col(Author.item_id))
-        .where(wanted)
-        .order_by(col(Author.id))
+    for item_id, name, unit_id in (
+        s.connection()
+        .execute(
+            sa_select(col(Author.item_id), col(Author.name), col(Author.unit_id))
+            .join(Item, col(Item.id) == col(Author.item_id))
+            .where(wanted)
+            .order_by(col(Author.id))
+        )
+        .all()
     ):
         drafters.setdefault(item_id, []).append((name, unit_id))
     column_points = {c.name: c.points for c in config.columns}
-    offset = ZoneInfo(tz)
     scored = [
         scoring.ScoredItem(
-            i,
-            unit_id,
-            kind,
-            local(received, offset).date(),
-            tuple(drafters.get(i, ())),
-            status,
-            column or "",
-            column_points.get(column or "", 0.0),
+            r.id,
+            r.unit_id,
+            r.kind,
+            r.day,
+            tuple(drafters.get(r.id, ())),
+            r.status,
+            r.column,
+            column_points.get(r.column, 0.0),
         )
-        for i, unit_id, kind, received, status, column, _sol, _grade in rows
+        for r in items.values()
     ]
-    duties = Duties(s, config, work_calendar(config))
-    deadlines = {sol.id: sol.deadline for sol in s.exec(select(db.Solicitation))}
+    duties = duties or Duties(s, config, work_calendar(config), units=units)
+    duties.know(start, end, ((r.day, r.unit_id, r.column, r.status) for r in items.values()))
+    deadlines = {i: d for i, d in s.execute(sa_select(col(db.Solicitation.id), col(db.Solicitation.deadline)))}
     grades = [
-        scoring.SolicitationGrade(i, grade, deadlines[sol])
-        for i, _u, _k, _r, _s, _c, sol, grade in rows
-        if sol is not None and grade is not None
+        scoring.SolicitationGrade(r.id, r.grade, deadlines[r.solicitation_id])
+        for r in items.values()
+        if r.solicitation_id is not None and r.grade is not None
     ]
-    return scoring.ledger(
+    owed = duties.missed_cycles(start, end, today) + duties.missing_pieces(start, end, today)
+    entries = scoring.ledger(
         scored,
-        [scoring.Adoption(a.item_id, a.level, a.on) for a in adoptions],
+        adoptions,
         grades,
         [
             scoring.Deduction(
@@ -99,16 +195,23 @@ def load_ledger(s: Session, config: Config, start: date, end: date, today: date)
             )
             for d in deductions
         ]
-        + duties.missed_cycles(start, end, today)
-        + duties.missing_pieces(start, end, today),
+        + [d for d in owed if units is None or d.unit_id in units],
         config.scoring,
     )
+    if units is not None:
+        entries = [e for e in entries if e.unit_id in units]
+    return Ledger(entries, items, drafters)
 
 
 def period_entries(s: Session, config: Config, period: Period, today: date) -> list[scoring.Entry]:
     """The ledger a bulletin for `period` sums, from the start of its year: an adoption that tops an item
     up to a higher level needs the item's earlier adoptions, so every reader of a period uses this one."""
-    return load_ledger(s, config, date(period.end.year, 1, 1), period.end, today)
+    return period_ledger(s, config, period, today).entries
+
+
+def period_ledger(s: Session, config: Config, period: Period, today: date, *, duties: Duties | None = None) -> Ledger:
+    """`period_entries` with the rows it read, for `period_details`."""
+    return read_ledger(s, config, date(period.end.year, 1, 1), period.end, today, duties=duties)
 
 
 STATUS_NAMES: dict[str, str] = {
@@ -119,52 +222,71 @@ STATUS_NAMES: dict[str, str] = {
 SYSTEM_UNIT = "?"  # an entry whose unit is no longer registered; never expected
 
 
+@_collector_paused
 def period_details(
-    s: Session, config: Config, period: Period, entries: Sequence[scoring.Entry]
+    s: Session, config: Config, period: Period, book: Ledger
 ) -> tuple[tuple[DetailLine, ...], tuple[DeductionLine, ...]]:
     """The 信息明细 and 扣分明细 of a period: every item received in it or earning points in it (an
     adoption of an older item), and every deduction dated in it, from the same ledger as the totals."""
-    names = {u.id: u.name for u in s.exec(select(db.Unit))}
-    tz = config.timezone
-    lo, hi = period_bounds(period, tz)
-    in_period = [e for e in entries if period.contains(e.on)]
+    names = {i: name for i, name in s.execute(sa_select(col(db.Unit.id), col(db.Unit.name)))}
+    in_period = [e for e in book.entries if period.contains(e.on)]
     earned: dict[int, list[scoring.Entry]] = {}
     for e in in_period:
         if e.item_id is not None:
             earned.setdefault(e.item_id, []).append(e)
-    received = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
-    wanted = received | col(Item.id).in_(list(earned)) if earned else received
-    items = s.exec(select(Item).where(wanted).order_by(col(Item.received_at), col(Item.seq))).all()
-    ids = [i.id for i in items]
-    authors: dict[int, list[str]] = {}
-    for a in s.exec(select(Author).where(col(Author.item_id).in_(ids)).order_by(col(Author.id))):
-        authors.setdefault(a.item_id, []).append(a.name)
+    # The ledger starts on the 1st of January of the period's end, so it holds every item received in
+    # the period and every item earning in it.
+    items = sorted(
+        (r for r in book.items.values() if period.contains(r.day) or r.id in earned),
+        key=lambda r: (r.received_at, r.seq),
+    )
     adopted: dict[int, list[str]] = {}
-    for ad in s.exec(select(db.Adoption).where(col(db.Adoption.item_id).in_(ids)).order_by(col(db.Adoption.on))):
-        adopted.setdefault(ad.item_id, []).append(f"{LEVEL_NAMES[ad.level]}（{ad.on.month}月{ad.on.day}日）")
-    topics = {sol.id: sol for sol in s.exec(select(db.Solicitation))}
+    tz = config.timezone
+    lo, hi = period_bounds(period, tz)
+    received = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
+    # Items received earlier earn in the period by an adoption dated in it (a subquery: no parameter limit).
+    adopted_in = sa_select(col(db.Adoption.item_id)).where(
+        col(db.Adoption.on) >= period.start, col(db.Adoption.on) <= period.end
+    )
+    listed = received | col(Item.id).in_(adopted_in)
+    for item_id, level, on in s.connection().execute(
+        sa_select(col(db.Adoption.item_id), col(db.Adoption.level), col(db.Adoption.on))
+        .join(Item, col(Item.id) == col(db.Adoption.item_id))
+        .where(listed)
+        .order_by(col(db.Adoption.on), col(db.Adoption.id))
+    ):
+        adopted.setdefault(item_id, []).append(f"{LEVEL_NAMES[level]}（{on.month}月{on.day}日）")
+    topics = {
+        i: (topic, deadline)
+        for i, topic, deadline in s.execute(
+            sa_select(col(db.Solicitation.id), col(db.Solicitation.topic), col(db.Solicitation.deadline))
+        )
+    }
     details = []
+    days: dict[date, str] = {}  # 100,000 items fall on at most 366 days
+    shown: dict[float, str] = {}  # and earn a few distinct shares
     for item in items:
-        assert item.id is not None
-        lines = earned.get(item.id, [])
+        lines = earned.get(item.id, ())
         shares: dict[str, float] = {}
         for e in lines:
             if e.person is not None:
                 shares[e.person] = shares.get(e.person, 0.0) + e.points
         drafters = "、".join(
-            f"{name} {fmt_points(round(shares[name], 4))}" if name in shares else name
-            for name in dict.fromkeys(authors.get(item.id, []))
+            f"{name} {_shown(shown, round(shares[name], 4))}" if name in shares else name
+            for name in dict.fromkeys(name for name, _unit in book.drafters.get(item.id, ()))
         )
-        arrived = utc_to_local_date(item.received_at, tz)
+        arrived = item.day
+        if arrived not in days:
+            days[arrived] = f"{arrived.month}月{arrived.day}日"
         details.append(
             DetailLine(
                 item.number,
-                f"{arrived.month}月{arrived.day}日",
+                days[arrived],
                 names.get(item.unit_id, SYSTEM_UNIT),
                 drafters,
                 KIND_LABELS.get(item.kind, item.kind),
-                item.column_name or "",
-                _solicitation_text(topics.get(item.solicitation_id), arrived, item.grade),
+                item.column,
+                _solicitation_text(topics.get(item.solicitation_id or 0), arrived, item.grade),
                 "、".join(adopted.get(item.id, [])),
                 round(math.fsum(e.points for e in lines), 4) + 0.0,
                 STATUS_NAMES.get(item.status, item.status),
@@ -187,10 +309,21 @@ def period_details(
     return tuple(details), deductions
 
 
-def _solicitation_text(sol: db.Solicitation | None, arrived: date, grade: int | None) -> str:
+def _shown(cache: dict[float, str], points: float) -> str:
+    """fmt_points, each distinct share once; 0.0 and -0.0 are one key but print apart, so only positives."""
+    if points <= 0:
+        return fmt_points(points)
+    text = cache.get(points)
+    if text is None:
+        text = cache[points] = fmt_points(points)
+    return text
+
+
+def _solicitation_text(sol: tuple[str, date] | None, arrived: date, grade: int | None) -> str:
     """约稿 as the sheet says it: the topic, in time or late (三(二)1: late scores 0), and the grade if given."""
     if sol is None:
         return ""
-    timing = "按时" if arrived <= sol.deadline else "逾期（计 0 分）"
-    graded = f"，评 {grade} 分" if grade is not None and arrived <= sol.deadline else ""
-    return f"《{sol.topic}》{timing}{graded}"
+    topic, deadline = sol
+    timing = "按时" if arrived <= deadline else "逾期（计 0 分）"
+    graded = f"，评 {grade} 分" if grade is not None and arrived <= deadline else ""
+    return f"《{topic}》{timing}{graded}"

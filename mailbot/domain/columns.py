@@ -243,6 +243,11 @@ def responsible(column: Column, units: Sequence[str]) -> tuple[str, ...]:
     return tuple(units) if column.units == (EVERY_UNIT,) else column.units
 
 
+def collective(column: Column, units: Sequence[str]) -> str:
+    """The name a shared duty's cycles are reported under."""
+    return column.group or "、".join(responsible(column, units))
+
+
 def cycle_accounting(
     column: Column,
     units: Sequence[str],
@@ -273,7 +278,7 @@ def cycle_accounting(
         closed = cycle.end < today
         if column.shared and owing:
             got = sum(received.get((u, cycle.label), 0) for u in members)
-            group = column.group or "、".join(members)
+            group = collective(column, units)
             missing = max(0, column.per_cycle - got)
             statuses.append(
                 CycleStatus(column.name, group, cycle, column.per_cycle, got, missing, closed, True, tuple(owing))

@@ -11,6 +11,7 @@ import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Literal, overload
 
 from mailbot.domain.calendar import Period
@@ -48,6 +49,7 @@ def submission_points(kind: str, table: PointTable) -> float:
     return {"research": table.research, "experience": table.experience}.get(kind, table.routine)
 
 
+@lru_cache(maxsize=4096)  # a year asks for the same few splits 100,000 times
 def split_evenly(points: float, people: int) -> tuple[float, ...]:
     """Several drafters share an item's points equally (三(一)2); shares add up to the total exactly."""
     if people <= 0:
@@ -171,18 +173,10 @@ def ledger(
         if item.item_id in by_grade:
             continue
         if item.column and item.kind == ItemKind.ROUTINE:
-            entries += _credit(
-                item,
-                item.received,
-                item.column_points,
-                "column",
-                f"栏目《{item.column}》 {fmt_points(item.column_points)} 分",
-            )
+            entries += _credit(item, item.received, item.column_points, "column", _column_note(item))
             continue
         points = submission_points(item.kind, table)
-        entries += _credit(
-            item, item.received, points, "submission", f"{_KIND_NOTE[item.kind]} {fmt_points(points)} 分"
-        )
+        entries += _credit(item, item.received, points, "submission", _submission_note(item.kind, points))
 
     first_adoption: dict[tuple[int, str], Adoption] = {}
     for adoption in adoptions:
@@ -237,6 +231,20 @@ def ledger(
     return entries
 
 
+@lru_cache(maxsize=256)
+def _submission_note(kind: str, points: float) -> str:
+    return f"{_KIND_NOTE[kind]} {fmt_points(points)} 分"
+
+
+def _column_note(item: ScoredItem) -> str:
+    return _column_text(item.column, item.column_points)
+
+
+@lru_cache(maxsize=256)
+def _column_text(column: str, points: float) -> str:
+    return f"栏目《{column}》 {fmt_points(points)} 分"
+
+
 def _known(by_id: Mapping[int, ScoredItem], item_id: int, what: str) -> ScoredItem:
     """An orphan adoption or grade means the caller left its item out; failing beats a silently wrong bulletin."""
     if item_id not in by_id:
@@ -273,13 +281,24 @@ def totals(
     people with no entry in the period are absent, so the caller adds the zeros it wants to rank.
     """
     sums: dict[Hashable, list[float]] = {}
-    for entry in entries:
-        if not period.contains(entry.on):
-            continue
-        if key == "unit":
-            sums.setdefault(entry.unit_id, []).append(entry.points)
-        elif entry.person is not None:
-            sums.setdefault((entry.person, entry.unit_id), []).append(entry.points)
+    start, end = period.start, period.end  # a year's ledger is 250,000 entries: no method call per entry
+    if key == "unit":
+        for entry in entries:
+            if start <= entry.on <= end:
+                points = sums.get(entry.unit_id)
+                if points is None:
+                    sums[entry.unit_id] = [entry.points]
+                else:
+                    points.append(entry.points)
+    else:
+        for entry in entries:
+            if entry.person is not None and start <= entry.on <= end:
+                person = (entry.person, entry.unit_id)
+                points = sums.get(person)
+                if points is None:
+                    sums[person] = [entry.points]
+                else:
+                    points.append(entry.points)
     return {k: _round(math.fsum(v)) for k, v in sums.items()}  # type: ignore[return-value]
 
 

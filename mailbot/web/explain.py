@@ -1,7 +1,7 @@
 """A unit's points explained line by line, and the column duties it owes, as the bulletin counts them.
 
-The lines are the bulletin's own ledger entries (`ledger.load_ledger`) for the unit, dated in the
-period, and the total is `scoring.totals` over the same entries: the page adds up to the figure in the
+The lines are the bulletin's own ledger entries (`ledger.read_ledger`, read for the unit alone) dated
+in the period, and the total is `scoring.totals` over the same entries: the page adds up to the figure in the
 bulletin because it is the same computation, not a second one.
 """
 
@@ -95,7 +95,7 @@ class UnitAccount:
 def _cycles(s: Session, config: Config, unit: Unit, period: Period, today: date) -> list[Cycle]:
     """The unit's column cycles that have begun in the period, as digests' column section counts them."""
     out = []
-    duties = Duties(s, config, work_calendar(config))
+    duties = Duties(s, config, work_calendar(config), units=frozenset({unit.id or 0}))
     for column in duties.columns:
         if unit.name not in column.units:
             continue
@@ -128,7 +128,7 @@ def unit_account(s: Session, config: Config, unit_id: int, period: Period, today
 
 def _account(s: Session, config: Config, unit: Unit, period: Period, today: date) -> UnitAccount:
     unit_id = unit.id or 0
-    entries = bulletin_ledger(s, config, period, today)
+    entries = bulletin_ledger(s, config, period, today, frozenset({unit_id}))
     mine = [e for e in entries if e.unit_id == unit_id and period.contains(e.on)]
     account = UnitAccount(unit, scoring.totals(entries, period, "unit").get(unit_id, 0.0))
     running: list[float] = []

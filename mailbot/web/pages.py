@@ -80,7 +80,7 @@ def items() -> str:
         units = list(s.exec(select(Unit).order_by(col(Unit.id))))
         unit_total = None
         if filters.unit_id:
-            entries = records.bulletin_ledger(s, mb.config, period, local_today(mb))
+            entries = records.bulletin_ledger(s, mb.config, period, local_today(mb), frozenset({filters.unit_id}))
             unit_total = records.unit_totals(entries, period).get(filters.unit_id, 0.0)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(

@@ -1,7 +1,8 @@
 """What the register's pages read: a filtered page of items, one item in full, a unit's points, held mail.
 
-Points are never computed here: they are ledger entries from `ledger.load_ledger`, totalled by
-`scoring.totals`, exactly as the bulletin does, so a figure on a page and in the bulletin agree.
+Points are never computed here: they are ledger entries from `ledger.read_ledger` (for a page about
+one unit, that unit's entries alone, scored by the same rules), totalled by `scoring.totals` exactly
+as the bulletin does, so a figure on a page and in the bulletin agree.
 Nothing returned carries a server path: files and messages are named by their row id.
 """
 
@@ -149,17 +150,25 @@ def search(s: Session, config: Config, f: Filters) -> Found:
     return Found(rows, total, pages)
 
 
-def bulletin_ledger(s: Session, config: Config, period: Period, today: date) -> list[scoring.Entry]:
-    """The ledger as `digests.build_report` loads it for this period (from the 1st of January of its end)."""
+def bulletin_ledger(
+    s: Session, config: Config, period: Period, today: date, units: frozenset[int] | None = None
+) -> list[scoring.Entry]:
+    """The ledger as `digests.build_report` loads it for this period (from the 1st of January of its end);
+    with `units`, only those units' entries, read from their own items: a page about one unit reads
+    a few hundred rows, not the year's."""
     start = date(period.end.year, 1, 1)
     return memo(
-        s, config, ("ledger", period.label, today), lambda: ledger.load_ledger(s, config, start, period.end, today)
+        s,
+        config,
+        ("ledger", period.label, today, units),
+        lambda: ledger.read_ledger(s, config, start, period.end, today, units=units).entries,
     )
 
 
 T = TypeVar("T")
 _LOCK = threading.Lock()
 _MEMO: dict[tuple[object, ...], tuple[tuple[object, ...], Any]] = {}
+_SEEN = "mailbot.memo.fingerprint"
 
 
 def memo(s: Session, config: Config, key: tuple[object, ...], build: Callable[[], T]) -> T:
@@ -167,12 +176,18 @@ def memo(s: Session, config: Config, key: tuple[object, ...], build: Callable[[]
     computation about a second, and pages ask for the same one again and again. The fingerprint is
     read on every request, since the daemon and the CLI write from other processes."""
     full = (str(s.get_bind().engine.url), config.database.schema, *key)
-    seen = fingerprint(s)
+    outer = _SEEN not in s.info
+    seen = fingerprint(s) if outer else s.info[_SEEN]
     with _LOCK:
         hit = _MEMO.get(full)
         if hit is not None and hit[0] == seen:
             return hit[1]
-    value = build()
+    s.info[_SEEN] = seen  # a memo built inside this one reads the same rows: no second fingerprint
+    try:
+        value = build()
+    finally:
+        if outer:
+            del s.info[_SEEN]
     with _LOCK:
         _MEMO[full] = (seen, value)
         while len(_MEMO) > 128:

@@ -16,14 +16,16 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlmodel import Session, select
 
-from mailbot import digest_mail, digests, schedule
+from mailbot import digest_mail, digests, ledger, schedule
 from mailbot.adapters import chart
 from mailbot.adapters.db import Author, Deduction, Item, Message, Solicitation, Unit
 from mailbot.bootstrap import App, build
 from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.domain.calendar import parse_period
+from mailbot.duties import Duties
 from mailbot.ledger import period_entries
+from mailbot.reminders import work_calendar
 from tests.helpers import config_file
 from tests.integration.test_columns_flow import COLUMNS
 from tests.integration.test_digests import DAWA, PANSHAN, XUANJIAO, seed_november
@@ -133,6 +135,42 @@ def test_every_total_is_the_sum_of_its_lines(
         # The two detail sheets hold every line: items' points plus deductions are all the units' points.
         listed = math.fsum(d.points for d in report.details) + math.fsum(d.points for d in report.deduction_lines)
         assert listed == pytest.approx(math.fsum(u.points for u in report.units)), label
+
+
+def test_one_units_ledger_is_its_lines_of_the_whole_ledger(app: App) -> None:
+    """The unit page reads only the unit's items and duties: the lines, their order and their notes must be
+    those of the bulletin's ledger for that unit, deductions for missed cycles included."""
+    for label in PERIODS:
+        period = parse_period(label)
+        with Session(app.engine) as s:
+            whole = period_entries(s, app.config, period, TODAY)
+            ids = [u.id for u in s.exec(select(Unit)) if u.id is not None]
+            for unit_id in ids:
+                alone = ledger.read_ledger(
+                    s, app.config, date(2026, 1, 1), period.end, TODAY, units=frozenset({unit_id})
+                )
+                mine = [e for e in whole if e.unit_id == unit_id]
+                assert alone.entries == mine, (label, unit_id)
+                assert [e.deduction for e in alone.entries] == [e.deduction for e in mine], (label, unit_id)
+        assert any(e.deduction is not None and e.deduction.rule == "三(二)2" for e in whole), label
+
+
+def test_a_units_duties_are_its_statuses_of_the_whole_registry(app: App) -> None:
+    """Duties for one unit read its items and those of the units sharing a duty with it: its cycle statuses
+    must be the registry-wide ones under its name."""
+    calendar = work_calendar(app.config)
+    with Session(app.engine) as s:
+        whole = Duties(s, app.config, calendar)
+        assert any(c.shared for c in whole.columns)
+        for name, unit_id in whole.ids.items():
+            alone = Duties(s, app.config, calendar, units=frozenset({unit_id}))
+            for label in PERIODS:
+                period = parse_period(label)
+                for column in whole.columns:
+                    everyone = whole.statuses(column, period.start, period.end, TODAY)
+                    assert alone.statuses(column, period.start, period.end, TODAY) == [
+                        st for st in everyone if st.unit == name
+                    ], (name, label, column.name)
 
 
 def test_the_monthly_workbook_lists_every_item_and_deduction(app: App) -> None:
