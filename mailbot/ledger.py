@@ -155,6 +155,14 @@ def read_ledger(
         .all()
     ):
         drafters.setdefault(item_id, []).append((name, unit_id))
+    if adoptions:
+        # An item adopted in the window may have been adopted before it (last December, say): those earlier
+        # levels are passed to the rules so a higher level now tops the item up (三(一)2, by the highest
+        # level) instead of paying it whole again; their own lines belong to their year and are dropped below.
+        earlier = sa_select(col(db.Adoption.item_id), col(db.Adoption.level), col(db.Adoption.on)).where(
+            col(db.Adoption.on) < start, col(db.Adoption.item_id).in_(adopted_in)
+        )
+        adoptions = [scoring.Adoption(i, lv, on) for i, lv, on in s.execute(earlier) if i in items] + adoptions
     column_points = {c.name: c.points for c in config.columns}
     scored = [
         scoring.ScoredItem(
@@ -198,6 +206,7 @@ def read_ledger(
         + [d for d in owed if units is None or d.unit_id in units],
         config.scoring,
     )
+    entries = [e for e in entries if e.on >= start or e.source != "adoption"]
     if units is not None:
         entries = [e for e in entries if e.unit_id in units]
     return Ledger(entries, items, drafters)
