@@ -39,13 +39,31 @@ def current(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """An empty database is created from the models and stamped (the test suite proves models and
-    migrations agree); an existing one is migrated step by step."""
+    migrations agree); an existing one is migrated step by step. All or nothing, one process at a time."""
+    if engine.dialect.name == "sqlite":
+        # pysqlite runs DDL outside any transaction, so a kill between two CREATE TABLEs left a half-made
+        # schema that no later start could migrate ("table … already exists"). One IMMEDIATE transaction
+        # makes the upgrade atomic and makes a second process starting at once wait for the first.
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                _upgrade(conn, revision)
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        return
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        cfg = _config(conn)
-        if revision == "head" and not inspect(conn).get_table_names():
-            SQLModel.metadata.create_all(conn)
-            command.stamp(cfg, "head")
-        else:
-            command.upgrade(cfg, revision)
+        _upgrade(conn, revision)
+
+
+def _upgrade(conn: Connection, revision: str) -> None:
+    cfg = _config(conn)
+    if revision == "head" and not inspect(conn).get_table_names():
+        SQLModel.metadata.create_all(conn)
+        command.stamp(cfg, "head")
+    else:
+        command.upgrade(cfg, revision)

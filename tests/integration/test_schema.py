@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
@@ -77,3 +78,23 @@ def test_upgrade_from_the_first_schema_keeps_every_record(tmp_path: Path) -> Non
         assert conn.execute(text("SELECT level FROM adoption WHERE item_id = 3")).scalar() == "province"
         assert conn.execute(text("SELECT column_name FROM item WHERE id = 1")).scalar() is None
     engine.dispose()
+
+
+def test_a_start_killed_while_creating_the_schema_leaves_nothing_half_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGKILL during the first start's CREATE TABLEs must not leave tables without the version stamp."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    real = SQLModel.metadata.create_all
+
+    def dies_halfway(bind: object, **kw: object) -> None:
+        real(bind, tables=[SQLModel.metadata.tables["unit"], SQLModel.metadata.tables["liaison"]])  # type: ignore[arg-type]
+        raise KeyboardInterrupt  # stands for the kill: nothing after this point runs
+
+    monkeypatch.setattr(SQLModel.metadata, "create_all", dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        schema.upgrade(engine)
+    assert inspect(engine).get_table_names() == []  # the two tables went with the transaction
+    monkeypatch.undo()
+    schema.upgrade(engine)  # the next start builds the schema as if nothing had happened
+    assert schema.current(engine) == schema.head()
