@@ -13,7 +13,7 @@ import email
 import email.parser
 import email.utils
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 from html import unescape
@@ -31,7 +31,15 @@ _MAX_ADDRESS_HEADER = 4096
 class Attachment:
     name: str
     content_type: str
-    data: bytes
+    data: bytes = field(repr=False)
+    size: int = -1  # of the bytes; -1: len(data)
+    # Set when the bytes were handed over as a file named by this digest (`data` is then empty), so
+    # that a process which needs only the facts never holds megabytes of them.
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            object.__setattr__(self, "size", len(self.data))
 
 
 @dataclass(frozen=True)
