@@ -16,13 +16,13 @@ from mailbot.adapters.db import Message, StoredFile
 from mailbot.bootstrap import App, build
 from mailbot.config import load_config
 from mailbot.domain.archive import Limits
+from mailbot.handover import Analysis
 from mailbot.passes import poll_once
 from mailbot.samples.archives import build_zip
 from mailbot.samples.corpus import STORIES, week_of_mail
 from mailbot.samples.docx import build_docx, with_breaks
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
-from mailbot.handover import Analysis
 from mailbot.worker import Analyser, analyse_within
 from tests.helpers import write_config
 from tests.servers import DovecotServer, SmtpSink
