@@ -55,14 +55,13 @@ def release_held(desk: Desk, s: Session, pk: int) -> None:
     row = s.get(Message, pk)
     if row is None or row.verdict != "held":
         return
-    raw = desk.storage.get(row.raw_path)
-    mail = parse_message(raw)
+    mail = parse_message(desk.storage.get(row.raw_path))
     liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, col(Liaison.active))).first()
     unit = s.get(Unit, liaison.unit_id) if liaison is not None else None
     if liaison is None or unit is None:
         return
     row.unit_id, row.liaison_id = unit.id, liaison.id
-    outcome = desk._check(s, row, mail, raw, None, liaison, unit)  # the path a registered sender's mail takes
+    outcome = desk._check(s, row, mail, None, liaison, unit)  # the path a registered sender's mail takes
     row.verdict, row.reasons = outcome.verdict, " ".join(outcome.reasons)
     s.add(row)
     log.info("held message %s released for %s: %s %s", pk, unit.name, outcome.verdict, outcome.item_number or "-")

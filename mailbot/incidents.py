@@ -194,7 +194,7 @@ class IncidentDesk:
         )
         attached, total = [], 0
         for a in mail.attachments:
-            total += len(a.data)
+            total += a.size
             if total <= self.config.incidents.attach_max_bytes:
                 attached.append((a.name or "附件", a.data, a.content_type or "application/octet-stream"))
         self.queue(

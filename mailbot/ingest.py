@@ -34,17 +34,13 @@ from mailbot.domain.commands import looks_like_command
 from mailbot.domain.corrections import locked_because
 from mailbot.domain.formats import local_time
 from mailbot.domain.loops import loop_reason
-from mailbot.domain.mime import ParsedMail, header_block, message_ids, parse_headers, parse_message
+from mailbot.domain.mime import ParsedMail, message_ids, parse_headers, parse_message
 from mailbot.domain.submission import Submission, content_hash, kind_marker, unpack
 from mailbot.domain.triage import Arrival, Outcome, Route, triage
-from mailbot.domain.vocabulary import (
-    Held,
-    MessageState,
-    OutboxKind,
-    Verdict,
-)
+from mailbot.domain.vocabulary import Held, MessageState, OutboxKind, Verdict
 from mailbot.enrolment import propose, release_held
 from mailbot.faults import crash_point, failure_point
+from mailbot.handover import Analysis, with_bytes
 from mailbot.held import HeldSummary, held_note
 from mailbot.incidents import IncidentDesk
 from mailbot.items import column_warnings, item_points, receipt_facts, record_files, record_item, solicitation_for
@@ -52,7 +48,6 @@ from mailbot.lookups import earlier_copy, replied_item, replies_last_hour
 from mailbot.office_commands import OfficeMail
 from mailbot.outbox import Mailer
 from mailbot.ports import MailRef, Transport
-from mailbot.worker import Analysis
 
 log = logging.getLogger("mailbot")
 
@@ -98,10 +93,10 @@ class Desk:
 
     # -- the ledger -----------------------------------------------------------------------------
 
-    def wants_unpacking(self, raw: bytes) -> bool:
+    def wants_unpacking(self, head: bytes) -> bool:
         """Only a registered liaison's attachments are opened: anyone else's mail is held or answered
         from its headers and text, so a stranger's archive is never unpacked."""
-        sender = parse_headers(raw).sender
+        sender = parse_headers(head).sender
         with Session(self.engine) as s:
             return s.exec(select(Liaison).where(Liaison.email == sender, col(Liaison.active))).first() is not None
 
@@ -182,9 +177,7 @@ class Desk:
 
     # -- the decision ---------------------------------------------------------------------------
 
-    def record(
-        self, pk: int, ref: MailRef, raw: bytes, analysis: Analysis | None = None, failed: bool = False
-    ) -> Outcome:
+    def record(self, pk: int, ref: MailRef, analysis: Analysis | None = None, failed: bool = False) -> Outcome:
         """Decide on a stored message and commit its verdict, item and reply in one transaction.
         `failed`: the worker could not analyse it; it is held, read for its headers alone."""
         with Session(self.engine) as s:
@@ -193,12 +186,16 @@ class Desk:
             row = s.exec(select(Message).where(Message.id == pk).with_for_update()).one()
             if row.state != MessageState.STORED:
                 return Outcome(row.verdict, tuple(row.reasons.split()))
-            mail = parse_headers(raw) if failed else analysis.mail if analysis else parse_message(raw)
+            head = self.storage.head(row.raw_path)
+            if failed or analysis is None:  # headers alone, or no worker: the stored message is parsed here
+                mail = parse_headers(head) if failed else parse_message(self.storage.get(row.raw_path))
+            else:
+                mail = analysis.mail
             row.message_id, row.sender, row.subject = mail.message_id[:250], mail.sender[:250], mail.subject[:500]
             try:
                 if failed:
                     raise _AnalysisFailed
-                outcome = self._decide(s, row, mail, raw, analysis.submission if analysis else None)
+                outcome = self._decide(s, row, mail, head, analysis.submission if analysis else None)
             except _AnalysisFailed:
                 log.error("message uid=%s could not be analysed within the limits; held for the office", ref.uid)
                 outcome = self._hold(s, row, mail, Held.ANALYSIS_FAILED)
@@ -226,14 +223,14 @@ class Desk:
         )
         return outcome
 
-    def _decide(self, s: Session, row: Message, mail: ParsedMail, raw: bytes, sub: Submission | None) -> Outcome:
+    def _decide(self, s: Session, row: Message, mail: ParsedMail, head: bytes, sub: Submission | None) -> Outcome:
         """Look up the facts, let `triage` pick the way, and act on it."""
         earlier = earlier_copy(s, row)
         replied = replied_item(s, mail)
         liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, col(Liaison.active))).first()
         security = self.config.security
         verified = bool(security.trusted_authserv_ids) and authenticated(
-            BytesHeaderParser().parsebytes(header_block(raw)).items(), mail.sender, security.trusted_authserv_ids
+            BytesHeaderParser().parsebytes(head).items(), mail.sender, security.trusted_authserv_ids
         )
         from_admin = mail.sender in {a.lower() for a in self.config.office.admins}
         way = triage(
@@ -274,29 +271,30 @@ class Desk:
         row.unit_id, row.liaison_id = unit.id, liaison.id
         if way.route == Route.HOLD:
             return self._hold(s, row, mail, Held.RATE_LIMITED, unit=unit.name)
-        sub = sub if sub is not None else unpack(mail.attachments, self.limits)
+        sub = sub if sub is not None else unpack(with_bytes(self.storage, row.id, mail).attachments, self.limits)
         if urgent or (urgent := self.incidents.concerns(s, mail, sub)):  # a marker inside the manuscript
-            return self.incidents.receive(s, row, mail, sub, liaison, unit, urgent)
-        return self._check(s, row, mail, raw, sub, liaison, unit)
+            carried = with_bytes(self.storage, row.id, mail, self.config.incidents.attach_max_bytes)
+            return self.incidents.receive(s, row, carried, sub, liaison, unit, urgent)
+        return self._check(s, row, mail, sub, liaison, unit)
 
     def _check(
         self,
         s: Session,
         row: Message,
         mail: ParsedMail,
-        raw: bytes,
         sub: Submission | None,
         liaison: Liaison,
         unit: Unit,
     ) -> Outcome:
         """A liaison's submission: rejected with its problems, a duplicate of an item, or a new item."""
-        if row.size > len(raw):  # too large to fetch: only its header is here, the mail stays on the server
+        fetched = self.storage.size(row.raw_path)
+        if row.size > fetched:  # too large to fetch: only its header is here, the mail stays on the server
             oversized = reason("oversized_message", f"{row.size / 1048576:.1f} MB", self.rules)
             context = self._context(mail, liaison, unit, CheckResult((oversized,), ()), row.received_at)
             row.problems = oversized.message
             self._reply(s, row, mail, OutboxKind.REJECTION, context)
             return Outcome(Verdict.REJECTION, (oversized.code,), unit=unit.name)
-        sub = sub if sub is not None else unpack(mail.attachments, self.limits)
+        sub = sub if sub is not None else unpack(with_bytes(self.storage, row.id, mail).attachments, self.limits)
         crash_point("unpacked")
         ms = sub.manuscript
         title = ms.title if ms else ""
@@ -304,7 +302,7 @@ class Desk:
         kind, where = kind_marker(mail.subject, title, body, from_title=self.config.checks.kind_from_title)
         match = column_from(mail.subject, (title, *body), self.config.columns)
         column = match.column if match else None
-        facts = Facts(sub, kind, len(raw), mail.text, column.photos if column else None, where)
+        facts = Facts(sub, kind, fetched, mail.text, column.photos if column else None, where)
         found = evaluate(facts, self.rules)
         context = self._context(mail, liaison, unit, found, row.received_at)
         if not found.accepted:

@@ -28,14 +28,17 @@ from mailbot.domain.vocabulary import KIND_LABELS, ItemKind
 
 
 def record_files(s: Session, storage: Storage, row: Message, sub: Submission) -> None:
-    """Every file found in the message, with its hash; archives are recorded, not copied."""
+    """Every file found in the message, with its hash; archives are recorded, not copied. A file the
+    worker staged (it carries its digest) is moved into place instead of written."""
     assert row.id is not None
     for f in sub.files:
         if f.kind == "archive":  # its bytes are in the raw message already
-            digest = hashlib.sha256(f.data).hexdigest()
+            digest = f.sha256 or hashlib.sha256(f.data).hexdigest()
+        elif f.sha256:
+            digest, _rel = f.sha256, storage.adopt(row.id, f.sha256)
         else:
             digest, _rel = storage.put(f.data, "files", durable=False)
-        s.add(StoredFile(message_pk=row.id, path=f.path[:1000], kind=f.kind, sha256=digest, size=len(f.data)))
+        s.add(StoredFile(message_pk=row.id, path=f.path[:1000], kind=f.kind, sha256=digest, size=f.size))
 
 
 def record_item(

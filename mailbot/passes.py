@@ -10,12 +10,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from threading import Event
 
+from mailbot.domain.mime import header_block
 from mailbot.domain.triage import Outcome
 from mailbot.domain.vocabulary import MessageState
 from mailbot.faults import crash_point
+from mailbot.handover import Analysis
 from mailbot.ingest import Desk
 from mailbot.ports import ConnectionFailure, MailRef, Source, Transport
-from mailbot.worker import ATTEMPTS, TRIM_BYTES, Analyser, Analysis, release_memory
+from mailbot.worker import ATTEMPTS, TRIM_BYTES, Analyser, release_memory
 
 log = logging.getLogger("mailbot")
 
@@ -31,7 +33,7 @@ class _InFlight:
     uid: str
     ref: MailRef
     pk: int
-    raw: bytes
+    size: int  # of the raw message, which is on disk: the worker reads it from there
     future: Future[Analysis] | None
     unpack: bool = True
     failed: bool = False  # analysed and failed ATTEMPTS times already (across restarts)
@@ -42,8 +44,10 @@ def ingest_pass(
 ) -> list[tuple[str, Outcome]]:
     """Every message in the open folder gets a verdict and is filed, in order; `stop` is checked
     between messages. With an analyser, one message is analysed in the worker while the next is
-    fetched; the raw bytes are stored before any analysis starts, as always."""
+    fetched; the raw bytes are stored before any analysis starts, as always, and the worker reads
+    them from there: this process keeps no copy of a message once it is stored."""
     results: list[tuple[str, Outcome]] = []
+    desk.storage.drop_staging()  # what a run that died left unrecorded; nothing is in flight yet
     uidvalidity, uids = source.listing()
     desk.reconcile(source.key, source.folder, uidvalidity, uids)
     pending: list[_InFlight] = []
@@ -56,13 +60,18 @@ def ingest_pass(
         desk.mark_filed(ref)
         results.append((uid, outcome))
 
-    def start(uid: str, ref: MailRef, pk: int, raw: bytes) -> _InFlight:
+    def start(uid: str, ref: MailRef, pk: int, head: bytes, size: int) -> _InFlight:
         if analyser is None:
-            return _InFlight(uid, ref, pk, raw, None)
+            return _InFlight(uid, ref, pk, size, None)
         if desk.failures(pk) >= ATTEMPTS:  # it took the worker down twice, in earlier runs too
-            return _InFlight(uid, ref, pk, raw, None, failed=True)
-        unpack = desk.wants_unpacking(raw)
-        return _InFlight(uid, ref, pk, raw, analyser.submit(raw, unpack), unpack)
+            return _InFlight(uid, ref, pk, size, None, failed=True)
+        unpack = desk.wants_unpacking(head)
+        return _InFlight(uid, ref, pk, size, submit(ref, pk, unpack), unpack)
+
+    def submit(ref: MailRef, pk: int, unpack: bool) -> Future[Analysis]:
+        stored = desk.state(ref)
+        assert analyser is not None and stored is not None
+        return analyser.submit(desk.storage.root / stored.raw_path, desk.storage.staging(pk), unpack)
 
     def finish() -> None:
         job = pending.pop()
@@ -71,9 +80,11 @@ def ingest_pass(
             analysis, future = analyser.result(future), None
             if analysis is None:  # the worker died or hit a limit: counted, tried once more, then held
                 failed = desk.count_failure(job.pk) >= ATTEMPTS
-                future = None if failed else analyser.submit(job.raw, job.unpack)
-        file(job.uid, job.ref, desk.record(job.pk, job.ref, job.raw, analysis, failed=failed))
-        if len(job.raw) >= TRIM_BYTES:  # its copies are garbage now: give the pages back
+                future = None if failed else submit(job.ref, job.pk, job.unpack)
+        outcome = desk.record(job.pk, job.ref, analysis, failed=failed)
+        desk.storage.drop_staging(job.pk)  # what the item did not take: unpacked files stay only with items
+        file(job.uid, job.ref, outcome)
+        if job.size >= TRIM_BYTES:  # its garbage is gone: give the pages back
             del job, analysis
             release_memory()
 
@@ -94,14 +105,15 @@ def ingest_pass(
             pk = desk.store_raw(ref, head.raw, head.arrived, size=sizes[uid])
             if pending:
                 finish()
-            file(uid, ref, desk.record(pk, ref, head.raw, None))
+            file(uid, ref, desk.record(pk, ref))
             continue
         fetched = source.fetch(uid)
-        raw = fetched.raw
         crash_point("fetched")
-        pk = desk.store_raw(ref, raw, fetched.arrived)
+        pk = desk.store_raw(ref, fetched.raw, fetched.arrived)
+        header, size = header_block(fetched.raw), len(fetched.raw)
+        del fetched  # stored: the worker reads it from disk, and the next fetch need not sit beside it
         crash_point("raw_stored")
-        job = start(uid, ref, pk, raw)
+        job = start(uid, ref, pk, header, size)
         if pending:
             finish()
         pending.append(job)

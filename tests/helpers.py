@@ -4,6 +4,7 @@ the `mailbot` command as a process, and the checks that every message was answer
 from __future__ import annotations
 
 import email
+import hashlib
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
-from mailbot.adapters.db import Item, Message, make_engine
+from mailbot.adapters.db import Item, Message, StoredFile, make_engine
 from mailbot.config import load_config
 from mailbot.domain.triage import Outcome
 from mailbot.ingest import Desk
@@ -24,7 +25,7 @@ from tests.servers import DovecotServer, SmtpSink, database_url, server_sections
 def ingest(desk: Desk, ref: MailRef, raw: bytes) -> Outcome:
     """The first two steps of a pass for one message (store raw, record), without filing it: a run
     that died after recording."""
-    return desk.record(desk.store_raw(ref, raw), ref, raw)
+    return desk.record(desk.store_raw(ref, raw), ref)
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,5 +147,13 @@ def check_exactly_once(config: Path, raws: list[bytes], smtp: SmtpSink, dovecot:
         for raw, msgid in zip(raws, originals, strict=True):
             assert (storage / by_msgid[msgid].raw_path).read_bytes() == raw
         assert all(r.state == "filed" for r in rows)
+        # unpacked files are kept for recorded items only, whole, and nothing is left in staging
+        kept = {f.sha256 for f in s.exec(select(StoredFile)) if f.kind != "archive"}
+        written = (storage / "files").rglob("*") if (storage / "files").exists() else iter(())
+        files = [p for p in written if p.is_file() and not p.name.startswith(".")]  # not a write a kill cut
+        assert {p.name for p in files} == kept and all(
+            hashlib.sha256(p.read_bytes()).hexdigest() in kept for p in files
+        )
+        assert not (storage / "staging").exists() or not any((storage / "staging").iterdir())
     engine.dispose()
     assert dovecot.uids("INBOX") == []

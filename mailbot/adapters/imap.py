@@ -66,6 +66,11 @@ class ImapSource:
         client = IMAPClient(
             cfg.host, port=cfg.port, ssl=cfg.security == "ssl", ssl_context=context, timeout=cfg.timeout_seconds
         )
+        if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+            # imapclient sets imaplib's debug level to 5, where imaplib formats every response with
+            # its literal (the whole message, twice, as repr) for a logger that then drops it: two
+            # more copies of a 28 MB message in memory, and CPU for each megabyte fetched.
+            client._imap.debug = 0  # noqa: SLF001
         try:
             if cfg.security == "starttls":
                 client.starttls(context)

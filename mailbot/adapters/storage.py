@@ -11,9 +11,14 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
+from mailbot.domain.mime import header_end
 from mailbot.faults import failure_point
+
+STAGING = "staging"  # files the analysis worker unpacked, per message, until the message is recorded
+_HEAD_CHUNK = 64 * 1024
 
 
 class StorageFull(OSError):
@@ -62,3 +67,66 @@ class Storage:
 
     def get(self, rel: str) -> bytes:
         return (self.root / rel).read_bytes()
+
+    def size(self, rel: str) -> int:
+        return (self.root / rel).stat().st_size
+
+    def head(self, rel: str) -> bytes:
+        """The stored message's header block, as `mime.header_block` cuts it, without reading the
+        body when the blank line is in the first 64 KB (else the whole file, read once: linear)."""
+        with open(self.root / rel, "rb") as fh:
+            buf = fh.read(_HEAD_CHUNK)
+            end = header_end(buf)
+            if end + 4 > len(buf):  # no blank line yet, or one cut by the chunk
+                buf += fh.read()
+                end = header_end(buf)
+        return buf[: end + 4]
+
+    # -- staging: what the worker unpacked, on disk until the message is recorded ----------------
+
+    def staging(self, pk: int) -> Path:
+        return self.root / STAGING / str(pk)
+
+    def adopt(self, pk: int, digest: str) -> str:
+        """Move a staged file into place under its digest (atomic rename on the same disk); returns
+        its path relative to the storage root, as `put(..., "files")` would."""
+        rel = f"files/{digest[:2]}/{digest}"
+        path, staged = self.root / rel, self.staging(pk) / digest
+        try:
+            failure_point("storage_write")
+            if path.exists() and (not staged.exists() or path.stat().st_size == staged.stat().st_size):
+                return rel  # stored before, or the same bytes twice in this message (moved already)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, path)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull(exc.errno, f"storage {self.root} is full ({exc.strerror})") from exc
+            raise
+        return rel
+
+    def staged(self, pk: int, digest: str) -> bytes:
+        return (self.staging(pk) / digest).read_bytes()
+
+    def drop_staging(self, pk: int | None = None) -> None:
+        """A message's staged files once it is recorded (or all of them, before a pass: what a run
+        that died left behind). Unpacked files are kept only for recorded items."""
+        shutil.rmtree(self.root / STAGING if pk is None else self.staging(pk), ignore_errors=True)
+
+
+def stage(directory: Path, data: bytes) -> str:
+    """In the worker: write bytes into a message's staging directory under their SHA-256 (written to
+    a temporary name first, so a killed worker never leaves a partial file under a digest)."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = directory / digest
+    if path.exists() and path.stat().st_size == len(data):
+        return digest
+    tmp = directory / f".{digest}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull(exc.errno, f"storage {directory} is full ({exc.strerror})") from exc
+        raise
+    return digest

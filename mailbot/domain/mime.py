@@ -13,7 +13,8 @@ import email
 import email.parser
 import email.utils
 import re
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 from html import unescape
@@ -31,7 +32,15 @@ _MAX_ADDRESS_HEADER = 4096
 class Attachment:
     name: str
     content_type: str
-    data: bytes
+    data: bytes = field(repr=False)
+    size: int = -1  # of the bytes; -1: len(data)
+    # Set when the bytes were handed over as a file named by this digest (`data` is then empty), so
+    # that a process which needs only the facts never holds megabytes of them.
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            object.__setattr__(self, "size", len(self.data))
 
 
 @dataclass(frozen=True)
@@ -203,7 +212,22 @@ def message_ids(value: str) -> tuple[str, ...]:
 
 _CTE = b"\ncontent-transfer-encoding:"
 _LIFT_MINIMUM = 64 * 1024
+_WINDOW = 1024 * 1024
 _TOKEN = "mailbot-lifted-base64-{}"
+
+
+def _cte_marks(raw: bytes) -> list[int]:
+    """Where each "\ncontent-transfer-encoding:" starts, in any letter case: a window is lowered at
+    a time, not a lower-cased copy of the whole message (28 MB more at the worker's peak)."""
+    marks: list[int] = []
+    overlap = len(_CTE) - 1  # a mark starting in the window's last bytes is whole in the slice
+    for start in range(0, len(raw), _WINDOW):
+        window = raw[start : start + _WINDOW + overlap].lower()
+        at = window.find(_CTE)
+        while 0 <= at < _WINDOW:  # one starting further belongs to the next window
+            marks.append(start + at)
+            at = window.find(_CTE, at + 1)
+    return marks
 
 
 def _lift_base64(raw: bytes) -> tuple[bytes, dict[str, bytes]]:
@@ -214,17 +238,18 @@ def _lift_base64(raw: bytes) -> tuple[bytes, dict[str, bytes]]:
     leaves it a few kilobytes of headers to parse. Only CRLF mail is lifted; `_facts` checks that
     every lifted body came back as the payload of a base64 part, or the message is parsed as it is.
     """
-    lower = raw.lower()
+    marks = _cte_marks(raw)
     pieces: list[bytes] = []
     bodies: dict[str, bytes] = {}
     pos = found = 0
-    while (found := lower.find(_CTE, found)) >= 0:
-        line_end = lower.find(b"\r\n", found + 1)
+    while (i := bisect_left(marks, found)) < len(marks):
+        found = marks[i]
+        line_end = raw.find(b"\r\n", found + 1)
         if line_end < 0:
             break
-        value = lower[found + len(_CTE) : line_end].strip()
+        value = raw[found + len(_CTE) : line_end].strip()
         found = line_end
-        if value != b"base64" or line_end < pos:
+        if len(value) != len(b"base64") or value.lower() != b"base64" or line_end < pos:
             continue
         start = raw.find(b"\r\n\r\n", line_end)
         if start < 0:

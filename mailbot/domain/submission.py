@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from mailbot.domain.archive import (
@@ -40,8 +40,14 @@ class Finding:
 @dataclass(frozen=True)
 class FoundFile:
     path: str
-    data: bytes
+    data: bytes = field(repr=False)
     kind: str  # archive (zip, 7z, rar, Outlook's winmail.dat) | manuscript | legacy | photo | other
+    size: int = -1  # of the bytes; -1: len(data)
+    sha256: str = ""  # set when the bytes were handed over as a file of this digest (`data` is then empty)
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            object.__setattr__(self, "size", len(self.data))
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ from mailbot.adapters.db import Message, StoredFile
 from mailbot.bootstrap import App, build
 from mailbot.config import load_config
 from mailbot.domain.archive import Limits
+from mailbot.handover import Analysis
 from mailbot.passes import poll_once
 from mailbot.samples.archives import build_zip
 from mailbot.samples.corpus import STORIES, week_of_mail
 from mailbot.samples.docx import build_docx, with_breaks
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
-from mailbot.worker import Analyser, Analysis, analyse_within
+from mailbot.worker import Analyser, analyse_within
 from tests.helpers import write_config
 from tests.servers import DovecotServer, SmtpSink
 
@@ -30,12 +31,12 @@ LIAISON = "stz.yjj@example.com"
 MARK = b"KILL-THE-WORKER"
 
 
-def killing_task(raw: bytes, limits: Limits, unpack_files: bool, cpu_seconds: int) -> Analysis:
+def killing_task(raw_path: str, staging: str, limits: Limits, unpack_files: bool, cpu_seconds: int) -> Analysis:
     """In the worker: a message carrying MARK whose attachments are opened dies the way a memory or
     CPU limit kills the worker (SIGKILL / SIGXCPU); any other is analysed as usual."""
-    if MARK in raw and unpack_files:
+    if MARK in Path(raw_path).read_bytes() and unpack_files:
         os.kill(os.getpid(), signal.SIGKILL)
-    return analyse_within(raw, limits, unpack_files, cpu_seconds)
+    return analyse_within(raw_path, staging, limits, unpack_files, cpu_seconds)
 
 
 @pytest.fixture

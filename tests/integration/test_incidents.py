@@ -30,6 +30,7 @@ from mailbot.passes import poll_once
 from mailbot.samples.archives import build_zip
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
+from mailbot.worker import Analyser
 from tests.helpers import write_config
 from tests.servers import DovecotServer, SmtpSink
 
@@ -215,6 +216,25 @@ def test_an_incident_from_first_report_to_final(
     bulletin = digest_mail.render(app.config, app.engine, app.desk.renderer, "monthly", month_of(T0.date()))
     assert "附：突发事件信息报告情况" in bulletin.text and "核报或批示反馈逾期：盘山县应急管理局" in bulletin.text
     assert "首报时效" in bulletin.html and "35分钟" in bulletin.html
+
+
+def test_the_duty_notice_carries_the_files_the_worker_staged(
+    app: App, dovecot: DovecotServer, smtp_sink: SmtpSink
+) -> None:
+    """Analysed in the worker, a report's attachments reach this process as files in staging: the
+    duty notice still carries them byte for byte, and staging is empty afterwards."""
+    paragraphs = [f"事发时间：{T0.year}年{T0.month}月{T0.day}日8时05分", "某乡镇一处民房因雨倒塌，1人轻伤。"]
+    archive = build_zip([("民房倒塌.docx", build_docx("【首报】某乡镇民房倒塌", paragraphs, ["撰稿人：孙悦"]))])
+    dovecot.append(build_mail(LIAISON, "报送信息", [("首报.zip", archive)]), msg_time=T0)
+    analyser = Analyser(app.desk.limits)
+    try:
+        poll_once(app.source, app.desk, app.transport, analyser)
+    finally:
+        analyser.close()
+    duty = to(sent(smtp_sink), DUTY)
+    assert [(p.get_filename(), p.get_content()) for p in duty.iter_attachments()] == [("首报.zip", archive)]
+    staging = app.config.storage_dir() / "staging"
+    assert not staging.exists() or not any(staging.iterdir())
 
 
 def test_a_first_report_in_a_zip_without_reviewers_and_its_final_reminders(
