@@ -15,14 +15,18 @@ from sqlmodel import Session, col, select
 
 from mailbot.adapters.db import Liaison, Message, PendingLiaison, Unit
 from mailbot.domain.archive import Limits
-from mailbot.domain.mime import ParsedMail, parse_message
+from mailbot.domain.mime import ParsedMail
 from mailbot.domain.registry import named_liaisons
 from mailbot.domain.submission import Submission
+from mailbot.domain.vocabulary import Held
+from mailbot.handover import Analysis
+from mailbot.worker import Analyser, Task, analyse_within
 
 if TYPE_CHECKING:
     from mailbot.ingest import Desk
 
 log = logging.getLogger("mailbot")
+RELEASE_TASK: Task = analyse_within  # what the worker runs on a released message (a test makes it fail)
 
 
 def propose(s: Session, row: Message, mail: ParsedMail, sub: Submission | None, limits: Limits) -> dict[str, str]:
@@ -53,15 +57,35 @@ def release_held(desk: Desk, s: Session, pk: int) -> None:
     """A held message whose sender the office has just registered (登记): checked and answered now, as if it
     had come from a registered address, its arrival time (which the date rules count from) unchanged."""
     row = s.get(Message, pk)
-    if row is None or row.verdict != "held":
+    if row is None or row.verdict != "held" or row.id is None:
         return
-    mail = parse_message(desk.storage.get(row.raw_path))
-    liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, col(Liaison.active))).first()
-    unit = s.get(Unit, liaison.unit_id) if liaison is not None else None
-    if liaison is None or unit is None:
+    analysis = _analysed(desk, row.raw_path, row.id)
+    if analysis is None:  # the worker hit its memory or CPU limit: it stays held, now for that reason
+        row.reasons = Held.ANALYSIS_FAILED
+        s.add(row)
+        log.warning("held message %s not released: its analysis failed in the worker", pk)
         return
-    row.unit_id, row.liaison_id = unit.id, liaison.id
-    outcome = desk._check(s, row, mail, None, liaison, unit)  # the path a registered sender's mail takes
+    mail = analysis.mail
+    try:
+        liaison = s.exec(select(Liaison).where(Liaison.email == mail.sender, col(Liaison.active))).first()
+        unit = s.get(Unit, liaison.unit_id) if liaison is not None else None
+        if liaison is None or unit is None:
+            return
+        row.unit_id, row.liaison_id = unit.id, liaison.id
+        outcome = desk._check(s, row, mail, analysis.submission, liaison, unit)  # a registered sender's path
+    finally:
+        desk.storage.drop_staging(row.id)  # a recorded item has taken its files
     row.verdict, row.reasons = outcome.verdict, " ".join(outcome.reasons)
     s.add(row)
     log.info("held message %s released for %s: %s %s", pk, unit.name, outcome.verdict, outcome.item_number or "-")
+
+
+def _analysed(desk: Desk, raw_path: str, pk: int) -> Analysis | None:
+    """The held mail, most likely a stranger's, is opened only where any mail is: in a worker process under
+    the memory and CPU limits, whichever process the office confirmed it from (daemon, CLI or web)."""
+    limits = desk.config.limits
+    analyser = Analyser(desk.limits, limits.worker_memory_mb, limits.worker_cpu_seconds, task=RELEASE_TASK)
+    try:
+        return analyser.result(analyser.submit(desk.storage.root / raw_path, desk.storage.staging(pk)))
+    finally:
+        analyser.close()

@@ -47,7 +47,7 @@ def ingest_pass(
     fetched; the raw bytes are stored before any analysis starts, as always, and the worker reads
     them from there: this process keeps no copy of a message once it is stored."""
     results: list[tuple[str, Outcome]] = []
-    desk.storage.drop_staging()  # what a run that died left unrecorded; nothing is in flight yet
+    desk.storage.clear_leftovers()  # what a run that died left unrecorded; nothing of ours is in flight yet
     uidvalidity, uids = source.listing()
     desk.reconcile(source.key, source.folder, uidvalidity, uids)
     pending: list[_InFlight] = []

@@ -29,6 +29,7 @@ class StorageFull(OSError):
 class Storage:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._leftovers_cleared = False
 
     def put(self, data: bytes, area: str, suffix: str = "", *, durable: bool = True) -> tuple[str, str]:
         """Store bytes once; returns (sha256, path relative to the storage root).
@@ -106,6 +107,13 @@ class Storage:
 
     def staged(self, pk: int, digest: str) -> bytes:
         return (self.staging(pk) / digest).read_bytes()
+
+    def clear_leftovers(self) -> None:
+        """Before this process's first pass: what a run that died left staged. Not before later passes,
+        because another process (the web register releasing a held message) may be staging meanwhile."""
+        if not self._leftovers_cleared:
+            self.drop_staging()
+            self._leftovers_cleared = True
 
     def drop_staging(self, pk: int | None = None) -> None:
         """A message's staged files once it is recorded (or all of them, before a pass: what a run

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from mailbot.adapters.db import Message, StoredFile
+from mailbot import enrolment, office
+from mailbot.adapters.db import Item, Message, StoredFile
 from mailbot.bootstrap import App, build
 from mailbot.config import load_config
 from mailbot.domain.archive import Limits
@@ -131,3 +132,26 @@ def test_a_rejection_keeps_its_raw_message_only(app: App, dovecot: DovecotServer
     with Session(app.engine) as s:
         assert s.exec(select(StoredFile)).all() == []
     assert not (app.config.storage_dir() / "files").exists() or not any((app.config.storage_dir() / "files").rglob("*"))
+
+
+def test_held_mail_released_by_the_office_is_opened_only_in_the_limited_worker(
+    app: App, dovecot: DovecotServer, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stranger's mail that kills the worker, released by 登记: it stays held (now as analysis_failed),
+    nothing is recorded, and the process that confirmed it carries on."""
+    stranger = "wangli.new@example.net"
+    dovecot.append(manuscript(build_docx("某乡镇开展防汛演练", ["演练内容"], footer()), stranger, MARK))
+    poll_once(app.source, app.desk, app.transport)
+    monkeypatch.setattr(enrolment, "RELEASE_TASK", killing_task)
+    with Session(app.engine) as s:
+        held = s.exec(select(Message).where(Message.sender == stranger)).one()
+        assert (held.verdict, held.reasons) == ("held", "unknown_sender")
+        done = office.enrol(s, "王丽", "双台子区应急管理局", stranger, "test")
+        assert done.release == (held.id,)
+        app.desk.office.released(s, done)
+        s.commit()
+    with Session(app.engine) as s:
+        after = s.exec(select(Message).where(Message.sender == stranger)).one()
+        assert (after.verdict, after.reasons) == ("held", "analysis_failed")
+        assert s.exec(select(Item)).all() == []
+    assert not app.desk.storage.staging(after.id or 0).exists()

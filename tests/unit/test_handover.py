@@ -81,3 +81,15 @@ def test_the_stored_header_block_is_the_one_the_parser_reads(tmp_path: Path, raw
     _digest, rel = storage.put(raw, "raw", ".eml")
     assert storage.head(rel) == header_block(raw)
     assert storage.size(rel) == len(raw)
+
+
+def test_leftovers_are_cleared_once_per_process_never_under_another_process(tmp_path: Path) -> None:
+    """The first pass clears what a killed run left; a later pass must not remove the staging of a held
+    message that the web register is releasing at that moment."""
+    storage = Storage(tmp_path)
+    storage.staging(1).mkdir(parents=True)  # left by a run that died
+    storage.clear_leftovers()
+    assert not storage.staging(1).exists()
+    storage.staging(2).mkdir(parents=True)  # another process, staging now
+    storage.clear_leftovers()
+    assert storage.staging(2).exists()
