@@ -12,6 +12,7 @@ import errno
 import hashlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from mailbot.domain.mime import header_end
@@ -93,16 +94,12 @@ class Storage:
         its path relative to the storage root, as `put(..., "files")` would."""
         rel = f"files/{digest[:2]}/{digest}"
         path, staged = self.root / rel, self.staging(pk) / digest
-        try:
+        with full_is_storage_full(self.root):
             failure_point("storage_write")
             if path.exists() and (not staged.exists() or path.stat().st_size == staged.stat().st_size):
                 return rel  # stored before, or the same bytes twice in this message (moved already)
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, path)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StorageFull(exc.errno, f"storage {self.root} is full ({exc.strerror})") from exc
-            raise
         return rel
 
     def staged(self, pk: int, digest: str) -> bytes:
@@ -129,12 +126,19 @@ def stage(directory: Path, data: bytes) -> str:
     if path.exists() and path.stat().st_size == len(data):
         return digest
     tmp = directory / f".{digest}.tmp"
-    try:
+    with full_is_storage_full(directory):
         with open(tmp, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
+    return digest
+
+
+@contextlib.contextmanager
+def full_is_storage_full(where: Path) -> Iterator[None]:
+    """A full disk or quota becomes StorageFull, so the daemon says plainly what to free."""
+    try:
+        yield
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise StorageFull(exc.errno, f"storage {directory} is full ({exc.strerror})") from exc
+            raise StorageFull(exc.errno, f"storage {where} is full ({exc.strerror})") from exc
         raise
-    return digest
