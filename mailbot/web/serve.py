@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from waitress import trigger, wasyncore
+from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from mailbot.bootstrap import App
@@ -48,24 +48,9 @@ def address(server: BaseWSGIServer | MultiSocketServer) -> str:
 
 
 def stop(server: BaseWSGIServer | MultiSocketServer) -> None:
-    """Close the listening socket and every open connection, so run() returns (keep-alive would hold it).
-
-    They are closed in the server's own thread, woken by its trigger: closed from here, they vanished
-    under its select() now and then (EBADF, an exception in the web thread at every shutdown's risk)."""
+    """Close the listening socket and every open connection, so run() returns (keep-alive would hold it)."""
     server.task_dispatcher.shutdown()
-    sockets = server.map if isinstance(server, MultiSocketServer) else server._map
-    wakers = [d for d in list(sockets.values()) if isinstance(d, trigger.trigger)]
-    if wakers:
-        closed = threading.Event()
-
-        def close_in_loop() -> None:
-            wasyncore.close_all(sockets)
-            closed.set()
-
-        wakers[0].pull_trigger(close_in_loop)
-        if closed.wait(5):
-            return
-    wasyncore.close_all(sockets)  # its loop is not running: nothing to race
+    wasyncore.close_all(server.map if isinstance(server, MultiSocketServer) else server._map)
 
 
 def start_in_background(app: App, wake: Callable[[], None]) -> BaseWSGIServer | MultiSocketServer:
