@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import signal
 import sys
 from typing import Any
 
@@ -25,12 +26,20 @@ def _password(confirm: bool = True) -> str:
     return first
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # ends waitress's loop in the main thread, as Ctrl+C does
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     from mailbot.web.serve import address, make_server, stop
 
     app = build(load_config(args.config))
     server = make_server(app, args.host, args.port)
     print(f"信息报送登记簿：{address(server)}（Ctrl+C 停止）", flush=True)
+    # Our own handlers: a process started with SIGINT ignored (a background job of a non-interactive
+    # shell, nohup) never got Python's KeyboardInterrupt and went on serving after Ctrl+C or a stop.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupted)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -347,3 +347,41 @@ def test_the_client_address_comes_from_the_proxy_only_when_configured(app: App, 
     with Session(app.engine) as s:
         failed = s.exec(select(AuditEntry).where(AuditEntry.action == "login_failed")).one()
     assert failed.client == ("10.1.2.3" if proxies else "127.0.0.1")
+
+
+def test_mailbot_web_stops_on_sigint_even_when_started_with_it_ignored(app: App, tmp_path: Path) -> None:
+    """A background job of a non-interactive shell (or nohup) starts with SIGINT ignored, so Python never
+    raises KeyboardInterrupt: `mailbot web` must still stop on SIGINT and on SIGTERM."""
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    from tests.servers import free_port
+
+    for sent in (signal.SIGINT, signal.SIGTERM):
+        port = free_port()
+        config = tmp_path / f"config-{int(sent)}.toml"
+        text = (tmp_path / "config.toml").read_text(encoding="utf-8")
+        config.write_text(text + f"\n[web]\nport = {port}\n", encoding="utf-8")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mailbot", "--config", str(config), "web"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)
+                    break
+                except OSError:
+                    assert process.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.05)
+            process.send_signal(sent)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
