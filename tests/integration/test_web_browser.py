@@ -7,16 +7,12 @@ MAILBOT_SCREENSHOTS=docs keeps the screenshots of the main pages (1366x768) ther
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -34,41 +30,14 @@ from mailbot.schedule import local_today
 from mailbot.web import serve
 from tests.helpers import write_config
 from tests.integration import web_support as w
+from tests.integration.browser_support import chromium
 from tests.servers import DovecotServer, SmtpSink
-
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1366,768",
-    "--lang=zh-CN",
-)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
-        message = "chromium and chromium-driver not installed (scripts/setup-system)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}, but CI is set: the browser tests must not be skipped", pytrace=False)
-        pytest.skip(message)
-    profile = tempfile.mkdtemp(prefix="mailbot-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
