@@ -21,14 +21,12 @@ from sqlmodel import Session, select
 
 from mailbot import digests
 from mailbot.adapters.db import Adoption, Item, Liaison, Message, Unit
-from mailbot.bootstrap import App, build
-from mailbot.config import load_config
+from mailbot.bootstrap import App
 from mailbot.domain.calendar import month_of
 from mailbot.passes import poll_once
 from mailbot.samples.mail import build_mail
 from mailbot.schedule import local_today
 from mailbot.web import serve
-from tests.helpers import write_config
 from tests.integration import web_support as w
 from tests.integration.browser_support import chromium
 from tests.servers import DovecotServer, SmtpSink
@@ -42,11 +40,8 @@ def browser() -> Iterator[WebDriver]:
 
 @pytest.fixture
 def app(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
-    built = build(load_config(write_config(tmp_path, dovecot, smtp_sink)))
-    w.fill(built, dovecot, smtp_sink, count=17)  # the sample week: receipts, rejections, one held
-    w.with_accounts(built)
-    return built
+    # the sample week: receipts, rejections, one held
+    return w.register(dovecot, smtp_sink, tmp_path, monkeypatch, count=17)
 
 
 @pytest.fixture

@@ -15,25 +15,19 @@ from sqlmodel import Session, select
 
 from mailbot import digest_mail, digests
 from mailbot.adapters.db import Adoption, AuditEntry, Deduction, Item, Review, StoredFile, Unit
-from mailbot.bootstrap import App, build
+from mailbot.bootstrap import App
 from mailbot.cli import main
-from mailbot.config import load_config
 from mailbot.domain.calendar import month_of, year_of
 from mailbot.passes import poll_once
 from mailbot.samples.mail import build_mail
 from mailbot.schedule import local_today
-from tests.helpers import write_config
 from tests.integration import web_support as w
 from tests.servers import DovecotServer, SmtpSink
 
 
 @pytest.fixture
 def app(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
-    built = build(load_config(write_config(tmp_path, dovecot, smtp_sink)))
-    w.fill(built, dovecot, smtp_sink)
-    w.with_accounts(built)
-    return built
+    return w.register(dovecot, smtp_sink, tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from mailbot.adapters.db import AuditEntry, Item, Liaison, Message, PendingLiaison, Unit
-from mailbot.bootstrap import App, build
-from mailbot.config import load_config
+from mailbot.bootstrap import App
 from mailbot.passes import poll_once
-from tests.helpers import reply_text, write_config
+from tests.helpers import reply_text
 from tests.integration import web_support as w
 from tests.integration.test_rules_month import piece
 from tests.servers import DovecotServer, SmtpSink
@@ -28,10 +27,7 @@ NEW = "gaofeng.xlt@163.com"
 def app(dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
     """The register with a few items, and 高峰 registered from annex 4 (no address) whose first mail,
     from an address nobody registered, is held with the proposal to confirm him."""
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
-    built = build(load_config(write_config(tmp_path, dovecot, smtp_sink)))
-    w.fill(built, dovecot, smtp_sink)
-    w.with_accounts(built)
+    built = w.register(dovecot, smtp_sink, tmp_path, monkeypatch)
     with Session(built.engine) as s:
         unit_id = s.exec(select(Unit.id).where(Unit.name == UNIT)).one()
         s.add(Liaison(unit_id=unit_id, name="高峰", source="import"))

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mailbot.bootstrap import App
+from mailbot.bootstrap import App, build
+from mailbot.config import load_config
 from mailbot.passes import poll_once
 from mailbot.samples.corpus import week_of_mail
 from mailbot.web import accounts, create_app
+from tests.helpers import write_config
 from tests.servers import DovecotServer, SmtpSink
 
 PASSWORD = "correct horse battery"
 KEY = b"test-key-" + b"x" * 23
+
+
+def register(
+    dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int = 3
+) -> App:
+    """An App on the test's Dovecot and SMTP sink, `count` of the sample week's mail answered, and
+    the two accounts (an officer and a viewer)."""
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", dovecot.password)
+    built = build(load_config(write_config(tmp_path, dovecot, smtp_sink)))
+    fill(built, dovecot, smtp_sink, count)
+    with_accounts(built)
+    return built
 
 
 def fill(app: App, dovecot: DovecotServer, smtp_sink: SmtpSink, count: int = 3) -> None:
