@@ -65,8 +65,10 @@ def test_idle_replies_within_seconds_and_survives_a_dovecot_restart(
 ) -> None:
     started = time.monotonic()
     dovecot.append(daemon.samples[0].raw)
-    smtp_sink.wait_for(1, timeout=10)
-    assert time.monotonic() - started < 5, "IDLE should answer within seconds, not at the next poll"
+    smtp_sink.wait_for(1, timeout=30)
+    # IDLE answers within seconds; the next poll would be 60 s away (poll_seconds). Generous, for a
+    # machine busy with other work: the test tells IDLE from polling, the bench measures latency.
+    assert time.monotonic() - started < 20, "IDLE should answer within seconds, not at the next poll"
 
     dovecot.stop()
     daemon.wait_for_log("unavailable")  # the daemon has seen the outage before the server returns

@@ -362,9 +362,9 @@ def test_zip_bomb_part_is_refused_before_inflating() -> None:
     data = build_docx("防汛演练", BODY, FOOTER)
     bomb = replace_members(data, {"word/media/bomb.xml": b" " * (40 * 1024 * 1024)})
     assert len(bomb) < 200_000
-    started = time.monotonic()
+    started = time.process_time()  # CPU: refused before inflating, however busy the machine
     assert error_code(bomb) == "manuscript_corrupt"
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def _central_records(data: bytes) -> list[tuple[int, str]]:
@@ -409,9 +409,9 @@ def test_billion_laughs_is_not_expanded() -> None:
     entities = '<!ENTITY lol0 "lol">' + "".join(
         f'<!ENTITY lol{level} "{f"&lol{level - 1};" * 10}">' for level in range(1, 10)
     )
-    started = time.monotonic()
+    started = time.process_time()  # CPU: not expanded, however busy the machine
     assert error_code(_with_doctype(data, entities, "&lol9;")) == "manuscript_corrupt"
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_external_entity_is_not_read(tmp_path: Path) -> None:
