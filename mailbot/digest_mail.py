@@ -18,10 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mailbot import incident_watch
-from mailbot.adapters.chart import bar_chart
 from mailbot.adapters.db import DigestRun, Message, Outbox, utcnow
 from mailbot.adapters.render import Renderer
-from mailbot.adapters.workbook import build_xlsx
 from mailbot.compose import Envelope, compose, new_message_id
 from mailbot.config import Config
 from mailbot.digests import KINDS, build_report
@@ -56,6 +54,10 @@ def render(config: Config, engine: Engine, renderer: Renderer, kind: str, period
 def render_report(
     renderer: Renderer, config: Config, report: Report, incidents: Sequence[IncidentLine] = ()
 ) -> Rendered:
+    # openpyxl and Pillow (~25 MB) load when the first digest is built, not with the daemon
+    from mailbot.adapters.chart import bar_chart
+    from mailbot.adapters.workbook import build_xlsx
+
     template = "digest/weekly" if report.kind == "weekly" else "digest/bulletin"
     text, html = renderer.pair(template, {"report": report, "chart_cid": "chart", "incidents": list(incidents)})
     return Rendered(

@@ -9,6 +9,7 @@ resumed from the ledger on the next pass, so each message gets exactly one verdi
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from zoneinfo import ZoneInfo
@@ -148,11 +149,14 @@ class Desk:
             if gone:
                 s.commit()
 
-    def store_raw(self, ref: MailRef, raw: bytes, arrived: datetime | None = None, size: int = 0) -> int:
+    def store_raw(
+        self, ref: MailRef, raw: bytes | Iterable[bytes], arrived: datetime | None = None, size: int = 0
+    ) -> int:
         """First thing after fetching: the raw bytes on disk and a ledger row, before any parsing.
         The row keeps when the mail reached the mailbox: every date rule counts from that moment.
-        `size` is the message's size on the server when only its header was fetched."""
-        digest, rel = self.storage.put(raw, "raw", ".eml")
+        `raw` may come in pieces (a Source's fetch), written away as they come. `size` is the
+        message's size on the server when only its header was fetched."""
+        digest, rel, stored = self.storage.put_message(raw)
         with Session(self.engine) as s:
             row = Message(
                 mailbox=ref.mailbox,
@@ -160,9 +164,9 @@ class Desk:
                 uidvalidity=ref.uidvalidity,
                 uid=ref.uid,
                 sha256=digest,
-                size=max(size, len(raw)),
+                size=max(size, stored),
                 raw_path=rel,
-                received_at=arrival_time(arrived, date_header(raw), utcnow()),
+                received_at=arrival_time(arrived, date_header(self.storage.head(rel)), utcnow()),
             )
             s.add(row)
             try:

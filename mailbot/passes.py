@@ -10,7 +10,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from threading import Event
 
-from mailbot.domain.mime import header_block
 from mailbot.domain.triage import Outcome
 from mailbot.domain.vocabulary import MessageState
 from mailbot.faults import crash_point
@@ -107,13 +106,14 @@ def ingest_pass(
                 finish()
             file(uid, ref, desk.record(pk, ref))
             continue
-        fetched = source.fetch(uid)
+        fetched = source.fetch(uid)  # its first piece; the others as they are written away
         crash_point("fetched")
-        pk = desk.store_raw(ref, fetched.raw, fetched.arrived)
-        header, size = header_block(fetched.raw), len(fetched.raw)
-        del fetched  # stored: the worker reads it from disk, and the next fetch need not sit beside it
+        pk = desk.store_raw(ref, fetched.parts, fetched.arrived)
+        del fetched
         crash_point("raw_stored")
-        job = start(uid, ref, pk, header, size)
+        stored = desk.state(ref)
+        assert stored is not None
+        job = start(uid, ref, pk, desk.storage.head(stored.raw_path), stored.size)
         if pending:
             finish()
         pending.append(job)

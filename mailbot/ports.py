@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from threading import Event
 from typing import Protocol
 
-from mailbot.domain.arrival import Fetched
+from mailbot.domain.arrival import Fetched, Streamed
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Source(Protocol):
     def open(self) -> None: ...
     def close(self) -> None: ...
     def listing(self) -> tuple[int, list[str]]: ...
-    def fetch(self, uid: str) -> Fetched: ...  # the bytes and the mailbox's arrival time
+    def fetch(self, uid: str) -> Streamed: ...  # the bytes, in pieces, and the mailbox's arrival time
     def sizes(self, uids: list[str]) -> dict[str, int]: ...  # each message's size, before fetching any
     def fetch_headers(self, uid: str) -> Fetched: ...  # only the header of a message too large to fetch
     def file(self, uid: str, folder: str) -> None: ...

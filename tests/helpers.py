@@ -18,7 +18,7 @@ from mailbot.adapters.db import Item, Message, StoredFile, make_engine
 from mailbot.config import load_config
 from mailbot.domain.triage import Outcome
 from mailbot.ingest import Desk
-from mailbot.ports import MailRef
+from mailbot.ports import MailRef, Source
 from tests.servers import DovecotServer, SmtpSink, database_url, server_sections
 
 
@@ -26,6 +26,11 @@ def ingest(desk: Desk, ref: MailRef, raw: bytes) -> Outcome:
     """The first two steps of a pass for one message (store raw, record), without filing it: a run
     that died after recording."""
     return desk.record(desk.store_raw(ref, raw), ref)
+
+
+def fetch_whole(source: Source, uid: str) -> bytes:
+    """A message's bytes from a Source, joined: for tests that want the whole of a small message."""
+    return b"".join(source.fetch(uid).parts)
 
 
 REPO = Path(__file__).resolve().parents[1]

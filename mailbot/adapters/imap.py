@@ -15,18 +15,22 @@ import logging
 import socket
 import ssl
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from threading import Event
+from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 import mailbot
 from mailbot.config import MailboxConfig
-from mailbot.domain.arrival import Fetched
+from mailbot.domain.arrival import Fetched, Streamed
 
 log = logging.getLogger("mailbot.imap")
 IDLE_RENEW_SECONDS = 25 * 60
+FETCH_CHUNK = 2 * 1024 * 1024  # the most of a message the daemon holds at once (a round trip per piece)
+FETCH_MOST = 1024**3  # a server that keeps answering partial FETCHes is stopped here
 ID_REQUIRED_HOSTS = ("163.com", "126.com", "yeah.net", "188.com")
 CLIENT_ID = {"name": "mailbot", "version": mailbot.__version__, "vendor": "mailbot", "os": "linux"}
 
@@ -52,6 +56,7 @@ class ImapSource:
         self.folder = config.folder
         self.key = f"imap://{config.username}@{config.host}:{config.port}"
         self._client: IMAPClient | None = None
+        self.chunk = FETCH_CHUNK
         self._delimiter = "/"
 
     @property
@@ -123,15 +128,36 @@ class ImapSource:
         uidvalidity = int(info[b"UIDVALIDITY"])
         return uidvalidity, [str(uid) for uid in sorted(self.client.search("ALL"))]
 
-    def fetch(self, uid: str) -> Fetched:
-        """The bytes and INTERNALDATE (when the server received the mail), in one round trip."""
+    def fetch(self, uid: str) -> Streamed:
+        """The bytes and INTERNALDATE (when the server received the mail). A message larger than
+        `chunk` comes in partial FETCHes (BODY.PEEK[]<offset.length>), each asked for when the one
+        before has been written away: the daemon never holds a whole large message."""
         self.client.normalise_times = False  # keep INTERNALDATE's zone instead of the host's local time
-        data = self.client.fetch([int(uid)], ["BODY.PEEK[]", "INTERNALDATE"])
-        entry = data.get(int(uid))
-        if entry is None or b"BODY[]" not in entry:
-            raise IMAPClientError(f"message UID {uid} vanished from {self.folder}")
+        entry = self._fetch(uid, [f"BODY.PEEK[]<0.{self.chunk}>", "INTERNALDATE"], b"BODY[]<0>")
+        first = bytes(entry[b"BODY[]<0>"])
         arrived = entry.get(b"INTERNALDATE")
-        return Fetched(bytes(entry[b"BODY[]"]), arrived if isinstance(arrived, datetime) else None)
+        return Streamed(self._rest(uid, first), arrived if isinstance(arrived, datetime) else None)
+
+    def _rest(self, uid: str, first: bytes) -> Iterator[bytes]:
+        """The first piece, then the next ones until a piece comes back shorter than asked for."""
+        offset, part = 0, first
+        del first  # `part` is the only reference, let go below before the next piece is fetched
+        while True:
+            yield part
+            if len(part) < self.chunk:
+                return
+            offset += len(part)
+            if offset > FETCH_MOST:
+                raise IMAPClientError(f"message UID {uid}: the server sends more than {FETCH_MOST} bytes")
+            del part  # written away by the caller: not kept beside the next piece
+            key = f"BODY[]<{offset}>".encode()
+            part = bytes(self._fetch(uid, [f"BODY.PEEK[]<{offset}.{self.chunk}>"], key)[key])
+
+    def _fetch(self, uid: str, items: list[str], key: bytes) -> dict[bytes, Any]:
+        entry = self.client.fetch([int(uid)], items).get(int(uid))
+        if entry is None or key not in entry:
+            raise IMAPClientError(f"message UID {uid} vanished from {self.folder}")
+        return entry
 
     def sizes(self, uids: list[str]) -> dict[str, int]:
         """RFC822.SIZE of every listed message in one round trip: a message over the limit is never
@@ -144,10 +170,7 @@ class ImapSource:
     def fetch_headers(self, uid: str) -> Fetched:
         """Only the header and INTERNALDATE: enough to answer the sender and keep a record."""
         self.client.normalise_times = False
-        data = self.client.fetch([int(uid)], ["BODY.PEEK[HEADER]", "INTERNALDATE"])
-        entry = data.get(int(uid))
-        if entry is None or b"BODY[HEADER]" not in entry:
-            raise IMAPClientError(f"message UID {uid} vanished from {self.folder}")
+        entry = self._fetch(uid, ["BODY.PEEK[HEADER]", "INTERNALDATE"], b"BODY[HEADER]")
         arrived = entry.get(b"INTERNALDATE")
         return Fetched(bytes(entry[b"BODY[HEADER]"]), arrived if isinstance(arrived, datetime) else None)
 

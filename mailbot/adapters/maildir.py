@@ -6,11 +6,14 @@ import mailbox
 import os
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from threading import Event
 
-from mailbot.domain.arrival import Fetched
+from mailbot.domain.arrival import Fetched, Streamed
+
+PIECE = 2 * 1024 * 1024  # read and stored a piece at a time, as the IMAP source fetches
 
 
 def _delivery_order(key: str) -> list[int | str]:
@@ -68,16 +71,15 @@ class MaildirSource:
             head = uid.split(".", 1)[0]
             return datetime.fromtimestamp(int(head), UTC) if head.isdigit() else None
 
-    def fetch(self, uid: str) -> Fetched:
-        """The bytes and the delivery time: the file's mtime, else the timestamp that opens its name."""
-        box = self._inbox()
-        arrived = None
-        try:
-            arrived = datetime.fromtimestamp(os.path.getmtime(self.path / box._lookup(uid)), UTC)  # type: ignore[attr-defined]  # noqa: SLF001
-        except (OSError, KeyError):
-            head = uid.split(".", 1)[0]
-            arrived = datetime.fromtimestamp(int(head), UTC) if head.isdigit() else None
-        return Fetched(box.get_bytes(uid), arrived)
+    def fetch(self, uid: str) -> Streamed:
+        """The file in pieces, and the delivery time: its mtime, else the timestamp that opens its name."""
+        return Streamed(self._pieces(self._path_of(uid)), self._arrived(uid))
+
+    @staticmethod
+    def _pieces(path: Path) -> Iterator[bytes]:
+        with open(path, "rb") as fh:
+            while part := fh.read(PIECE):
+                yield part
 
     def wait(self, seconds: float, stop: Event) -> None:
         """Local delivery is cheap to watch: look at new/ every second."""

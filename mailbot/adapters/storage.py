@@ -12,7 +12,7 @@ import errno
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from mailbot.domain.mime import header_end
@@ -43,15 +43,55 @@ class Storage:
         path = self.root / rel
         if path.exists() and path.stat().st_size == len(data):
             return digest, rel
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self._write(path.with_name(f".{path.name}.{os.getpid()}.tmp"), (data,), lambda: path, durable)
+        return digest, rel
+
+    def put_message(self, raw: bytes | Iterable[bytes]) -> tuple[str, str, int]:
+        """A raw message, whole or in pieces as a Source fetches it, durably: (sha256, path, size)."""
+        if isinstance(raw, bytes):
+            return (*self.put(raw, "raw", ".eml"), len(raw))
+        return self.put_parts(raw, "raw", ".eml")
+
+    def put_parts(self, parts: Iterable[bytes], area: str, suffix: str = "") -> tuple[str, str, int]:
+        """Store a message that arrives in pieces, durably, without holding more than one piece:
+        hashed as it is written to a temporary file in staging (cleared at the next start if this
+        process dies meanwhile), then renamed under its digest. Returns (sha256, path, size)."""
+        digest = hashlib.sha256()
+
+        def place() -> Path:
+            name = digest.hexdigest()
+            return self.root / f"{area}/{name[:2]}/{name}{suffix}"
+
+        incoming = self.root / STAGING / f"incoming.{os.getpid()}.tmp"
+        path = self._write(incoming, parts, place, durable=True, observe=digest.update)
+        return digest.hexdigest(), path.relative_to(self.root).as_posix(), path.stat().st_size
+
+    def _write(
+        self,
+        tmp: Path,
+        parts: Iterable[bytes],
+        target: Callable[[], Path],
+        durable: bool,
+        observe: Callable[[bytes], object] = len,
+    ) -> Path:
+        """Write `parts` to `tmp` (each shown to `observe`), then rename it to `target()` (known only
+        once all is written): atomic, fsynced with its directory when `durable`, and never a partial
+        file left behind. A piece is let go before the next is asked for, so that a fetch of the
+        next piece never has the last one beside it."""
         try:
             failure_point("storage_write")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            pieces = iter(parts)
             with open(tmp, "wb") as fh:
-                fh.write(data)
+                while (part := next(pieces, None)) is not None:
+                    fh.write(part)
+                    observe(part)
+                    del part
                 if durable:
                     fh.flush()
                     os.fsync(fh.fileno())
+            path = target()
+            path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, path)
             if durable:
                 dir_fd = os.open(path.parent, os.O_RDONLY)
@@ -65,7 +105,7 @@ class Storage:
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise StorageFull(exc.errno, f"storage {self.root} is full ({exc.strerror})") from exc
             raise
-        return digest, rel
+        return path
 
     def get(self, rel: str) -> bytes:
         return (self.root / rel).read_bytes()

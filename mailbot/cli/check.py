@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from mailbot.adapters.chart import find_cjk_font
 from mailbot.config import Config, ConfigError, ServerLogin, load_config
 from mailbot.domain.units import resolve_units
 
@@ -156,6 +155,8 @@ def warnings(config: Config) -> list[str]:
         found.append("[office] recipients is empty: digests and held-mail notices go nowhere")
     if not any(shutil.which(tool) for tool in ("unar", "unrar", "bsdtar")):
         found.append("no RAR tool found: compressed .rar archives will be refused (apt-get install unar)")
+    from mailbot.adapters.chart import find_cjk_font  # Pillow: only for this check, not every command
+
     if find_cjk_font() is None:
         found.append("no Chinese font: charts show numbers instead of unit names (apt-get install fonts-wqy-microhei)")
     table = [(i, u.name, u.kind, list(u.aliases)) for i, u in enumerate(config.units)]

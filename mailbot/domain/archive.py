@@ -18,13 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-import py7zr
-import rarfile
-from py7zr.exceptions import PasswordRequired as SevenZipPasswordRequired
-from py7zr.exceptions import UnsupportedCompressionMethodError
-from py7zr.io import Py7zIO, WriterFactory
-
-from mailbot.domain.zip_names import decode_legacy, zip_directory_entries, zip_name
+from mailbot.domain.zip_names import zip_directory_entries, zip_name
 
 __all__ = [
     "ARCHIVE_BOMB",
@@ -173,15 +167,6 @@ class _Budget:
 
 _Reader = Callable[[bytes, str, str, _Budget], list[Member]]
 
-_ENCRYPTED_ERRORS = (SevenZipPasswordRequired, rarfile.PasswordRequired, rarfile.RarWrongPassword)
-# Valid archives we cannot read: unknown compression methods, split volumes, no rar tool.
-_UNSUPPORTED_ERRORS = (
-    NotImplementedError,
-    UnsupportedCompressionMethodError,
-    rarfile.NeedFirstVolume,
-    rarfile.RarCannotExec,
-)
-
 
 def _unpack(kind: str, data: bytes, label: str, prefix: str, depth: int, budget: _Budget) -> list[Member]:
     """The single boundary where library exceptions become ArchiveError."""
@@ -191,10 +176,8 @@ def _unpack(kind: str, data: bytes, label: str, prefix: str, depth: int, budget:
         raise
     except MemoryError as exc:
         raise ArchiveError(ARCHIVE_TOO_LARGE, str(budget.limits.max_total_bytes)) from exc
-    except _ENCRYPTED_ERRORS as exc:
-        raise ArchiveError(ARCHIVE_ENCRYPTED, label) from exc
-    except _UNSUPPORTED_ERRORS as exc:
-        raise ArchiveError(ARCHIVE_UNSUPPORTED, label) from exc
+    except NotImplementedError as exc:  # a zip compression method zipfile lacks (the 7z and rar readers
+        raise ArchiveError(ARCHIVE_UNSUPPORTED, label) from exc  # name their libraries' own errors)
     except Exception as exc:  # zlib.error, EOFError, struct.error, BadZipFile, Bad7zFile, ...
         raise ArchiveError(ARCHIVE_CORRUPT, label) from exc
     result: list[Member] = []
@@ -285,105 +268,19 @@ def _drain(read: Callable[[int], bytes], budget: _Budget) -> bytes:
     return b"".join(chunks)
 
 
-# --- 7z ----------------------------------------------------------------------------------
-
-
-class _Sink(Py7zIO):
-    """In-memory output for one 7z member that charges the budget as py7zr writes."""
-
-    def __init__(self, name: str, budget: _Budget) -> None:
-        self.name = name
-        self._budget = budget
-        self._chunks: list[bytes] = []
-        self._size = 0
-
-    def write(self, s: bytes | bytearray) -> int:
-        self._budget.charge(len(s))
-        self._chunks.append(bytes(s))
-        self._size += len(s)
-        return len(s)
-
-    def read(self, size: int | None = None) -> bytes:
-        return b"".join(self._chunks)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
-
-    def size(self) -> int:
-        return self._size
-
-
-class _SinkFactory(WriterFactory):
-    def __init__(self, budget: _Budget) -> None:
-        self._budget = budget
-        self.sinks: list[_Sink] = []
-
-    def create(self, filename: str) -> Py7zIO:
-        sink = _Sink(filename, self._budget)
-        self.sinks.append(sink)
-        return sink
+# --- 7z and rar: their libraries load only in a process that opens such an archive -------
 
 
 def _read_7z(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
-    with py7zr.SevenZipFile(io.BytesIO(data)) as archive:
-        if archive.needs_password():
-            raise ArchiveError(ARCHIVE_ENCRYPTED, label)
-        files = list(archive.files)
-        budget.count(len(files))
-        declared = 0
-        for entry in files:
-            path = _clean_path(entry.filename, prefix)
-            if entry.is_symlink or entry.is_junction:
-                raise ArchiveError(ARCHIVE_UNSAFE_PATH, prefix + path)
-            if not entry.is_directory:
-                declared += entry.uncompressed or 0
-        # py7zr hands over output in blocks of up to 128 MB, so the charge in _Sink can
-        # come late; the declared sizes it decodes to are the bound that holds in time.
-        budget.expect(declared)
-        factory = _SinkFactory(budget)
-        archive.extractall(factory=factory)
-    members = []
-    for sink in factory.sinks:
-        path = _clean_path(sink.name, prefix)
-        if not _is_junk(path):
-            members.append(Member(prefix + path, sink.read()))
-    return members
+    from mailbot.domain import archive_7z  # py7zr and its codecs: ~16 MB the daemon need not carry
 
-
-# --- rar ---------------------------------------------------------------------------------
-
-
-def _rar_name(info: rarfile.RarInfo) -> str:
-    """RAR 4 names without the Unicode flag are in the writer's OEM code page, GBK here."""
-    if isinstance(info, rarfile.Rar3Info) and not info.flags & rarfile.RAR_FILE_UNICODE:
-        return decode_legacy(info.orig_filename)
-    return info.filename
+    return archive_7z.read(data, label, prefix, budget)
 
 
 def _read_rar(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
-    # errors="strict": the default silently lists only the entries before the damage.
-    with rarfile.RarFile(io.BytesIO(data), errors="strict") as archive:
-        if archive.needs_password():
-            raise ArchiveError(ARCHIVE_ENCRYPTED, label)
-        infos = archive.infolist()
-        budget.count(len(infos))
-        wanted: list[tuple[str, rarfile.RarInfo]] = []
-        for info in infos:
-            path = _clean_path(_rar_name(info), prefix)
-            if info.is_symlink():
-                raise ArchiveError(ARCHIVE_UNSAFE_PATH, prefix + path)
-            if info.is_dir() or _is_junk(path):
-                continue
-            wanted.append((path, info))
-        budget.expect(sum(info.file_size or 0 for _, info in wanted))
-        members = []
-        for path, info in wanted:
-            with archive.open(info) as stream:
-                members.append(Member(prefix + path, _drain(stream.read, budget)))
-    return members
+    from mailbot.domain import archive_rar
+
+    return archive_rar.read(data, label, prefix, budget)
 
 
 _READERS: dict[str, _Reader] = {"zip": _read_zip, "7z": _read_7z, "rar": _read_rar}

@@ -9,6 +9,7 @@ mailbox says nothing, and a time in the future (a wrong clock) is never believed
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -21,6 +22,16 @@ class Fetched:
     """A message as a Source hands it over: its bytes and the time the mailbox says it arrived."""
 
     raw: bytes
+    arrived: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A whole message as a Source hands it over: its bytes in pieces, each fetched as the one
+    before is written away (so no process holds a whole large message while storing it), and the
+    time the mailbox says it arrived."""
+
+    parts: Iterator[bytes]
     arrived: datetime | None = None
 
 

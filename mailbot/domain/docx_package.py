@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from lxml import etree
+if TYPE_CHECKING:  # lxml loads with the first manuscript checked (in the analysis worker)
+    from lxml import etree
 
 # A manuscript is a few hundred KB of XML plus photos; anything far beyond is a zip bomb.
 # zipfile stops decompressing an entry at its declared size, so checking declared sizes
@@ -72,6 +73,8 @@ def check_package(data: bytes) -> None:
 def check_complexity(stream: IO[bytes]) -> None:
     """Count the main part's elements, runs, breaks and text as a stream, each element dropped once
     counted, and stop at the first bound passed: the cost stays small whatever the document holds."""
+    from lxml import etree
+
     elements = runs = breaks = chars = 0
     parser = etree.iterparse(
         stream, events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
@@ -98,6 +101,8 @@ def check_complexity(stream: IO[bytes]) -> None:
 
 
 def _parse_small_xml(package: zipfile.ZipFile, name: str) -> etree._Element:
+    from lxml import etree
+
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     return etree.fromstring(package.read(name), parser)
 

@@ -12,15 +12,14 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import docx
-from docx.document import Document
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from mailbot.domain.docx_package import ManuscriptError, check_package
 from mailbot.domain.footer import Footer, fill_missing, is_footer_line, parse_footer
+
+if TYPE_CHECKING:  # python-docx and lxml load with the first manuscript read (in the analysis worker):
+    from docx.document import Document  # the daemon that unpickles a Manuscript need not carry them
+    from lxml import etree
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -71,6 +70,8 @@ def read_docx(data: bytes) -> Manuscript:
         raise ManuscriptError("manuscript_not_docx", "not a zip package, so not a .docx")
     try:
         check_package(data)
+        import docx
+
         document = docx.Document(io.BytesIO(data))
         if document.element.getroottree().docinfo.doctype:
             raise ManuscriptError("manuscript_corrupt", "document.xml declares a DTD")
@@ -307,6 +308,9 @@ class _Walker:
             centred: bool | None = None
             bold: bool | None = None
             heading = False
+            from docx.enum.style import WD_STYLE_TYPE
+            from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
+
             style = self._document.styles.get_by_id(style_id, WD_STYLE_TYPE.PARAGRAPH)
             seen: set[str] = set()
             while style is not None and style.style_id not in seen:  # basedOn may loop
@@ -344,6 +348,8 @@ class _Walker:
         if style_id is None:
             return None
         if style_id not in self._run_style_bold:
+            from docx.enum.style import WD_STYLE_TYPE
+
             style = self._document.styles.get_by_id(style_id, WD_STYLE_TYPE.CHARACTER)
             self._run_style_bold[style_id] = style.font.bold if style is not None else None
         return self._run_style_bold[style_id]

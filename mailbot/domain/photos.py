@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from dataclasses import dataclass
-
-import pillow_heif
-from PIL import Image
-
-# iPhones save HEIC by default: libheif (through pillow-heif) reads it as Pillow's "HEIF" format.
-# Embedded thumbnails are not opened: a photo is judged by its own pixels.
-pillow_heif.register_heif_opener(thumbnails=False)
+from types import ModuleType
 
 PHOTO_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".hif"}
@@ -27,6 +22,20 @@ DECODE_BUDGET = 200_000_000
 _SCALED = frozenset({"JPEG", "MPO"})  # decoded at 1/8 scale: every byte read, 1/64 of the pixels
 # libheif has no reduced-scale decode and HEIF's verify() checks nothing, so a HEIC photo costs its
 # full pixel count, as a PNG does: a 12 MP iPhone photo decodes in about 0.3 s.
+
+
+@functools.cache
+def _pillow() -> ModuleType:
+    """Pillow with HEIF, loaded by the first photo a process inspects (the analysis worker's): the
+    daemon that only fetches and records does not carry them (~11 MB).
+
+    iPhones save HEIC by default: libheif (through pillow-heif) reads it as Pillow's "HEIF" format.
+    Embedded thumbnails are not opened: a photo is judged by its own pixels."""
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener(thumbnails=False)
+    return Image
 
 
 class DecodeBudget:
@@ -57,6 +66,7 @@ def inspect_photo(name: str, data: bytes, budget: DecodeBudget | None = None) ->
 
     Without a ``budget`` every photo is decoded; with one, only while it lasts.
     """
+    Image = _pillow()  # noqa: N806 - PIL's own module name
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import PurePosixPath
-
-from tnefparse import TNEF
+from typing import Any
 
 from mailbot.domain.archive import ARCHIVE_TOO_LARGE, ARCHIVE_TOO_MANY_MEMBERS, ArchiveError, Limits, Member
 from mailbot.domain.charsets import decode_bytes
@@ -94,7 +93,7 @@ def unwrap_tnef(data: bytes, limits: Limits) -> tuple[Member, ...]:
     members: list[Member] = []
     for group in groups:
         try:
-            parsed = TNEF(SIGNATURE + key + codepage + b"".join(group), do_checksum=False)
+            parsed = _tnef()(SIGNATURE + key + codepage + b"".join(group), do_checksum=False)
         except Exception as exc:  # noqa: BLE001 - tnefparse raises whatever struct and codecs raise
             raise TnefError(f"{type(exc).__name__}: {exc}") from exc
         for attachment in parsed.attachments:
@@ -185,3 +184,10 @@ def _file_name(attachment: object, group: list[bytes], charset: str | None) -> s
         long_name = decode_bytes(titles[0][_HEADER.size : -_CHECKSUM_BYTES], charset) if titles else ""
     name = PurePosixPath(str(long_name).replace("\\", "/").strip("\x00").strip()).name
     return "".join(ch for ch in name if ch.isprintable())
+
+
+def _tnef() -> type[Any]:
+    """tnefparse, loaded by the first winmail.dat a process reads (the analysis worker's)."""
+    from tnefparse import TNEF
+
+    return TNEF

@@ -71,4 +71,4 @@ def test_maildir_delivery_time_is_the_files_time(tmp_path: Path) -> None:
     delivered = datetime(2026, 10, 9, 9, 30, tzinfo=UTC)
     os.utime(tmp_path / "inbox" / "new" / key, (delivered.timestamp(), delivered.timestamp()))
     fetched = source.fetch(key)
-    assert fetched.arrived == delivered and fetched.raw.startswith(b"Subject: x")
+    assert fetched.arrived == delivered and b"".join(fetched.parts).startswith(b"Subject: x")

@@ -15,7 +15,7 @@ from mailbot.config import load_config
 from mailbot.passes import poll_once
 from mailbot.ports import MailRef
 from mailbot.samples.corpus import week_of_mail
-from tests.helpers import check_exactly_once, ingest, poll, write_config
+from tests.helpers import check_exactly_once, fetch_whole, ingest, poll, write_config
 from tests.servers import DovecotServer, SmtpSink, free_port
 
 
@@ -95,7 +95,7 @@ def test_uidvalidity_change_answers_nothing_twice(
     app.source.open()
     uidvalidity, (uid,) = app.source.listing()
     ingest(
-        app.desk, MailRef(app.source.key, "INBOX", uidvalidity, uid), app.source.fetch(uid).raw
+        app.desk, MailRef(app.source.key, "INBOX", uidvalidity, uid), fetch_whole(app.source, uid)
     )  # died before filing
     app.source.close()
     app.desk.drain_outbox(app.transport)

@@ -25,7 +25,7 @@ from mailbot.samples.docx import build_docx, with_breaks
 from mailbot.samples.mail import build_mail
 from mailbot.samples.photos import make_photo
 from mailbot.worker import Analyser, analyse_within
-from tests.helpers import write_config
+from tests.helpers import fetch_whole, write_config
 from tests.servers import DovecotServer, SmtpSink
 
 LIAISON = "stz.yjj@example.com"
@@ -92,7 +92,7 @@ def test_a_message_that_failed_twice_before_a_restart_is_held_without_analysis(
     from mailbot.ports import MailRef
 
     ref = MailRef(app.source.key, app.source.folder, uidvalidity, uid)
-    pk = app.desk.store_raw(ref, app.source.fetch(uid).raw)
+    pk = app.desk.store_raw(ref, fetch_whole(app.source, uid))
     app.source.close()
     app.desk.count_failure(pk)
     app.desk.count_failure(pk)

@@ -13,7 +13,7 @@ from mailbot.config import load_config
 from mailbot.passes import poll_once
 from mailbot.ports import MailRef
 from mailbot.samples.corpus import week_of_mail
-from tests.helpers import ingest, write_config
+from tests.helpers import fetch_whole, ingest, write_config
 from tests.servers import DovecotServer, SmtpSink
 
 
@@ -28,7 +28,7 @@ def first_ref(app: App) -> tuple[MailRef, bytes]:
     try:
         uidvalidity, uids = app.source.listing()
         ref = MailRef(app.source.key, app.source.folder, uidvalidity, uids[0])
-        return ref, app.source.fetch(uids[0]).raw
+        return ref, fetch_whole(app.source, uids[0])
     finally:
         app.source.close()
 
