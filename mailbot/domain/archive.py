@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from types import ModuleType
 
 from mailbot.domain.zip_names import zip_directory_entries, zip_name
 
@@ -274,13 +275,24 @@ def _drain(read: Callable[[int], bytes], budget: _Budget) -> bytes:
 def _read_7z(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
     from mailbot.domain import archive_7z  # py7zr and its codecs: ~16 MB the daemon need not carry
 
-    return archive_7z.read(data, label, prefix, budget)
+    return _read_with(archive_7z, data, label, prefix, budget)
 
 
 def _read_rar(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
     from mailbot.domain import archive_rar
 
-    return archive_rar.read(data, label, prefix, budget)
+    return _read_with(archive_rar, data, label, prefix, budget)
+
+
+def _read_with(reader: ModuleType, data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
+    """The reader module's own errors for a password, or for a valid archive it cannot read, as codes."""
+    try:
+        members: list[Member] = reader.read(data, label, prefix, budget)
+    except reader.ENCRYPTED as exc:
+        raise ArchiveError(ARCHIVE_ENCRYPTED, label) from exc
+    except reader.UNSUPPORTED as exc:
+        raise ArchiveError(ARCHIVE_UNSUPPORTED, label) from exc
+    return members
 
 
 _READERS: dict[str, _Reader] = {"zip": _read_zip, "7z": _read_7z, "rar": _read_rar}

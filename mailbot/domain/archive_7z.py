@@ -15,7 +15,6 @@ from py7zr.io import Py7zIO, WriterFactory
 from mailbot.domain.archive import (
     ARCHIVE_ENCRYPTED,
     ARCHIVE_UNSAFE_PATH,
-    ARCHIVE_UNSUPPORTED,
     ArchiveError,
     Member,
     _Budget,
@@ -23,14 +22,8 @@ from mailbot.domain.archive import (
     _is_junk,
 )
 
-
-def read(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
-    try:
-        return _read(data, label, prefix, budget)
-    except PasswordRequired as exc:
-        raise ArchiveError(ARCHIVE_ENCRYPTED, label) from exc
-    except UnsupportedCompressionMethodError as exc:
-        raise ArchiveError(ARCHIVE_UNSUPPORTED, label) from exc
+ENCRYPTED: tuple[type[Exception], ...] = (PasswordRequired,)
+UNSUPPORTED: tuple[type[Exception], ...] = (UnsupportedCompressionMethodError,)  # a method py7zr lacks
 
 
 class _Sink(Py7zIO):
@@ -72,7 +65,7 @@ class _SinkFactory(WriterFactory):
         return sink
 
 
-def _read(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
+def read(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
     with py7zr.SevenZipFile(io.BytesIO(data)) as archive:
         if archive.needs_password():
             raise ArchiveError(ARCHIVE_ENCRYPTED, label)

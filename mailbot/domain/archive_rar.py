@@ -12,7 +12,6 @@ import rarfile
 from mailbot.domain.archive import (
     ARCHIVE_ENCRYPTED,
     ARCHIVE_UNSAFE_PATH,
-    ARCHIVE_UNSUPPORTED,
     ArchiveError,
     Member,
     _Budget,
@@ -22,14 +21,11 @@ from mailbot.domain.archive import (
 )
 from mailbot.domain.zip_names import decode_legacy
 
-
-def read(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
-    try:
-        return _read(data, label, prefix, budget)
-    except (rarfile.PasswordRequired, rarfile.RarWrongPassword) as exc:
-        raise ArchiveError(ARCHIVE_ENCRYPTED, label) from exc
-    except (rarfile.NeedFirstVolume, rarfile.RarCannotExec) as exc:  # valid, but not readable here
-        raise ArchiveError(ARCHIVE_UNSUPPORTED, label) from exc
+ENCRYPTED: tuple[type[Exception], ...] = (rarfile.PasswordRequired, rarfile.RarWrongPassword)
+UNSUPPORTED: tuple[type[Exception], ...] = (
+    rarfile.NeedFirstVolume,
+    rarfile.RarCannotExec,
+)  # valid archives not readable here: split volumes, no RAR tool
 
 
 def _rar_name(info: rarfile.RarInfo) -> str:
@@ -39,7 +35,7 @@ def _rar_name(info: rarfile.RarInfo) -> str:
     return info.filename
 
 
-def _read(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
+def read(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
     # errors="strict": the default silently lists only the entries before the damage.
     with rarfile.RarFile(io.BytesIO(data), errors="strict") as archive:
         if archive.needs_password():
