@@ -3,8 +3,9 @@
 - 163.com / 126 / yeah.net refuse SELECT ("Unsafe Login") until the client sends the RFC 2971 ID
   command; we send it after LOGIN whenever the server offers ID, and for those hosts even when it
   does not advertise it.
-- Messages are fetched with BODY.PEEK[] so nothing is marked \\Seen before it is processed, and
-  searched by UID only (some servers reject SEARCH with CHARSET).
+- Messages are fetched with BODY.PEEK[] so nothing is marked \\Seen before it is processed, in
+  partial FETCHes of 2 MiB written away one by one, and searched by UID only (some servers reject
+  SEARCH with CHARSET).
 - A message leaves the folder only after its verdict and reply are committed: MOVE where the server
   has it, else COPY + \\Deleted + UID EXPUNGE of that one UID.
 """
