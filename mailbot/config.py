@@ -89,6 +89,9 @@ class OfficeConfig:
     recipients: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
     document_number: str = ""  # 文号 printed on bulletins, e.g. "盘应急办〔2026〕12号"; empty: none
+    # Quarterly and yearly bulletins: each unit's months (月度明细; the monthly bulletins list the items),
+    # or every item of the period (信息明细: 100,000 lines for a province's year).
+    items_in_long_bulletins: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ figure in a bulletin can be traced to rows in the database. Rendering and sendin
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -17,8 +18,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from mailbot import rollup
 from mailbot.adapters import db
 from mailbot.adapters.db import Author, Item, Message, Unit
+from mailbot.adapters.points_tables import SCALE
 from mailbot.config import Config
 from mailbot.domain import scoring
 from mailbot.domain.calendar import (
@@ -34,8 +37,11 @@ from mailbot.domain.formats import local_time
 from mailbot.domain.quota import missed_weeks, monthly_due, quota_met, weekly_due, weeks_ending_in
 from mailbot.domain.report import (
     ColumnLine,
+    DeductionLine,
+    DetailLine,
     HeldLine,
     ItemLine,
+    MonthLine,
     PersonLine,
     RejectionLine,
     Report,
@@ -49,7 +55,8 @@ from mailbot.domain.report import (
 from mailbot.domain.vocabulary import HELD_WHY, SUBMISSION_VERDICTS, ItemStatus, Level, Verdict
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
 from mailbot.ledger import STATUS_NAMES as STATUS
-from mailbot.ledger import period_details, period_ledger
+from mailbot.ledger import deduction_lines as ledger_lines
+from mailbot.ledger import period_details, read_ledger
 from mailbot.reminders import quota_policy, work_calendar
 
 log = logging.getLogger("mailbot")
@@ -79,9 +86,10 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
     lo, hi = period_bounds(period, config.timezone)
     ytd = Period("year", str(period.end.year), date(period.end.year, 1, 1), period.end)
     calendar = work_calendar(config)
+    rollup.refresh(engine, config)
     with Session(engine) as s:
         units = [u for u in s.exec(select(Unit).order_by(col(Unit.id))) if u.id is not None]
-        names = {u.id: u.name for u in units}
+        names = {_id(u): u.name for u in units}
         in_period = (col(Message.received_at) >= lo) & (col(Message.received_at) < hi)
         verdicts = Counter[tuple[int | None, str]]()
         for unit_id, verdict, n in s.exec(
@@ -98,12 +106,19 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             ).all()
         )
         ytd_lo, _ = period_bounds(ytd, config.timezone)
-        ytd_accepted = dict(
-            s.exec(
-                select(Item.unit_id, func.count())
-                .where(col(Item.received_at) >= ytd_lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED)
-                .group_by(col(Item.unit_id))
-            ).all()
+        whole_year = (ytd.start, ytd.end) == (period.start, period.end)  # a yearly bulletin: same figures
+        ytd_accepted = (
+            accepted
+            if whole_year
+            else dict(
+                s.exec(
+                    select(Item.unit_id, func.count())
+                    .where(
+                        col(Item.received_at) >= ytd_lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED
+                    )
+                    .group_by(col(Item.unit_id))
+                ).all()
+            )
         )
         adopted = Counter[tuple[int, str]]()
         for unit_id, level, n in s.exec(
@@ -114,20 +129,19 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         ):
             adopted[(unit_id, level)] = n
         duties = Duties(s, config, calendar)
-        book = period_ledger(s, config, period, today, duties=duties)  # from ytd.start: the year's totals too
-        entries = book.entries
-        points = scoring.totals(entries, period, "unit")
-        column_points = defaultdict[int, float](float)
+        # Items' points are the roll-up's sums; deductions depend on the day and come from the ledger.
+        cut = rollup.deductions(s, config, ytd.start, period.end, today, duties)
+        earned = rollup.sums_by_source(s, period.start, period.end)
+        points = rollup.combined({k: sum(v.values()) for k, v in earned.items()}, scoring.totals(cut, period, "unit"))
+        column_points = {k: v.get("column", 0) / SCALE for k, v in earned.items()}
         deducted = defaultdict[int, float](float)
-        for e in (e for e in entries if period.contains(e.on)):
-            if e.source == "column":
-                column_points[e.unit_id] += e.points
-            elif e.source == "deduction":
+        for e in cut:
+            if period.contains(e.on):
                 deducted[e.unit_id] += e.points
         column_lines = _column_lines(duties, period, today)
         weekly = _weekly_counts(duties, period) if kind != "weekly" and config.quotas.weekly_in_bulletins else {}
         owed_from = duties.owed_from
-        ytd_points = scoring.totals(entries, ytd, "unit")
+        ytd_points = points if whole_year else rollup.unit_totals(s, ytd, cut)
         ranked = sorted(units, key=lambda u: (-points.get(_id(u), 0.0), _id(u)))
         ranks = competition_ranks([points.get(_id(u), 0.0) for u in ranked])
         lines = []
@@ -166,13 +180,19 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
                     quota_met=quota_met(got, due, missed),
                     ytd_points=ytd_points.get(uid, 0.0),
                     ytd_accepted=ytd_accepted.get(uid, 0),
-                    column_points=round(column_points[uid], 4),
+                    column_points=round(column_points.get(uid, 0.0), 4),
                     deductions=round(deducted[uid], 4),
                     missed_weeks=tuple(w.label for w in missed),
                 )
             )
-        person_points = scoring.totals(entries, period, "person")
-        person_ytd = scoring.totals(entries, ytd, "person")
+        person_points = rollup.combined(
+            rollup.person_sums(s, period.start, period.end), scoring.totals(cut, period, "person")
+        )
+        person_ytd = (
+            person_points
+            if whole_year
+            else rollup.combined(rollup.person_sums(s, ytd.start, ytd.end), scoring.totals(cut, ytd, "person"))
+        )
         person_items = Counter[tuple[str, int]]()
         person_returned = Counter[tuple[str, int]]()
         for name, uid, status, n in s.exec(
@@ -196,7 +216,15 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             ),
             key=lambda p: (-p.points, p.unit, p.name),
         )
-        details, deduction_lines = period_details(s, config, period, book) if kind != "weekly" else ((), ())
+        details: tuple[DetailLine, ...] = ()
+        deduction_lines: tuple[DeductionLine, ...] = ()
+        months: tuple[MonthLine, ...] = ()
+        if kind == "monthly" or (kind != "weekly" and config.office.items_in_long_bulletins):
+            book = read_ledger(s, config, period.start, period.end, today, deductions=False)
+            details, deduction_lines = period_details(s, config, period, replace(book, entries=book.entries + cut))
+        elif kind != "weekly":
+            deduction_lines = ledger_lines(names, [e for e in cut if period.contains(e.on)])
+            months = _month_lines(s, config, period, names, cut)
         items: list[ItemLine] = []
         if kind == "weekly":
             for item in s.exec(
@@ -268,9 +296,46 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         columns=column_lines,
         details=details,
         deduction_lines=deduction_lines,
+        month_lines=months,
         issued=f"{today.year}年{today.month}月{today.day}日",
         document_number=config.office.document_number,
     )
+
+
+def _month_lines(
+    s: Session, config: Config, period: Period, names: dict[int, str], cut: list[scoring.Entry]
+) -> tuple[MonthLine, ...]:
+    """月度明细: each unit's months of the period that have items or points, from the same sums as the totals."""
+    lines = []
+    month = month_of(period.start)
+    while month.start <= period.end:
+        lo, hi = period_bounds(month, config.timezone)
+        accepted = dict(
+            s.exec(
+                select(Item.unit_id, func.count())
+                .where(col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED)
+                .group_by(col(Item.unit_id))
+            ).all()
+        )
+        earned = rollup.sums_by_source(s, month.start, month.end)
+        deducted = defaultdict[int, float](float)
+        for e in cut:
+            if month.contains(e.on):
+                deducted[e.unit_id] += e.points
+        for uid, name in names.items():
+            got = earned.get(uid, {})
+            adopted = got.get("adoption", 0) / SCALE
+            submitted = sum(v for k, v in got.items() if k != "adoption") / SCALE
+            cut_points = scoring.round_points(deducted.get(uid, 0.0))
+            if not (accepted.get(uid) or got or cut_points):
+                continue
+            total = scoring.round_points(math.fsum([submitted, adopted, cut_points]))
+            lines.append(
+                MonthLine(name, f"{month.start.month}月", accepted.get(uid, 0), submitted, adopted, cut_points, total)
+            )
+        month = month_of(month.end + timedelta(days=1))
+    order = {name: i for i, name in enumerate(names.values())}
+    return tuple(sorted(lines, key=lambda line: order[line.unit]))  # by unit, then month, as the office reads them
 
 
 def _weekly_counts(duties: Duties, period: Period) -> dict[int, Counter[str]]:
@@ -278,11 +343,12 @@ def _weekly_counts(duties: Duties, period: Period) -> dict[int, Counter[str]]:
     weeks = weeks_ending_in(period)
     if not weeks:
         return {}
+    by_day = Counter(zip(*duties.filed(weeks[0].start, weeks[-1].end), strict=True))  # a year: 100,000 rows
     counts: dict[int, Counter[str]] = {}
     labels: dict[date, str] = {}
-    for day, unit_id in zip(*duties.filed(weeks[0].start, weeks[-1].end), strict=True):
+    for (day, unit_id), n in by_day.items():
         label = labels.get(day) or labels.setdefault(day, week_of(day).label)
-        counts.setdefault(unit_id, Counter())[label] += 1
+        counts.setdefault(unit_id, Counter())[label] += n
     return counts
 
 
@@ -309,64 +375,3 @@ def _column_lines(duties: Duties, period: Period, today: date) -> tuple[ColumnLi
             )
         )
     return tuple(lines)
-
-
-def combine(desks: list[tuple[str, Report]], kind: str, period: Period, office_name: str) -> Report:
-    """Several bureaus' reports as one: a line per bureau (its units' sums), people and quota
-    shortfalls under "bureau·unit". For a province office collecting its cities' desks."""
-    lines = []
-    for desk, r in desks:
-        lines.append(
-            UnitLine(
-                unit=desk,
-                kind="desk",
-                received=sum(u.received for u in r.units),
-                accepted=sum(u.accepted for u in r.units),
-                rejected=sum(u.rejected for u in r.units),
-                adopted_city=sum(u.adopted_city for u in r.units),
-                adopted_province=sum(u.adopted_province for u in r.units),
-                adopted_national=sum(u.adopted_national for u in r.units),
-                points=round(sum(u.points for u in r.units), 4),
-                rank=0,
-                quota_due=sum(u.quota_due for u in r.units),
-                quota_met=all(u.quota_met for u in r.units),
-                ytd_points=round(sum(u.ytd_points for u in r.units), 4),
-                ytd_accepted=sum(u.ytd_accepted for u in r.units),
-                column_points=round(sum(u.column_points for u in r.units), 4),
-                deductions=round(sum(u.deductions for u in r.units), 4),
-            )
-        )
-    lines.sort(key=lambda line: -line.points)
-    ranked = tuple(
-        replace(line, rank=rank) for line, rank in zip(lines, competition_ranks([x.points for x in lines]), strict=True)
-    )
-    people = sorted(
-        (replace(p, unit=f"{desk}·{p.unit}") for desk, r in desks for p in r.people),
-        key=lambda p: (-p.points, p.unit, p.name),
-    )
-    totals = [r.totals for _d, r in desks]
-    days = (period.end - period.start).days + 1
-    accepted = sum(t.accepted for t in totals)
-    return Report(
-        kind=kind,
-        period_label=period.label,
-        title=title_for(kind, period.label) + "（汇总）",
-        range_text=range_text(period.start, period.end),
-        office_name=office_name,
-        units=ranked,
-        people=tuple(people),
-        items=(),
-        rejections=(),
-        held=(),
-        silent_units=tuple(f"{d}·{u}" for d, r in desks for u in r.silent_units),
-        missed_quota=tuple(f"{d}·{u}" for d, r in desks for u in r.missed_quota),
-        top_units=top_units(ranked),
-        totals=Totals(
-            sum(t.received for t in totals),
-            accepted,
-            sum(t.rejected for t in totals),
-            sum(t.adopted for t in totals),
-            sum(t.published for t in totals),
-            round(accepted / days, 2),
-        ),
-    )

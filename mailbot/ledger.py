@@ -93,10 +93,11 @@ def read_ledger(
     *,
     units: frozenset[int] | None = None,
     duties: Duties | None = None,
+    deductions: bool = True,
 ) -> Ledger:
     """`load_ledger` with its rows. With `units`, only the entries of those units: the items they sent or
     drafted, their deductions; each item is scored whole by the same rules, so its lines are the same.
-    `duties` must then be for the same units."""
+    `duties` must then be for the same units. Without `deductions`, the items' lines alone."""
     tz = config.timezone
     lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
     mine = None
@@ -109,8 +110,6 @@ def read_ledger(
     if mine is not None:
         adopted = adopted.join(Item, col(Item.id) == col(db.Adoption.item_id)).where(mine)
     adoptions = [scoring.Adoption(i, level, on) for i, level, on in s.execute(adopted)]
-    office = select(db.Deduction).where(db.Deduction.on >= start, db.Deduction.on <= end)
-    deductions = s.exec(office if units is None else office.where(col(db.Deduction.unit_id).in_(units))).all()
     in_window = (col(Item.received_at) >= lo) & (col(Item.received_at) < hi)
     # A subquery, not a list of ids: a year's adoptions can outnumber PostgreSQL's 65,535 parameters.
     adopted_in = sa_select(col(db.Adoption.item_id)).where(col(db.Adoption.on) >= start, col(db.Adoption.on) <= end)
@@ -177,39 +176,52 @@ def read_ledger(
         )
         for r in items.values()
     ]
-    duties = duties or Duties(s, config, work_calendar(config), units=units)
-    duties.know(start, end, ((r.day, r.unit_id, r.column, r.status) for r in items.values()))
+    if deductions:
+        duties = duties or Duties(s, config, work_calendar(config), units=units)
+        duties.know(start, end, ((r.day, r.unit_id, r.column, r.status) for r in items.values()))
     deadlines = {i: d for i, d in s.execute(sa_select(col(db.Solicitation.id), col(db.Solicitation.deadline)))}
     grades = [
         scoring.SolicitationGrade(r.id, r.grade, deadlines[r.solicitation_id])
         for r in items.values()
         if r.solicitation_id is not None and r.grade is not None
     ]
-    owed = duties.missed_cycles(start, end, today) + duties.missing_pieces(start, end, today)
-    entries = scoring.ledger(
-        scored,
-        adoptions,
-        grades,
-        [
-            scoring.Deduction(
-                d.unit_id,
-                d.points,
-                d.on,
-                d.reason,
-                d.person or None,
-                rule=OFFICE_RULE,
-                cycle=day_range(d.on, d.on),
-                by=d.by,
-            )
-            for d in deductions
-        ]
-        + [d for d in owed if units is None or d.unit_id in units],
-        config.scoring,
-    )
+    owed = owed_deductions(s, config, start, end, today, units=units, duties=duties) if deductions else []
+    entries = scoring.ledger(scored, adoptions, grades, owed, config.scoring)
     entries = [e for e in entries if e.on >= start or e.source != "adoption"]
     if units is not None:
         entries = [e for e in entries if e.unit_id in units]
     return Ledger(entries, items, drafters)
+
+
+def owed_deductions(
+    s: Session,
+    config: Config,
+    start: date,
+    end: date,
+    today: date,
+    *,
+    units: frozenset[int] | None = None,
+    duties: Duties | None = None,
+) -> list[scoring.Deduction]:
+    """The deductions dated start..end: the office's, and what missed column cycles and yearly pieces
+    cost as of `today` (三(二)2, 三(二)3)."""
+    office = select(db.Deduction).where(db.Deduction.on >= start, db.Deduction.on <= end)
+    recorded = s.exec(office if units is None else office.where(col(db.Deduction.unit_id).in_(units))).all()
+    duties = duties or Duties(s, config, work_calendar(config), units=units)
+    owed = duties.missed_cycles(start, end, today) + duties.missing_pieces(start, end, today)
+    return [
+        scoring.Deduction(
+            d.unit_id,
+            d.points,
+            d.on,
+            d.reason,
+            d.person or None,
+            rule=OFFICE_RULE,
+            cycle=day_range(d.on, d.on),
+            by=d.by,
+        )
+        for d in recorded
+    ] + [d for d in owed if units is None or d.unit_id in units]
 
 
 def period_entries(s: Session, config: Config, period: Period, today: date) -> list[scoring.Entry]:
@@ -301,7 +313,12 @@ def period_details(
                 STATUS_NAMES.get(item.status, item.status),
             )
         )
-    deductions = tuple(
+    return tuple(details), deduction_lines(names, in_period)
+
+
+def deduction_lines(names: dict[int, str], entries: list[scoring.Entry]) -> tuple[DeductionLine, ...]:
+    """扣分明细: the deduction entries among `entries`, with the rule, duty, cycle and who recorded each."""
+    return tuple(
         DeductionLine(
             names.get(e.unit_id, SYSTEM_UNIT),
             e.deduction.rule,
@@ -312,10 +329,9 @@ def period_details(
             e.deduction.by,
             e.person or "",
         )
-        for e in in_period
+        for e in entries
         if e.deduction is not None
     )
-    return tuple(details), deductions
 
 
 def _shown(cache: dict[float, str], points: float) -> str:

@@ -8,12 +8,15 @@ written in the same transaction as its message's verdict (transactional outbox).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from itertools import chain
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, text
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, insert, select, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel, create_engine
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlmodel import Field, SQLModel, col, create_engine
 
 from mailbot.adapters import incident_tables as _incident_tables  # noqa: F401 - registers their tables
+from mailbot.adapters.points_tables import PointsStale
 from mailbot.domain.vocabulary import ItemKind, ItemStatus, MessageState, OutboxState
 
 
@@ -268,6 +271,28 @@ class AuditEntry(SQLModel, table=True):
     target: str = ""
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     ok: bool = True
+
+
+@event.listens_for(Session, "after_flush")
+def _points_stale(session: Session, _flush: UOWTransaction) -> None:
+    """Marks, in the same transaction, every item whose points may have changed: the roll-up
+    (mailbot.rollup) scores them again before its next sum. Marking too much costs a re-score, never a
+    wrong figure; the listener sees every ORM write, and the code writes these tables only through it."""
+    items: set[int] = set()
+    solicitations: set[int] = set()
+    for row in chain(session.new, session.dirty, session.deleted):
+        if isinstance(row, Item) and row.id is not None:
+            items.add(row.id)
+        elif isinstance(row, Author | Adoption):
+            items.add(row.item_id)
+        elif isinstance(row, Solicitation) and row.id is not None:
+            solicitations.add(row.id)
+    marks = session.connection()
+    if items:
+        marks.execute(insert(PointsStale), [{"item_id": i} for i in sorted(items)])
+    if solicitations:  # a new deadline makes its answers late or on time (三(二)1)
+        answers = select(col(Item.id)).where(col(Item.solicitation_id).in_(sorted(solicitations)))
+        marks.execute(insert(PointsStale).from_select(["item_id"], answers))
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

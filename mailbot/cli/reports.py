@@ -41,6 +41,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from mailbot import digest_mail, digests
+    from mailbot.domain.report import combine_reports
 
     app = build(load_config(args.config))
     wanted = digests.PERIOD_KIND[args.kind]
@@ -57,7 +58,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
             desks.append(
                 (other.config.office.name, digests.build_report(other.config, other.engine, args.kind, period))
             )
-        report = digests.combine(desks, args.kind, period, app.config.office.name)
+        report = combine_reports(desks, args.kind, period, app.config.office.name)
         rendered = digest_mail.render_report(app.desk.renderer, app.config, report)
     else:
         rendered = digest_mail.render(app.config, app.engine, app.desk.renderer, args.kind, period)

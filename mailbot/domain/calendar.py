@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -174,12 +175,28 @@ class LocalDays:
         aware = [local_day_bounds(day, tz)[0] for day in self.days]
         self.starts = {True: aware, False: [moment.replace(tzinfo=None) for moment in aware]}
         self.stop = local_day_bounds(end, tz)[1] if self.days else datetime.min.replace(tzinfo=UTC)
+        self.stops = {True: self.stop, False: self.stop.replace(tzinfo=None)}
+
+    def ascending(self, moments: Iterable[datetime]) -> list[date]:
+        """`self(moment)` of moments in ascending order, in one sweep instead of a bisect each (a year's
+        items are read in order of arrival)."""
+        days, starts, stop = self.days, self.starts[False], self.stops[False]
+        out: list[date] = []
+        index, last = -1, len(days) - 1
+        for moment in moments:
+            if moment.tzinfo is not None or not days or moment < starts[0] or moment >= stop:
+                out.append(self(moment))
+                continue
+            while index < last and moment >= starts[index + 1]:
+                index += 1
+            out.append(days[index])
+        return out
 
     def __call__(self, moment: datetime) -> date:
         if moment.tzinfo is not None and moment.tzinfo is not UTC:
             moment = moment.astimezone(UTC)
         aware = moment.tzinfo is not None
         index = bisect_right(self.starts[aware], moment) - 1
-        if index < 0 or moment >= (self.stop if aware else self.stop.replace(tzinfo=None)):
+        if index < 0 or moment >= self.stops[aware]:
             return utc_to_local_date(moment, self.tz)
         return self.days[index]

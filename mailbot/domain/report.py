@@ -10,10 +10,10 @@ them as `details` (信息明细) and `deduction_lines` (扣分明细).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from mailbot.domain.calendar import parse_period
+from mailbot.domain.calendar import Period, parse_period
 
 KINDS = ("weekly", "monthly", "quarterly", "yearly")
 _PERIOD_KIND = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
@@ -97,6 +97,20 @@ class DetailLine:
 
 
 @dataclass(frozen=True)
+class MonthLine:
+    """One unit's month in a quarterly or yearly bulletin (月度明细), in place of every item: the month's
+    bulletin lists its items, so a year's total is its months' lines and each is that bulletin's sum."""
+
+    unit: str
+    month: str  # "3月"
+    accepted: int  # items recorded in the month, returned ones not counted
+    submitted: float  # 报送 points: submission, column and 约稿 lines dated in the month
+    adopted: float  # 采用 points dated in the month
+    deducted: float  # deductions dated in the month, negative
+    points: float  # the month's total: the three above
+
+
+@dataclass(frozen=True)
 class DeductionLine:
     """One deduction of the period as the 扣分明细 sheet lists it."""
 
@@ -167,6 +181,7 @@ class Report:
     columns: tuple[ColumnLine, ...] = ()  # column health; empty when no columns are configured
     details: tuple[DetailLine, ...] = ()  # 信息明细: every item with points or arriving in the period
     deduction_lines: tuple[DeductionLine, ...] = ()  # 扣分明细: every deduction dated in the period
+    month_lines: tuple[MonthLine, ...] = ()  # 月度明细 of a quarterly or yearly bulletin, instead of `details`
     issued: str = ""  # the bulletin's date, "2026年11月2日"
     document_number: str = ""  # 文号 from [office] document_number, "盘应急办〔2026〕12号"
 
@@ -256,3 +271,64 @@ def range_text(start: date, end: date) -> str:
         return first
     last = f"{end.month}月{end.day}日" if end.year == start.year else f"{end.year}年{end.month}月{end.day}日"
     return f"{first}至{last}"
+
+
+def combine_reports(desks: list[tuple[str, Report]], kind: str, period: Period, office_name: str) -> Report:
+    """Several bureaus' reports as one: a line per bureau (its units' sums), people and quota
+    shortfalls under "bureau·unit". For a province office collecting its cities' desks."""
+    lines = []
+    for desk, r in desks:
+        lines.append(
+            UnitLine(
+                unit=desk,
+                kind="desk",
+                received=sum(u.received for u in r.units),
+                accepted=sum(u.accepted for u in r.units),
+                rejected=sum(u.rejected for u in r.units),
+                adopted_city=sum(u.adopted_city for u in r.units),
+                adopted_province=sum(u.adopted_province for u in r.units),
+                adopted_national=sum(u.adopted_national for u in r.units),
+                points=round(sum(u.points for u in r.units), 4),
+                rank=0,
+                quota_due=sum(u.quota_due for u in r.units),
+                quota_met=all(u.quota_met for u in r.units),
+                ytd_points=round(sum(u.ytd_points for u in r.units), 4),
+                ytd_accepted=sum(u.ytd_accepted for u in r.units),
+                column_points=round(sum(u.column_points for u in r.units), 4),
+                deductions=round(sum(u.deductions for u in r.units), 4),
+            )
+        )
+    lines.sort(key=lambda line: -line.points)
+    ranked = tuple(
+        replace(line, rank=rank) for line, rank in zip(lines, competition_ranks([x.points for x in lines]), strict=True)
+    )
+    people = sorted(
+        (replace(p, unit=f"{desk}·{p.unit}") for desk, r in desks for p in r.people),
+        key=lambda p: (-p.points, p.unit, p.name),
+    )
+    totals = [r.totals for _d, r in desks]
+    days = (period.end - period.start).days + 1
+    accepted = sum(t.accepted for t in totals)
+    return Report(
+        kind=kind,
+        period_label=period.label,
+        title=title_for(kind, period.label) + "（汇总）",
+        range_text=range_text(period.start, period.end),
+        office_name=office_name,
+        units=ranked,
+        people=tuple(people),
+        items=(),
+        rejections=(),
+        held=(),
+        silent_units=tuple(f"{d}·{u}" for d, r in desks for u in r.silent_units),
+        missed_quota=tuple(f"{d}·{u}" for d, r in desks for u in r.missed_quota),
+        top_units=top_units(ranked),
+        totals=Totals(
+            sum(t.received for t in totals),
+            accepted,
+            sum(t.rejected for t in totals),
+            sum(t.adopted for t in totals),
+            sum(t.published for t in totals),
+            round(accepted / days, 2),
+        ),
+    )

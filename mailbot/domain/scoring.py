@@ -299,8 +299,9 @@ def totals(
                     sums[person] = [entry.points]
                 else:
                     points.append(entry.points)
-    return {k: _round(math.fsum(v)) for k, v in sums.items()}  # type: ignore[return-value]
+    return {k: round_points(math.fsum(v)) for k, v in sums.items()}  # type: ignore[return-value]
 
 
-def _round(value: float) -> float:
+def round_points(value: float) -> float:
+    """A total as bulletins print and compare it: 4 decimals, never -0.0."""
     return round(value, 4) + 0.0  # + 0.0 turns -0.0 into 0.0

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from mailbot import rollup
 from mailbot.adapters.db import Unit
 from mailbot.config import Config
 from mailbot.domain import scoring
@@ -37,9 +38,16 @@ class Standing:
 
 def standings(s: Session, config: Config, period: Period, today: date) -> list[Standing]:
     """Every unit's points for the period and the year so far, ranked as the bulletin ranks them."""
-    entries = bulletin_ledger(s, config, period, today)
-    points = scoring.totals(entries, period, "unit")
-    ytd = scoring.totals(entries, Period("year", str(period.end.year), date(period.end.year, 1, 1), period.end), "unit")
+    rollup.refresh(s.get_bind().engine, config)  # its own transaction: this session's rows stay loaded
+    year = Period("year", str(period.end.year), date(period.end.year, 1, 1), period.end)
+    cut = memo(
+        s,
+        config,
+        ("deductions", period.label, today),
+        lambda: rollup.deductions(s, config, year.start, year.end, today),
+    )
+    points = rollup.unit_totals(s, period, cut)
+    ytd = rollup.unit_totals(s, year, cut)
     units = [u for u in s.exec(select(Unit).order_by(col(Unit.id))) if u.id is not None]
     ranked = sorted(units, key=lambda u: (-points.get(u.id or 0, 0.0), u.id))
     ranks = competition_ranks([points.get(u.id or 0, 0.0) for u in ranked])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -132,9 +133,30 @@ def test_every_total_is_the_sum_of_its_lines(
         for p in report.people:
             mine = [e.points for e in entries if e.person == p.name and names[e.unit_id] == p.unit]
             assert round(math.fsum(mine), 4) == pytest.approx(p.points), (label, p.name)
-        # The two detail sheets hold every line: items' points plus deductions are all the units' points.
-        listed = math.fsum(d.points for d in report.details) + math.fsum(d.points for d in report.deduction_lines)
+        if period.kind == "month":
+            # The two detail sheets hold every line: items' points plus deductions are all the units' points.
+            assert report.details and not report.month_lines
+            listed = math.fsum(d.points for d in report.details) + math.fsum(d.points for d in report.deduction_lines)
+        else:
+            # A quarter or a year lists each unit's months instead (月度明细): they add up to the unit's total.
+            assert report.month_lines and not report.details, label
+            for u in report.units:
+                months = [m.points for m in report.month_lines if m.unit == u.unit]
+                assert round(math.fsum(months), 4) == pytest.approx(u.points), (label, u.unit)
+            listed = math.fsum(m.points for m in report.month_lines)
         assert listed == pytest.approx(math.fsum(u.points for u in report.units)), label
+
+
+def test_a_long_bulletin_can_list_every_item(app: App) -> None:
+    """[office] items_in_long_bulletins: the year's 信息明细 instead of its months, adding up the same."""
+    config = replace(app.config, office=replace(app.config.office, items_in_long_bulletins=True))
+    period = parse_period("2026")
+    report = digests.build_report(config, app.engine, "yearly", period, today=TODAY)
+    assert report.details and not report.month_lines
+    listed = math.fsum(d.points for d in report.details) + math.fsum(d.points for d in report.deduction_lines)
+    assert listed == pytest.approx(math.fsum(u.points for u in report.units))
+    by_month = digests.build_report(app.config, app.engine, "yearly", period, today=TODAY)
+    assert [u.points for u in by_month.units] == [u.points for u in report.units]
 
 
 def test_one_units_ledger_is_its_lines_of_the_whole_ledger(app: App) -> None:
