@@ -368,7 +368,7 @@ def seed_year(config_path: Path, items: int) -> dict[str, Any]:
     import random
     from zoneinfo import ZoneInfo
 
-    from sqlmodel import Session, select
+    from sqlmodel import Session, func, select
 
     from mailbot.adapters import db, registry_store
     from mailbot.config import load_config
@@ -467,9 +467,7 @@ def seed_year(config_path: Path, items: int) -> dict[str, Any]:
                 if item is not None:
                     s.add(db.Author(item_id=item.id, name="张伟", unit_text="", unit_id=item.unit_id, share=0.3))
             s.commit()
-        counts = {
-            t.name: s.exec(select(db.func.count()).select_from(t)).one() for t in db.SQLModel.metadata.sorted_tables
-        }
+        counts = {t.name: s.exec(select(func.count()).select_from(t)).one() for t in db.SQLModel.metadata.sorted_tables}
     engine.dispose()
     return {"seconds": round(time.monotonic() - started, 1), "rows": counts}
 
