@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from mailbot.adapters import db
@@ -44,8 +45,12 @@ def rules_key(config: Config) -> str:
 def refresh(engine: Engine, config: Config) -> int:
     """Score the items marked stale again, or every item when the point table changed, in a transaction
     of its own. Returns how many items were scored. Nothing is written when nothing is stale."""
-    with Session(engine) as s:
-        return _refresh(s, config)
+    try:
+        with Session(engine) as s:
+            return _refresh(s, config)
+    except IntegrityError:  # two readers made the first state row at once: the other's lines stand
+        with Session(engine) as s:
+            return _refresh(s, config)
 
 
 def _refresh(s: Session, config: Config) -> int:
