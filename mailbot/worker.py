@@ -51,9 +51,6 @@ def analyse_within(raw_path: str, staging: str, limits: Limits, unpack_files: bo
     than the worker used so far (RLIMIT_CPU counts the process's whole life); past it the kernel
     kills the worker."""
     _cancel_idle_trim()
-    large = os.path.getsize(raw_path) >= TRIM_BYTES
-    if large:  # the heap ordinary messages left (~15 MB) goes back before this one's peak is added on top
-        release_memory()
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = int(used.ru_utime + used.ru_stime) + 1
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
@@ -65,7 +62,7 @@ def analyse_within(raw_path: str, staging: str, limits: Limits, unpack_files: bo
     # images: left to the collector's own schedule, the worker grew by ~1 MB a message (54 -> 105 MB
     # over 40). Cheap (1-3 ms) since the worker froze its start-up objects (_worker_start).
     gc.collect()
-    if large:
+    if os.path.getsize(raw_path) >= TRIM_BYTES:
         release_memory()  # the parse's garbage, now
     _schedule_idle_trim()  # and everything, once the result is sent and no other job came
     return handed
