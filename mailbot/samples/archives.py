@@ -16,8 +16,6 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import py7zr
-
 __all__ = [
     "ZIP_FLAG_ENCRYPTED",
     "ZIP_FLAG_UTF8",
@@ -220,6 +218,8 @@ def build_7z(
     """7z via py7zr; ``encrypt_headers`` hides even the names, as 7-Zip's "encrypt file names" does."""
     if encrypt_headers and password is None:
         raise ValueError("encrypt_headers needs a password")
+    import py7zr  # ~16 MB: not for the analysis worker, whose warm-up builds a zip from this module
+
     out = io.BytesIO()
     with py7zr.SevenZipFile(out, "w", password=password, header_encryption=encrypt_headers) as archive:
         for name, data in members:

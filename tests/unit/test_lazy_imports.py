@@ -49,3 +49,11 @@ def test_unpacking_still_loads_what_it_needs() -> None:
         "PIL.Image",
         "pillow_heif",
     }
+
+
+def test_the_workers_warm_up_loads_no_7z_reader() -> None:
+    """The warm-up reads a zip: py7zr (~5 MB in the worker) waits for the first 7z a liaison sends."""
+    warmed = loaded_after(
+        "from mailbot.worker import _warm_up\nfrom mailbot.domain.archive import Limits\n_warm_up(Limits())"
+    )
+    assert "py7zr" not in warmed and {"docx", "PIL.Image"} <= set(warmed)
