@@ -98,28 +98,10 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             .group_by(col(Message.unit_id), col(Message.verdict))
         ):
             verdicts[(unit_id, verdict)] = n
-        accepted = dict(
-            s.exec(
-                select(Item.unit_id, func.count())
-                .where(col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED)
-                .group_by(col(Item.unit_id))
-            ).all()
-        )
+        accepted = _accepted(s, lo, hi)
         ytd_lo, _ = period_bounds(ytd, config.timezone)
         whole_year = (ytd.start, ytd.end) == (period.start, period.end)  # a yearly bulletin: same figures
-        ytd_accepted = (
-            accepted
-            if whole_year
-            else dict(
-                s.exec(
-                    select(Item.unit_id, func.count())
-                    .where(
-                        col(Item.received_at) >= ytd_lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED
-                    )
-                    .group_by(col(Item.unit_id))
-                ).all()
-            )
-        )
+        ytd_accepted = accepted if whole_year else _accepted(s, ytd_lo, hi)
         adopted = Counter[tuple[int, str]]()
         for unit_id, level, n in s.exec(
             select(Item.unit_id, db.Adoption.level, func.count())
@@ -310,13 +292,7 @@ def _month_lines(
     month = month_of(period.start)
     while month.start <= period.end:
         lo, hi = period_bounds(month, config.timezone)
-        accepted = dict(
-            s.exec(
-                select(Item.unit_id, func.count())
-                .where(col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED)
-                .group_by(col(Item.unit_id))
-            ).all()
-        )
+        accepted = _accepted(s, lo, hi)
         earned = rollup.sums_by_source(s, month.start, month.end)
         deducted = defaultdict[int, float](float)
         for e in cut:
@@ -336,6 +312,12 @@ def _month_lines(
         month = month_of(month.end + timedelta(days=1))
     order = {name: i for i, name in enumerate(names.values())}
     return tuple(sorted(lines, key=lambda line: order[line.unit]))  # by unit, then month, as the office reads them
+
+
+def _accepted(s: Session, lo: datetime, hi: datetime) -> dict[int, int]:
+    """Items recorded per unit between two moments, those returned in 终审 not counted."""
+    counted = (col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED)
+    return dict(s.exec(select(Item.unit_id, func.count()).where(*counted).group_by(col(Item.unit_id))).all())
 
 
 def _weekly_counts(duties: Duties, period: Period) -> dict[int, Counter[str]]:

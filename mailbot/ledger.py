@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 import gc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple, ParamSpec, TypeVar, cast
+from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from mailbot.adapters import db
@@ -117,43 +118,10 @@ def read_ledger(
     if mine is not None:
         wanted = wanted & mine
     day_of = LocalDays(start, end, tz)
-    items: dict[int, ItemRow] = {}
-    for i, number, seq, unit_id, kind, received, status, column, sol, grade in (
-        s.connection()
-        .execute(
-            sa_select(
-                col(Item.id),
-                col(Item.number),
-                col(Item.seq),
-                col(Item.unit_id),
-                col(Item.kind),
-                stored(Item.received_at),
-                col(Item.status),
-                col(Item.column_name),
-                col(Item.solicitation_id),
-                col(Item.grade),
-            )
-            .where(wanted)
-            .order_by(col(Item.received_at), col(Item.id))  # one order, whole or for one unit: same-day lines agree
-        )
-        .all()
-    ):
-        row = ItemRow(
-            cast(int, i), number, seq, unit_id, kind, received, day_of(received), status, column or "", sol, grade
-        )
-        items[row.id] = row
-    drafters: dict[int, list[tuple[str, int]]] = {}
-    for item_id, name, unit_id in (
-        s.connection()
-        .execute(
-            sa_select(col(Author.item_id), col(Author.name), col(Author.unit_id))
-            .join(Item, col(Item.id) == col(Author.item_id))
-            .where(wanted)
-            .order_by(col(Author.id))
-        )
-        .all()
-    ):
-        drafters.setdefault(item_id, []).append((name, unit_id))
+    conn = s.connection()
+    ordered = col(Item.received_at), col(Item.id)  # one order, whole or for one unit: same-day lines agree
+    items = {r.id: r for r in item_rows(conn, wanted, day_of.ascending, ordered)}
+    drafters = item_drafters(conn, wanted)
     if adoptions:
         # An item adopted in the window may have been adopted before it (last December, say): those earlier
         # levels are passed to the rules so a higher level now tops the item up (三(一)2, by the highest
@@ -162,35 +130,84 @@ def read_ledger(
             col(db.Adoption.on) < start, col(db.Adoption.item_id).in_(adopted_in)
         )
         adoptions = [scoring.Adoption(i, lv, on) for i, lv, on in s.execute(earlier) if i in items] + adoptions
-    column_points = {c.name: c.points for c in config.columns}
-    scored = [
-        scoring.ScoredItem(
-            r.id,
-            r.unit_id,
-            r.kind,
-            r.day,
-            tuple(drafters.get(r.id, ())),
-            r.status,
-            r.column,
-            column_points.get(r.column, 0.0),
-        )
-        for r in items.values()
-    ]
+    scored, grades = scoring_inputs(conn, config, items.values(), drafters)
     if deductions:
         duties = duties or Duties(s, config, work_calendar(config), units=units)
         duties.know(start, end, ((r.day, r.unit_id, r.column, r.status) for r in items.values()))
-    deadlines = {i: d for i, d in s.execute(sa_select(col(db.Solicitation.id), col(db.Solicitation.deadline)))}
-    grades = [
-        scoring.SolicitationGrade(r.id, r.grade, deadlines[r.solicitation_id])
-        for r in items.values()
-        if r.solicitation_id is not None and r.grade is not None
-    ]
     owed = owed_deductions(s, config, start, end, today, units=units, duties=duties) if deductions else []
     entries = scoring.ledger(scored, adoptions, grades, owed, config.scoring)
     entries = [e for e in entries if e.on >= start or e.source != "adoption"]
     if units is not None:
         entries = [e for e in entries if e.unit_id in units]
     return Ledger(entries, items, drafters)
+
+
+def item_rows(
+    conn: Connection, where: Any, days: Callable[[Iterable[datetime]], list[date]], order: Sequence[Any] = ()
+) -> list[ItemRow]:
+    """The items the ledger scores, as plain rows; `days` turns their arrival times, in the order read,
+    into local dates."""
+    rows = conn.execute(
+        sa_select(
+            col(Item.id),
+            col(Item.number),
+            col(Item.seq),
+            col(Item.unit_id),
+            col(Item.kind),
+            stored(Item.received_at),
+            col(Item.status),
+            col(Item.column_name),
+            col(Item.solicitation_id),
+            col(Item.grade),
+        )
+        .where(where)
+        .order_by(*order)
+    ).all()
+    arrived = days(received for _i, _n, _s, _u, _k, received, *_rest in rows)
+    return [
+        ItemRow(cast(int, i), number, seq, unit_id, kind, received, day, status, column or "", sol, grade)
+        for (i, number, seq, unit_id, kind, received, status, column, sol, grade), day in zip(
+            rows, arrived, strict=True
+        )
+    ]
+
+
+def item_drafters(conn: Connection, where: Any) -> dict[int, list[tuple[str, int]]]:
+    """The drafters (name, credited unit) of the items `where` selects, in the order the footer named them."""
+    drafters: dict[int, list[tuple[str, int]]] = {}
+    for item_id, name, unit_id in conn.execute(
+        sa_select(col(Author.item_id), col(Author.name), col(Author.unit_id))
+        .join(Item, col(Item.id) == col(Author.item_id))
+        .where(where)
+        .order_by(col(Author.id))
+    ):
+        drafters.setdefault(item_id, []).append((name, unit_id))
+    return drafters
+
+
+def scoring_inputs(
+    conn: Connection, config: Config, rows: Iterable[ItemRow], drafters: dict[int, list[tuple[str, int]]]
+) -> tuple[list[scoring.ScoredItem], list[scoring.SolicitationGrade]]:
+    """The rows as the scoring rules take them: the items, and the 约稿 grades with their deadlines."""
+    column_points = {c.name: c.points for c in config.columns}
+    deadlines = dict(conn.execute(sa_select(col(db.Solicitation.id), col(db.Solicitation.deadline))).all())
+    items, grades = [], []
+    for r in rows:
+        items.append(
+            scoring.ScoredItem(
+                r.id,
+                r.unit_id,
+                r.kind,
+                r.day,
+                tuple(drafters.get(r.id, ())),
+                r.status,
+                r.column,
+                column_points.get(r.column, 0.0),
+            )
+        )
+        if r.solicitation_id is not None and r.grade is not None:
+            grades.append(scoring.SolicitationGrade(r.id, r.grade, deadlines[r.solicitation_id]))
+    return items, grades
 
 
 def owed_deductions(

@@ -24,13 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from mailbot.adapters import db
-from mailbot.adapters.db import Author, Item
+from mailbot.adapters.db import Item
 from mailbot.adapters.points_tables import SCALE, ItemPoints, PointsStale, PointsState
 from mailbot.config import Config
 from mailbot.domain import scoring
 from mailbot.domain.calendar import Period, utc_to_local_date
-from mailbot.duties import Duties, stored
-from mailbot.ledger import owed_deductions
+from mailbot.duties import Duties
+from mailbot.ledger import item_drafters, item_rows, owed_deductions, scoring_inputs
 
 K = TypeVar("K", int, tuple[str, int])
 BATCH = 5000  # items scored per round: bounded memory, and well under any database's parameter limit
@@ -85,7 +85,6 @@ def _refresh(s: Session, config: Config) -> int:
 
 
 def _score(conn: Connection, config: Config, ids: Sequence[int], *, fresh: bool) -> int:
-    column_points = {c.name: c.points for c in config.columns}
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
         if not fresh:
@@ -99,56 +98,18 @@ def _score(conn: Connection, config: Config, ids: Sequence[int], *, fresh: bool)
                 "points": round(e.points * SCALE),
                 "source": e.source,
             }
-            for e in _entries(conn, config, batch, column_points)
+            for e in _entries(conn, config, batch)
         ]
         if lines:
             conn.execute(insert(ItemPoints), lines)
     return len(ids)
 
 
-def _entries(
-    conn: Connection, config: Config, ids: Sequence[int], column_points: dict[str, float]
-) -> list[scoring.Entry]:
-    """The items' whole ledger lines, as `ledger.read_ledger` scores them, whatever their dates."""
-    tz = config.timezone
-    drafters: dict[int, list[tuple[str, int]]] = {}
-    for item_id, name, unit_id in conn.execute(
-        select(col(Author.item_id), col(Author.name), col(Author.unit_id))
-        .where(col(Author.item_id).in_(ids))
-        .order_by(col(Author.id))
-    ):
-        drafters.setdefault(item_id, []).append((name, unit_id))
-    days: dict[date, date] = {}
-    items, grades = [], []
-    deadlines = dict(conn.execute(select(col(db.Solicitation.id), col(db.Solicitation.deadline))).all())
-    for i, unit_id, kind, received, status, column, sol, grade in conn.execute(
-        select(
-            col(Item.id),
-            col(Item.unit_id),
-            col(Item.kind),
-            stored(Item.received_at),
-            col(Item.status),
-            col(Item.column_name),
-            col(Item.solicitation_id),
-            col(Item.grade),
-        ).where(col(Item.id).in_(ids))
-    ):
-        day = utc_to_local_date(received, tz)
-        day = days.setdefault(day, day)
-        items.append(
-            scoring.ScoredItem(
-                i,
-                unit_id,
-                kind,
-                day,
-                tuple(drafters.get(i, ())),
-                status,
-                column or "",
-                column_points.get(column or "", 0.0),
-            )
-        )
-        if sol is not None and grade is not None:
-            grades.append(scoring.SolicitationGrade(i, grade, deadlines[sol]))
+def _entries(conn: Connection, config: Config, ids: Sequence[int]) -> list[scoring.Entry]:
+    """The items' whole ledger lines, read and scored as `ledger.read_ledger` does, whatever their dates."""
+    chosen = col(Item.id).in_(ids)
+    rows = item_rows(conn, chosen, lambda moments: [utc_to_local_date(m, config.timezone) for m in moments])
+    items, grades = scoring_inputs(conn, config, rows, item_drafters(conn, chosen))
     adoptions = [
         scoring.Adoption(i, level, on)
         for i, level, on in conn.execute(
