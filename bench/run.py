@@ -475,10 +475,8 @@ def seed_year(config_path: Path, items: int) -> dict[str, Any]:
 # -- latency ------------------------------------------------------------------------------------
 
 
-def latency(
-    config: Path, dovecot: DovecotServer, smtp: SmtpSink, corpus: Corpus, n: int, pool: int, soak_rounds: int = 0
-) -> dict[str, Any]:
-    picks = [i for i in range(pool) if expected_verdict(kind_of(i)) in ("receipt", "rejection", "duplicate")][:n]
+def start_daemon(config: Path, dovecot: DovecotServer) -> tuple[subprocess.Popen[bytes], Path]:
+    """`mailbot run` on the bench's servers, its log in run.log beside the config; stopped on exit."""
     log_path = config.parent / "run.log"
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(
@@ -490,17 +488,29 @@ def latency(
             env=mailbot_env(dovecot),
         )
     CHILDREN.append(proc)
+    return proc, log_path
+
+
+def wait_running(proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while b"mailbot running" not in log_path.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("mailbot run did not start:\n" + log_path.read_text(errors="replace")[-3000:])
+        time.sleep(0.05)
+
+
+def latency(
+    config: Path, dovecot: DovecotServer, smtp: SmtpSink, corpus: Corpus, n: int, pool: int, soak_rounds: int = 0
+) -> dict[str, Any]:
+    picks = [i for i in range(pool) if expected_verdict(kind_of(i)) in ("receipt", "rejection", "duplicate")][:n]
+    proc, log_path = start_daemon(config, dovecot)
     hwm = HwmSampler(proc.pid)
     hwm.start()
     tree = TreeRss(proc.pid)
     tree.start()
     stamps = LogStamps(log_path)
     stamps.start()
-    deadline = time.monotonic() + 60
-    while b"mailbot running" not in log_path.read_bytes():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("mailbot run did not start:\n" + log_path.read_text(errors="replace")[-3000:])
-        time.sleep(0.05)
+    wait_running(proc, log_path)
     time.sleep(1.0)  # let it reach IDLE
     samples: list[dict[str, Any]] = []
     smtp.clear()

@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,15 +28,15 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 from corpus import Corpus  # noqa: E402
 from run import (  # noqa: E402
     CACHE,
-    CHILDREN,
     RESULTS,
     LogStamps,
     git_info,
-    mailbot_env,
     reset_mailbox,
     say,
     senders_from_config,
+    start_daemon,
     stop_children,
+    wait_running,
     write_config,
 )
 from soak import TreeRss  # noqa: E402
@@ -55,24 +54,10 @@ def steady(messages: int, every: float) -> dict[str, Any]:
     try:
         config = write_config(work, dovecot, smtp)
         reset_mailbox(dovecot)
-        log_path = work / "run.log"
-        with open(log_path, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
-                cwd=work,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=mailbot_env(dovecot),
-            )
-        CHILDREN.append(proc)
+        proc, log_path = start_daemon(config, dovecot)
         stamps = LogStamps(log_path)
         stamps.start()
-        deadline = time.monotonic() + 60
-        while b"mailbot running" not in log_path.read_bytes():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("mailbot run did not start:\n" + log_path.read_text(errors="replace")[-3000:])
-            time.sleep(0.05)
+        wait_running(proc, log_path)
         time.sleep(2.0)  # the worker warmed up, the daemon in IDLE
         tree = TreeRss(proc.pid, interval=0.5)
         tree.start()
