@@ -55,8 +55,8 @@ from mailbot.domain.report import (
 from mailbot.domain.vocabulary import HELD_WHY, SUBMISSION_VERDICTS, ItemStatus, Level, Verdict
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
 from mailbot.ledger import STATUS_NAMES as STATUS
+from mailbot.ledger import deduction_entries, period_details, read_ledger
 from mailbot.ledger import deduction_lines as ledger_lines
-from mailbot.ledger import period_details, read_ledger
 from mailbot.reminders import quota_policy, work_calendar
 
 log = logging.getLogger("mailbot")
@@ -112,7 +112,7 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             adopted[(unit_id, level)] = n
         duties = Duties(s, config, calendar)
         # Items' points are the roll-up's sums; deductions depend on the day and come from the ledger.
-        cut = rollup.deductions(s, config, ytd.start, period.end, today, duties)
+        cut = deduction_entries(s, config, ytd.start, period.end, today, duties)
         earned = rollup.sums_by_source(s, period.start, period.end)
         points = rollup.combined({k: sum(v.values()) for k, v in earned.items()}, scoring.totals(cut, period, "unit"))
         column_points = {k: v.get("column", 0) / SCALE for k, v in earned.items()}
@@ -167,14 +167,8 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
                     missed_weeks=tuple(w.label for w in missed),
                 )
             )
-        person_points = rollup.combined(
-            rollup.person_sums(s, period.start, period.end), scoring.totals(cut, period, "person")
-        )
-        person_ytd = (
-            person_points
-            if whole_year
-            else rollup.combined(rollup.person_sums(s, ytd.start, ytd.end), scoring.totals(cut, ytd, "person"))
-        )
+        person_points = rollup.person_totals(s, period, cut)
+        person_ytd = person_points if whole_year else rollup.person_totals(s, ytd, cut)
         person_items = Counter[tuple[str, int]]()
         person_returned = Counter[tuple[str, int]]()
         for name, uid, status, n in s.exec(

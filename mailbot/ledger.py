@@ -241,9 +241,17 @@ def owed_deductions(
     ] + [d for d in owed if units is None or d.unit_id in units]
 
 
+def deduction_entries(
+    s: Session, config: Config, start: date, end: date, today: date, duties: Duties | None = None
+) -> list[scoring.Entry]:
+    """`owed_deductions` as ledger lines, for readers that take the items' points from the roll-up."""
+    return scoring.ledger([], [], [], owed_deductions(s, config, start, end, today, duties=duties), config.scoring)
+
+
 def period_entries(s: Session, config: Config, period: Period, today: date) -> list[scoring.Entry]:
-    """The ledger a bulletin for `period` sums, from the start of its year: an adoption that tops an item
-    up to a higher level needs the item's earlier adoptions, so every reader of a period uses this one."""
+    """The ledger behind a bulletin for `period`, from the start of its year (the bulletin sums the same
+    lines from the roll-up): an adoption that tops an item up to a higher level needs the item's earlier
+    adoptions, so every reader of a period uses this one."""
     return period_ledger(s, config, period, today).entries
 
 

@@ -29,8 +29,7 @@ from mailbot.adapters.points_tables import SCALE, ItemPoints, PointsStale, Point
 from mailbot.config import Config
 from mailbot.domain import scoring
 from mailbot.domain.calendar import Period, utc_to_local_date
-from mailbot.duties import Duties
-from mailbot.ledger import item_drafters, item_rows, owed_deductions, scoring_inputs
+from mailbot.ledger import item_drafters, item_rows, scoring_inputs
 
 K = TypeVar("K", int, tuple[str, int])
 BATCH = 5000  # items scored per round: bounded memory, and well under any database's parameter limit
@@ -157,16 +156,15 @@ def person_sums(s: Session, start: date, end: date) -> dict[tuple[str, int], int
     }
 
 
-def deductions(
-    s: Session, config: Config, start: date, end: date, today: date, duties: Duties | None = None
-) -> list[scoring.Entry]:
-    """The deduction lines dated start..end as the ledger has them: they are not kept in the roll-up."""
-    return scoring.ledger([], [], [], owed_deductions(s, config, start, end, today, duties=duties), config.scoring)
-
-
 def unit_totals(s: Session, period: Period, cut: list[scoring.Entry]) -> dict[int, float]:
-    """Each unit's points for the period, as `scoring.totals` over the whole ledger gives them."""
+    """Each unit's points for the period, as `scoring.totals` over the whole ledger gives them; `cut`
+    is the ledger's deduction lines (`ledger.deduction_entries`), which the roll-up does not keep."""
     return combined(unit_sums(s, period.start, period.end), scoring.totals(cut, period, "unit"))
+
+
+def person_totals(s: Session, period: Period, cut: list[scoring.Entry]) -> dict[tuple[str, int], float]:
+    """`unit_totals` per drafter (name, unit)."""
+    return combined(person_sums(s, period.start, period.end), scoring.totals(cut, period, "person"))
 
 
 def combined(sums: Mapping[K, int], deductions: Mapping[K, float]) -> dict[K, float]:

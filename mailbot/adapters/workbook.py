@@ -34,9 +34,10 @@ __all__ = ["POINTS_FORMAT", "build_xlsx", "table_xlsx"]
 
 
 def build_xlsx(report: Report, bulk_rows: int = BULK_ROWS) -> bytes:
-    """The workbook attached to the email: 单位汇总, 栏目更新 (when columns are configured), 个人得分, 信息明细,
-    扣分明细 (bulletins), 退回记录. The detail sheets list the ledger lines behind the totals. A sheet of
-    `bulk_rows` rows or more has its body written directly, the same cells at a hundredth of the cost."""
+    """The workbook attached to the email: 单位汇总, 栏目更新 (when columns are configured), 个人得分, 信息明细
+    (月度明细 in a quarterly or yearly bulletin, unless it lists every item), 扣分明细 (bulletins), 退回记录.
+    The detail sheets list the ledger lines behind the totals. A sheet of `bulk_rows` rows or more has its
+    body written directly, the same cells at a hundredth of the cost."""
     wb = BulkWorkbook(bulk_rows)
     for default in wb.worksheets:  # the empty sheet a new workbook starts with
         wb.remove(default)

@@ -20,6 +20,7 @@ from mailbot.domain import scoring
 from mailbot.domain.calendar import Period
 from mailbot.domain.report import competition_ranks
 from mailbot.duties import CHANNEL_NAMES, CYCLE_NAMES, Duties
+from mailbot.ledger import deduction_entries
 from mailbot.reminders import work_calendar
 from mailbot.web.records import bulletin_ledger, memo
 
@@ -44,7 +45,7 @@ def standings(s: Session, config: Config, period: Period, today: date) -> list[S
         s,
         config,
         ("deductions", period.label, today),
-        lambda: rollup.deductions(s, config, year.start, year.end, today),
+        lambda: deduction_entries(s, config, year.start, year.end, today),
     )
     points = rollup.unit_totals(s, period, cut)
     ytd = rollup.unit_totals(s, year, cut)

@@ -1,8 +1,9 @@
 """What the register's pages read: a filtered page of items, one item in full, a unit's points, held mail.
 
 Points are never computed here: they are ledger entries from `ledger.read_ledger` (for a page about
-one unit, that unit's entries alone, scored by the same rules), totalled by `scoring.totals` exactly
-as the bulletin does, so a figure on a page and in the bulletin agree.
+one unit, that unit's entries alone, scored by the same rules), totalled by `scoring.totals`; the
+standings sum the bulletin's own roll-up (mailbot.rollup), which the tests hold to the same ledger, so a
+figure on a page and in the bulletin agree.
 Nothing returned carries a server path: files and messages are named by their row id.
 """
 
@@ -153,7 +154,8 @@ def search(s: Session, config: Config, f: Filters) -> Found:
 def bulletin_ledger(
     s: Session, config: Config, period: Period, today: date, units: frozenset[int] | None = None
 ) -> list[scoring.Entry]:
-    """The ledger as `digests.build_report` loads it for this period (from the 1st of January of its end);
+    """The ledger behind the bulletin of this period (from the 1st of January of its end; the bulletin
+    sums the same lines from the roll-up);
     with `units`, only those units' entries, read from their own items: a page about one unit reads
     a few hundred rows, not the year's."""
     start = date(period.end.year, 1, 1)
