@@ -8,6 +8,8 @@ import warnings
 from dataclasses import dataclass
 from types import ModuleType
 
+from mailbot.domain import jpeg
+
 PHOTO_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".hif"}
 )
@@ -19,7 +21,7 @@ MAX_PIXELS = 120_000_000
 # Decoding a 64 MP PNG takes over a second, and a 30 MB message can carry a hundred of them:
 # one message may decode this many pixels in full; later photos are checked by verify() only.
 DECODE_BUDGET = 200_000_000
-_SCALED = frozenset({"JPEG", "MPO"})  # decoded at 1/8 scale: every byte read, 1/64 of the pixels
+_SCALED = frozenset({"JPEG", "MPO"})  # walked (mailbot.domain.jpeg); when damaged, decoded at 1/8 scale
 # libheif has no reduced-scale decode and HEIF's verify() checks nothing, so a HEIC photo costs its
 # full pixel count, as a PNG does: a 12 MP iPhone photo decodes in about 0.3 s.
 
@@ -64,7 +66,9 @@ class Photo:
 def inspect_photo(name: str, data: bytes, budget: DecodeBudget | None = None) -> Photo:
     """Open, verify and measure; any decoding failure is a verdict, never an exception.
 
-    Without a ``budget`` every photo is decoded; with one, only while it lasts.
+    A JPEG whose markers are whole (`jpeg.walk`) is not decoded: its tables are, from a short probe.
+    Any other photo is decoded, a JPEG at 1/8 scale; without a ``budget`` every one, with one only
+    while it lasts.
     """
     Image = _pillow()  # noqa: N806 - PIL's own module name
     try:
@@ -75,14 +79,25 @@ def inspect_photo(name: str, data: bytes, budget: DecodeBudget | None = None) ->
                 if width * height > MAX_PIXELS:
                     return Photo(name, width, height, fmt, len(data), "photo_bomb")
                 img.verify()
-            cost = width * height // (64 if fmt in _SCALED else 1)
-            if budget is None or budget.take(cost):
-                with Image.open(io.BytesIO(data), formats=_FORMATS) as img:
-                    if fmt in _SCALED:
-                        img.draft(None, (max(1, width // 8), max(1, height // 8)))
-                    img.load()  # verify() misses truncated pixel data (in JPEG; PNG's checks it)
+            layout = jpeg.walk(data) if fmt in _SCALED else None
+            if layout is not None and layout.intact:
+                _decode(Image, jpeg.probe(data, layout))
+            elif budget is None or budget.take(width * height // (64 if fmt in _SCALED else 1)):
+                # verify() misses truncated pixel data (in JPEG; PNG's checks it); a JPEG the walk
+                # finds damaged is still decoded: libjpeg, not the walk, has the last word on it
+                _decode(Image, data)
+            elif layout is not None:  # damaged, and no decoding left in this message to overrule it
+                return Photo(name, width, height, fmt, len(data), "photo_broken")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return Photo(name=name, size=len(data), problem="photo_bomb")
     except Exception:  # Pillow raises many types (OSError, SyntaxError, ValueError, struct.error ...)
         return Photo(name=name, size=len(data), problem="photo_broken")
     return Photo(name, width, height, fmt, len(data))
+
+
+def _decode(Image: ModuleType, data: bytes) -> None:  # noqa: N803 - PIL's own module name
+    """Decode the pixels (a JPEG at 1/8 scale: every byte read, 1/64 of the pixels)."""
+    with Image.open(io.BytesIO(data), formats=_FORMATS) as img:
+        if img.format in _SCALED:
+            img.draft(None, (max(1, img.width // 8), max(1, img.height // 8)))
+        img.load()

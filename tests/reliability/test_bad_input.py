@@ -321,7 +321,7 @@ def test_only_a_lone_manuscript_is_opened() -> None:
 
 def test_photo_decoding_has_a_budget_but_truncation_is_still_caught() -> None:
     jpeg = make_photo(1600, 1200, seed=7)
-    assert inspect_photo("a.jpg", jpeg[: len(jpeg) * 2 // 3]).problem == "photo_broken"  # 1/8-scale decode
+    assert inspect_photo("a.jpg", jpeg[: len(jpeg) * 2 // 3], DecodeBudget(0)).problem == "photo_broken"  # no EOI
     assert inspect_photo("a.jpg", jpeg).problem is None
     out = io.BytesIO()
     Image.new("RGB", (4000, 4000), (1, 2, 3)).save(out, "PNG")
