@@ -9,11 +9,15 @@ message or of what it unpacked, whatever their size.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mailbot.adapters.storage import Storage, stage
+from mailbot.adapters.storage import Storage, full_is_storage_full, stage
+from mailbot.domain.lift import Spill, Spilled
 from mailbot.domain.mime import ParsedMail
 from mailbot.domain.submission import Submission
 
@@ -24,24 +28,56 @@ class Analysis:
     submission: Submission | None  # None when the sender is not one whose attachments we open
 
 
+def fresh_staging(staging: Path) -> None:
+    """An empty staging directory for a message, before its analysis writes anything there."""
+    shutil.rmtree(staging, ignore_errors=True)  # a worker killed on this message may have begun it
+    staging.mkdir(parents=True)
+
+
+def spill_into(staging: Path) -> Spill:
+    """The worker's Spill: a large attachment is decoded straight into `staging`, hashed as it is
+    written, so neither its base64 text nor its bytes are ever whole in the worker's memory."""
+    count = itertools.count()
+
+    def spill(pieces: Iterator[bytes]) -> Spilled:
+        digest, size = hashlib.sha256(), 0
+        tmp = staging / f".spill-{next(count)}.tmp"
+        try:
+            with full_is_storage_full(staging), open(tmp, "wb") as fh:
+                for piece in pieces:
+                    digest.update(piece)
+                    fh.write(piece)
+                    size += len(piece)
+            path = staging / digest.hexdigest()
+            os.replace(tmp, path)
+        except BaseException:  # a bad body (it is decoded another way) or a full disk
+            tmp.unlink(missing_ok=True)
+            raise
+        return Spilled(digest.hexdigest(), size, str(path), path.read_bytes)
+
+    return spill
+
+
 def hand_over(analysis: Analysis, staging: Path) -> Analysis:
     """The analysis without its bytes: attachments and unpacked files are written to `staging`
     named by their digest (archives found inside are only hashed: their bytes are in the raw
-    message), and the docx's images, already inspected, are dropped."""
-    shutil.rmtree(staging, ignore_errors=True)  # a worker killed on this message may have begun it
-    staging.mkdir(parents=True)
+    message), and the docx's images, already inspected, are dropped. What is there already (a
+    spilled attachment, a file read from one) is not written again."""
+    staging.mkdir(parents=True, exist_ok=True)
     digests: dict[int, str] = {}  # a loose attachment is also a found file: the same bytes, once
 
-    def digest(data: bytes, write: bool = True) -> str:
+    def digest(data: bytes, known: str, write: bool = True) -> str:
+        if known:
+            return known
         if id(data) not in digests:
             digests[id(data)] = stage(staging, data) if write else hashlib.sha256(data).hexdigest()
         return digests[id(data)]
 
     mail = analysis.mail
-    attachments = tuple(replace(a, data=b"", sha256=digest(a.data)) for a in mail.attachments)
+    attachments = tuple(replace(a, data=b"", sha256=digest(a.data, a.sha256), file="") for a in mail.attachments)
     sub = analysis.submission
     if sub is not None:
-        files = tuple(replace(f, data=b"", sha256=digest(f.data, f.kind != "archive")) for f in sub.files)
+        files = tuple(replace(f, data=b"", sha256=digest(f.data, f.sha256, f.kind != "archive")) for f in sub.files)
         manuscripts = tuple((path, replace(ms, images=())) for path, ms in sub.manuscripts)
         sub = replace(sub, files=files, manuscripts=manuscripts)
     return Analysis(replace(mail, attachments=attachments), sub)

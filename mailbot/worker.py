@@ -9,24 +9,28 @@ holds it for the office, so one small message cannot stall the mailbox.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gc
 import logging
+import mmap
 import os
 import resource
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
+from typing import BinaryIO
 
 from mailbot.domain.archive import Limits
+from mailbot.domain.lift import Raw
 from mailbot.domain.mime import parse_message
 from mailbot.domain.submission import unpack
-from mailbot.handover import Analysis, hand_over
+from mailbot.handover import Analysis, fresh_staging, hand_over, spill_into
 
 log = logging.getLogger("mailbot")
 PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
@@ -37,11 +41,29 @@ TRIM_BYTES = 8 * 1024 * 1024
 TRIM_AGAIN_SECONDS = 1.0  # idle this long after a job: the worker trims (the result has been sent)
 
 
-def analyse(raw: bytes, limits: Limits, unpack_files: bool = True) -> Analysis:
-    """Parsing and unpacking: pure CPU work on bytes, so it can run in a worker process."""
-    mail = parse_message(raw)
+def analyse(raw: Raw, limits: Limits, unpack_files: bool = True, staging: Path | None = None) -> Analysis:
+    """Parsing and unpacking: CPU work on bytes, so it can run in a worker process. With a
+    `staging` directory, large attachments are decoded into it and unpacked from there."""
+    mail = parse_message(raw, spill_into(staging) if staging is not None else None)
     del raw  # the caller's last reference, when it passed none of its own: not kept while unpacking
-    return Analysis(mail, unpack(mail.attachments, limits) if unpack_files else None)
+    return Analysis(mail, unpack(mail.attachments, limits, _open_file) if unpack_files else None)
+
+
+def _open_file(path: str) -> BinaryIO:
+    return open(path, "rb")
+
+
+@contextlib.contextmanager
+def _mapped(path: str) -> Iterator[Raw]:
+    """The stored message as a read-only map of its file: the parse reads it a window at a time
+    and gives each window back, so a 28 MB message is never resident whole (an empty file, which
+    cannot be mapped, as bytes)."""
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            yield b""
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            yield mapped
 
 
 def analyse_within(raw_path: str, staging: str, limits: Limits, unpack_files: bool, cpu_seconds: int) -> Analysis:
@@ -55,7 +77,9 @@ def analyse_within(raw_path: str, staging: str, limits: Limits, unpack_files: bo
     spent = int(used.ru_utime + used.ru_stime) + 1
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, hard))
-    analysis = analyse(Path(raw_path).read_bytes(), limits, unpack_files)
+    fresh_staging(Path(staging))
+    with _mapped(raw_path) as raw:
+        analysis = analyse(raw, limits, unpack_files, Path(staging))
     handed = hand_over(analysis, Path(staging))
     del analysis
     # python-docx's package is a cycle (parts <-> relationships) holding the docx's XML trees and

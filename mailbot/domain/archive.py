@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from types import ModuleType
+from typing import BinaryIO
 
 from mailbot.domain.zip_names import zip_directory_entries, zip_name
 
@@ -53,6 +54,7 @@ _MIB = 1024 * 1024
 _CHUNK = 64 * 1024
 _RATIO_FLOOR = _MIB  # below this, small highly compressible files are normal, not bombs
 
+_MAGIC_BYTES = 8  # enough of a file's start for every signature below
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", "zip"),
     (b"PK\x05\x06", "zip"),  # empty zip
@@ -125,13 +127,17 @@ def archive_kind(name: str, data: bytes) -> str | None:
     return extension[1:] if extension in ARCHIVE_EXTENSIONS else None
 
 
-def read_archive(data: bytes, name: str, limits: Limits = Limits()) -> tuple[Member, ...]:
-    """Unpack ``data`` (attachment ``name``) in memory; members of nested archives are flattened in."""
-    kind = archive_kind(name, data)
+def read_archive(data: bytes | BinaryIO, name: str, limits: Limits = Limits()) -> tuple[Member, ...]:
+    """Unpack ``data`` (attachment ``name``: its bytes, or a seekable file of them, which a zip is
+    read from as it is needed) in memory; members of nested archives are flattened in."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data  # shares the bytes, no copy
+    source.seek(0)
+    kind = archive_kind(name, source.read(_MAGIC_BYTES))
     if kind is None:
         raise ArchiveError(ARCHIVE_UNSUPPORTED, name)
-    budget = _Budget(limits, len(data))
-    return tuple(_unpack(kind, data, name, "", 0, budget))
+    budget = _Budget(limits, source.seek(0, io.SEEK_END))
+    source.seek(0)
+    return tuple(_unpack(kind, source, name, "", 0, budget))
 
 
 class _Budget:
@@ -166,10 +172,10 @@ class _Budget:
             raise ArchiveError(ARCHIVE_BOMB, f"{self.limits.max_ratio:g}")
 
 
-_Reader = Callable[[bytes, str, str, _Budget], list[Member]]
+_Reader = Callable[[BinaryIO, str, str, _Budget], list[Member]]
 
 
-def _unpack(kind: str, data: bytes, label: str, prefix: str, depth: int, budget: _Budget) -> list[Member]:
+def _unpack(kind: str, data: BinaryIO, label: str, prefix: str, depth: int, budget: _Budget) -> list[Member]:
     """The single boundary where library exceptions become ArchiveError."""
     try:
         members = _READERS[kind](data, label, prefix, budget)
@@ -189,7 +195,7 @@ def _unpack(kind: str, data: bytes, label: str, prefix: str, depth: int, budget:
         elif depth >= budget.limits.max_depth:
             raise ArchiveError(ARCHIVE_NESTED_TOO_DEEP, member.path)
         else:
-            result.extend(_unpack(inner, member.data, member.path, member.path + "/", depth + 1, budget))
+            result.extend(_unpack(inner, io.BytesIO(member.data), member.path, member.path + "/", depth + 1, budget))
     return result
 
 
@@ -215,7 +221,7 @@ def _is_junk(path: str) -> bool:
     return not path or "__MACOSX" in parts or base.lower() in _JUNK_FILES or base.startswith(("~$", "._"))
 
 
-def _refuse_overlaps(data: bytes, infos: list[zipfile.ZipInfo], prefix: str) -> None:
+def _refuse_overlaps(data: BinaryIO, infos: list[zipfile.ZipInfo], prefix: str) -> None:
     """Entries sharing compressed bytes amplify a small file without any ratio per entry.
 
     CPython refuses them only from 3.11.8/3.12.2 (CVE-2024-0450); this runs on 3.11.7.
@@ -223,9 +229,11 @@ def _refuse_overlaps(data: bytes, infos: list[zipfile.ZipInfo], prefix: str) -> 
     spans = []
     for info in infos:
         start = info.header_offset
-        if data[start : start + 4] != b"PK\x03\x04":
+        data.seek(start)
+        header = data.read(30)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
             raise ArchiveError(ARCHIVE_CORRUPT, prefix + zip_name(info))
-        name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
+        name_len, extra_len = struct.unpack_from("<HH", header, 26)
         spans.append((start, start + 30 + name_len + extra_len + info.compress_size, info))
     spans.sort(key=lambda span: span[0])
     previous_end = 0
@@ -235,9 +243,28 @@ def _refuse_overlaps(data: bytes, infos: list[zipfile.ZipInfo], prefix: str) -> 
         previous_end = end
 
 
-def _read_zip(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
-    budget.admit(zip_directory_entries(data))
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+def _directory_bytes(data: BinaryIO) -> bytes:
+    """The end of a zip that holds its central directory and end records: what
+    `zip_directory_entries` reads, without reading the members before them."""
+    size = data.seek(0, io.SEEK_END)
+    tail_size = min(size, 22 + 0xFFFF + 20 + 56)  # end record and comment, zip64 locator and record
+    data.seek(size - tail_size)
+    tail = data.read(tail_size)
+    end = tail.rfind(b"PK\x05\x06", max(0, len(tail) - 22 - 0xFFFF))
+    if end < 0 or end + 22 > len(tail):
+        return tail
+    directory = struct.unpack_from("<L", tail, end + 12)[0]
+    if end >= 76 and tail[end - 20 : end - 16] == b"PK\x06\x07" and tail[end - 76 : end - 72] == b"PK\x06\x06":
+        directory = struct.unpack_from("<Q", tail, end - 76 + 40)[0]
+    wanted = min(size, directory + tail_size)
+    data.seek(size - wanted)
+    return data.read(wanted)
+
+
+def _read_zip(data: BinaryIO, label: str, prefix: str, budget: _Budget) -> list[Member]:
+    budget.admit(zip_directory_entries(_directory_bytes(data)))
+    data.seek(0)
+    with zipfile.ZipFile(data) as archive:
         infos = archive.infolist()
         budget.count(len(infos))
         _refuse_overlaps(data, infos, prefix)
@@ -272,16 +299,18 @@ def _drain(read: Callable[[int], bytes], budget: _Budget) -> bytes:
 # --- 7z and rar: their libraries load only in a process that opens such an archive -------
 
 
-def _read_7z(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
+def _read_7z(data: BinaryIO, label: str, prefix: str, budget: _Budget) -> list[Member]:
     from mailbot.domain import archive_7z  # py7zr and its codecs: ~16 MB the daemon need not carry
 
-    return _read_with(archive_7z, data, label, prefix, budget)
+    data.seek(0)
+    return _read_with(archive_7z, data.read(), label, prefix, budget)
 
 
-def _read_rar(data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:
+def _read_rar(data: BinaryIO, label: str, prefix: str, budget: _Budget) -> list[Member]:
     from mailbot.domain import archive_rar
 
-    return _read_with(archive_rar, data, label, prefix, budget)
+    data.seek(0)
+    return _read_with(archive_rar, data.read(), label, prefix, budget)
 
 
 def _read_with(reader: ModuleType, data: bytes, label: str, prefix: str, budget: _Budget) -> list[Member]:

@@ -13,13 +13,13 @@ import email
 import email.parser
 import email.utils
 import re
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 from html import unescape
 
 from mailbot.domain.charsets import CONTROL, FOLD, decode_bytes, decode_header_value
+from mailbot.domain.lift import Raw, Spill, Spilled, lift_base64
 
 _UNESCAPED_QUOTE = re.compile(r'(?<!\\)"')
 # Parameter headers longer than this are hostile: RFC 2231 names of 200 CJK characters take 4 KB.
@@ -37,6 +37,7 @@ class Attachment:
     # Set when the bytes were handed over as a file named by this digest (`data` is then empty), so
     # that a process which needs only the facts never holds megabytes of them.
     sha256: str = ""
+    file: str = ""  # in the analysis worker: the file the bytes were decoded to (`data` is then empty)
 
     def __post_init__(self) -> None:
         if self.size < 0:
@@ -210,80 +211,24 @@ def message_ids(value: str) -> tuple[str, ...]:
     return tuple(re.findall(r"<[^<>\s]+>", value or ""))
 
 
-_CTE = b"\ncontent-transfer-encoding:"
-_LIFT_MINIMUM = 64 * 1024
-_WINDOW = 1024 * 1024
-_TOKEN = "mailbot-lifted-base64-{}"
-
-
-def _cte_marks(raw: bytes) -> list[int]:
-    """Where each "\ncontent-transfer-encoding:" starts, in any letter case: a window is lowered at
-    a time, not a lower-cased copy of the whole message (28 MB more at the worker's peak)."""
-    marks: list[int] = []
-    overlap = len(_CTE) - 1  # a mark starting in the window's last bytes is whole in the slice
-    for start in range(0, len(raw), _WINDOW):
-        window = raw[start : start + _WINDOW + overlap].lower()
-        at = window.find(_CTE)
-        while 0 <= at < _WINDOW:  # one starting further belongs to the next window
-            marks.append(start + at)
-            at = window.find(_CTE, at + 1)
-    return marks
-
-
-def _lift_base64(raw: bytes) -> tuple[bytes, dict[str, bytes]]:
-    """Cut large base64 bodies out of the raw bytes and decode them with binascii in one call each.
-
-    The email package splits a message into lines in pure Python and decodes base64 line by line:
-    83 ms for a 5 MB submission, twice the IMAP FETCH of it (SPEC, bench/results). Lifting the bodies
-    leaves it a few kilobytes of headers to parse. Only CRLF mail is lifted; `_facts` checks that
-    every lifted body came back as the payload of a base64 part, or the message is parsed as it is.
-    """
-    marks = _cte_marks(raw)
-    pieces: list[bytes] = []
-    bodies: dict[str, bytes] = {}
-    pos = found = 0
-    while (i := bisect_left(marks, found)) < len(marks):
-        found = marks[i]
-        line_end = raw.find(b"\r\n", found + 1)
-        if line_end < 0:
-            break
-        value = raw[found + len(_CTE) : line_end].strip()
-        found = line_end
-        if len(value) != len(b"base64") or value.lower() != b"base64" or line_end < pos:
-            continue
-        start = raw.find(b"\r\n\r\n", line_end)
-        if start < 0:
-            break
-        start += 4
-        end = raw.find(b"\r\n--", start)
-        end = len(raw) if end < 0 else end
-        if end - start < _LIFT_MINIMUM:
-            continue
-        token = _TOKEN.format(len(bodies))
-        bodies[token] = binascii.a2b_base64(memoryview(raw)[start:end])  # no copy of the base64 text
-        pieces += [raw[pos:start], token.encode()]
-        pos = found = end
-    pieces.append(raw[pos:])
-    return b"".join(pieces), bodies
-
-
-def parse_message(raw: bytes) -> ParsedMail:
+def parse_message(raw: Raw, spill: Spill | None = None) -> ParsedMail:
     """The facts of any bytes whatsoever: this never raises.
 
     Mail nested past the interpreter's recursion limit (a 2000-deep multipart) or otherwise
     beyond the standard library is read for its headers alone, with ``unreadable`` saying why.
+    With a `spill`, large attachments are decoded to files and carry their `file`, not their bytes.
     """
     try:
         try:
-            small, lifted = _lift_base64(raw)
+            small, lifted = lift_base64(raw, spill)
         except binascii.Error:  # a body the strict decoder refuses: the email package copes with it
-            small, lifted = raw, {}
+            small, lifted = b"", {}
         if lifted:
             try:
                 return _facts(email.message_from_bytes(small, _class=_Message), lifted=lifted)
             except _NotLifted:
                 pass
-        return _facts(email.message_from_bytes(raw, _class=_Message))
+        return _facts(email.message_from_bytes(raw if isinstance(raw, bytes) else raw[:], _class=_Message))
     except (RecursionError, MemoryError) as exc:
         why = f"{type(exc).__name__}: the message structure is too deep or too large"
     except Exception as exc:  # noqa: BLE001 - one boundary for the standard library's surprises
@@ -295,7 +240,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         return ParsedMail("", "", "", "", None, (), {}, "text/plain", "", (), unreadable=why)
 
 
-def header_end(raw: bytes) -> int:
+def header_end(raw: Raw) -> int:
     """Where the header block ends: the first blank line (CRLF or bare LF), else the end. The LF
     search stops there, so a CRLF message is not scanned to its last byte a second time."""
     crlf = raw.find(b"\r\n\r\n")
@@ -303,7 +248,7 @@ def header_end(raw: bytes) -> int:
     return min((i for i in (crlf, lf) if i >= 0), default=len(raw))
 
 
-def header_block(raw: bytes) -> bytes:
+def header_block(raw: Raw) -> bytes:
     """The header block with its blank line: all that a header parser reads of a message (the
     email package would otherwise split the whole body into lines and keep it as the payload)."""
     return raw[: header_end(raw) + 4]
@@ -323,7 +268,7 @@ class _NotLifted(Exception):
     """A lifted body did not come back where a base64 part was expected: parse the original bytes."""
 
 
-def _payload(part: Message, lifted: dict[str, bytes], claimed: set[str]) -> bytes:
+def _payload(part: Message, lifted: dict[str, bytes | Spilled], claimed: set[str]) -> bytes | Spilled:
     raw = part.get_payload()
     if lifted and isinstance(raw, str) and raw.strip() in lifted:
         if part.get("content-transfer-encoding", "").strip().lower() != "base64":
@@ -335,7 +280,7 @@ def _payload(part: Message, lifted: dict[str, bytes], claimed: set[str]) -> byte
 
 
 def _facts(
-    msg: Message, *, body: bool = True, unreadable: str = "", lifted: dict[str, bytes] | None = None
+    msg: Message, *, body: bool = True, unreadable: str = "", lifted: dict[str, bytes | Spilled] | None = None
 ) -> ParsedMail:
     headers = {k.lower(): decode_header_value(v) for k, v in reversed(msg.items())}
     sender_name, sender = _address(msg)
@@ -346,12 +291,16 @@ def _facts(
     for part in msg.walk() if body else ():
         if part.is_multipart():
             continue
-        data = _payload(part, lifted or {}, claimed)
+        payload = _payload(part, lifted or {}, claimed)
         if _is_attachment(part):
-            attachments.append(
-                Attachment(name=_filename(part) or "未命名附件", content_type=part.get_content_type(), data=data)
-            )
-        elif part.get_content_type() == "text/plain":
+            name, content_type = _filename(part) or "未命名附件", part.get_content_type()
+            if isinstance(payload, Spilled):
+                attachments.append(Attachment(name, content_type, b"", payload.size, payload.sha256, payload.file))
+            else:
+                attachments.append(Attachment(name, content_type, payload))
+            continue
+        data = payload.read() if isinstance(payload, Spilled) else payload
+        if part.get_content_type() == "text/plain":
             text, inline = _uudecoded(decode_bytes(data, part.get_content_charset()))
             plain.append(text)
             attachments.extend(inline)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from mailbot.domain.archive import (
     ARCHIVE_BOMB,
@@ -63,6 +65,22 @@ class Submission:
         return self.manuscripts[0][1] if len(self.manuscripts) == 1 else None
 
 
+Opener = Callable[[str], BinaryIO]  # opens an attachment's `file` for reading
+_HEAD = 16  # bytes of a file's start that tell an archive or winmail.dat
+
+
+def _head(att: Attachment, opener: Opener | None) -> bytes:
+    assert opener is not None
+    with opener(att.file) as source:
+        return source.read(_HEAD)
+
+
+def _whole(att: Attachment, opener: Opener | None) -> bytes:
+    assert opener is not None
+    with opener(att.file) as source:
+        return source.read()
+
+
 def _suffix(name: str) -> str:
     return PurePosixPath(name.replace("\\", "/")).suffix.lower()
 
@@ -80,44 +98,60 @@ def _kind(name: str, data: bytes) -> str:
     return "other"
 
 
-def unpack(attachments: tuple[Attachment, ...], limits: Limits) -> Submission:
+def unpack(attachments: tuple[Attachment, ...], limits: Limits, opener: Opener | None = None) -> Submission:
     """``limits`` bound the whole message: every file found is stored, so 10,000 attachments or
-    a hundred archives each just inside the limits must cost no more than one full archive."""
+    a hundred archives each just inside the limits must cost no more than one full archive.
+
+    An attachment decoded to a file (its `file`, opened with `opener`: the analysis worker's) is
+    read as it is needed: an archive from the file, a photo or manuscript whole, anything else not
+    at all."""
     files: list[FoundFile] = []
     findings: list[Finding] = []
     if len(attachments) > limits.max_members:
         findings.append(Finding(ARCHIVE_TOO_MANY_MEMBERS, str(limits.max_members)))
         attachments = attachments[: limits.max_members]
     members_seen = unpacked = 0
-    attached: list[tuple[str, bytes]] = []
+    attached: list[Attachment] = []
     for att in attachments:
-        if not is_tnef(att.name, att.content_type, att.data):
-            attached.append((att.name, att.data))
+        on_disk = bool(att.file) and opener is not None
+        if not is_tnef(att.name, att.content_type, _head(att, opener) if on_disk else att.data):
+            attached.append(att if on_disk else replace(att, file=""))
             continue
+        data = _whole(att, opener) if on_disk else att.data
         # Outlook's rich-text mode wraps every attachment in one winmail.dat: what it holds is
         # what the liaison attached, archives included, counted against the same limits.
-        files.append(FoundFile(att.name, att.data, "archive"))
+        files.append(FoundFile(att.name, data, "archive"))
         left = replace(
             limits, max_total_bytes=limits.max_total_bytes - unpacked, max_members=limits.max_members - members_seen
         )
         try:
-            wrapped = unwrap_tnef(att.data, left)
+            wrapped = unwrap_tnef(data, left)
         except ArchiveError as exc:
             findings.append(Finding(exc.code, _archive_detail(exc, att.name, limits)))
             continue
         members_seen += len(wrapped)
         unpacked += sum(len(m.data) for m in wrapped)
-        attached.extend((f"{att.name}/{m.path}", m.data) for m in wrapped)
-    for name, data in attached:
-        kind = _kind(name, data)
-        files.append(FoundFile(name, data, kind))
+        attached.extend(Attachment(f"{att.name}/{m.path}", "", m.data) for m in wrapped)
+    for att in attached:
+        name = att.name
+        if att.file and opener is not None:
+            kind = _kind(name, _head(att, opener))
+            inspected = kind in ("manuscript", "photo")
+            files.append(FoundFile(name, _whole(att, opener) if inspected else b"", kind, att.size, att.sha256))
+        else:
+            kind = _kind(name, att.data)
+            files.append(FoundFile(name, att.data, kind))
         if kind != "archive":
             continue
         left = replace(
             limits, max_total_bytes=limits.max_total_bytes - unpacked, max_members=limits.max_members - members_seen
         )
         try:
-            members = read_archive(data, name, left)
+            if att.file and opener is not None:
+                with opener(att.file) as source:
+                    members = read_archive(source, name, left)
+            else:
+                members = read_archive(att.data, name, left)
         except ArchiveError as exc:
             findings.append(Finding(exc.code, _archive_detail(exc, name, limits)))
             continue

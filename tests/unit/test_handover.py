@@ -12,7 +12,7 @@ import pytest
 from mailbot.adapters.storage import Storage
 from mailbot.domain.archive import Limits
 from mailbot.domain.mime import header_block
-from mailbot.handover import hand_over, with_bytes
+from mailbot.handover import fresh_staging, hand_over, with_bytes
 from mailbot.samples.archives import build_zip
 from mailbot.samples.docx import build_docx
 from mailbot.samples.mail import build_mail
@@ -58,11 +58,12 @@ def test_the_hand_over_keeps_every_fact_and_stages_the_bytes(tmp_path: Path) -> 
     assert not storage.staging(7).exists()
 
 
-def test_a_second_hand_over_starts_from_an_empty_staging_directory(tmp_path: Path) -> None:
+def test_a_second_analysis_starts_from_an_empty_staging_directory(tmp_path: Path) -> None:
     staging = Storage(tmp_path).staging(3)
     staging.mkdir(parents=True)
     (staging / ".half-written.tmp").write_bytes(b"x")
-    hand_over(analyse(submission_mail(), Limits()), staging)
+    fresh_staging(staging)
+    hand_over(analyse(submission_mail(), Limits(), staging=staging), staging)
     assert not (staging / ".half-written.tmp").exists()
 
 
