@@ -55,12 +55,10 @@ CORPUS_FOLDER = "bench-corpus"
 BIG30_FOLDER = "bench-big30"
 PASSWORD_ENV = "BENCH_IMAP_PASSWORD"
 FROM = "pjyjjbgs@163.com"
-TARGETS = {
-    "backlog_ratio": 0.80,
+TARGETS = {  # the issue's: a backlog at 60% of raw FETCH, the whole process tree under 200 MB
+    "backlog_ratio": 0.60,
     "idle_p95_s": 1.0,
-    "backlog_rss_mb": 200.0,
-    "big_rss_factor": 4.0,
-    "big_rss_base_mb": 100.0,
+    "tree_rss_mb": 200.0,
 }
 STARTED = time.monotonic()
 
@@ -296,8 +294,10 @@ def run_poll(
         )
     CHILDREN.append(proc)
     hwm = HwmSampler(proc.pid)
+    tree = TreeRss(proc.pid, interval=0.02)  # daemon + analysis worker
     if profile is None:
         hwm.start()
+        tree.start()
     done, first_at, last_at, last_say = 0, None, None, time.monotonic()
     with open(log_path, "rb") as log:
         buffer = b""
@@ -320,6 +320,7 @@ def run_poll(
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
     hwm.done.set()
+    tree.done.set()
     if proc.returncode != 0 or done != expect:
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         say(
@@ -333,12 +334,17 @@ def run_poll(
         "startup_s": round((first_at or started) - started, 3),
         "ingest_s": round((last_at or started) - started, 3),
         "peak_rss_mb": None if profile else hwm.mb,
+        "tree_peak_mb": tree.summary().get("tree_peak_mb") if profile is None else None,
         # CPU seconds of mailbot itself (of py-spy when profiling): unlike wall time, not
         # inflated by other load on the machine
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "load_before": round(load_before, 2),
         "log": str(log_path),
     }
+
+
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} MB"
 
 
 def verdict_counts(config: Path) -> dict[str, int]:
@@ -754,7 +760,7 @@ def table(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 label,
                 f"{b['msgs_per_s']:.2f} msg/s  {b['mb_per_s']:.1f} MB/s  = {100 * b['ratio']:.0f}% of raw "
                 f"(wall {b['wall_s']:.0f} s, CPU {b['cpu_ms_per_msg']:.0f} ms/msg)",
-                ">= 80% of raw",
+                f">= {100 * TARGETS['backlog_ratio']:.0f}% of raw",
                 _status(ok),
             )
         )
@@ -804,20 +810,19 @@ def table(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             rows.append(
                 (
                     f"4 peak RSS backlog ({label})",
-                    f"{b['peak_rss_mb']:.0f} MB",
-                    f"<= {TARGETS['backlog_rss_mb']:.0f} MB",
-                    _status(b["peak_rss_mb"] <= TARGETS["backlog_rss_mb"]),
+                    f"tree {_mb(b.get('tree_peak_mb'))} (daemon {b['peak_rss_mb']:.0f} MB)",
+                    f"<= {TARGETS['tree_rss_mb']:.0f} MB",
+                    _status((b.get("tree_peak_mb") or 0) <= TARGETS["tree_rss_mb"]),
                 )
             )
     m = r.get("big30")
     if m:
-        limit = TARGETS["big_rss_factor"] * m["message_mb"] + TARGETS["big_rss_base_mb"]
         rows.append(
             (
                 f"4 peak RSS one {m['message_mb']:.1f} MB message",
-                f"{m['peak_rss_mb']:.0f} MB ({m['wall_s']:.1f} s)",
-                f"<= {limit:.0f} MB",
-                _status(m["peak_rss_mb"] <= limit),
+                f"tree {_mb(m.get('tree_peak_mb'))} (daemon {m['peak_rss_mb']:.0f} MB, {m['wall_s']:.1f} s)",
+                f"<= {TARGETS['tree_rss_mb']:.0f} MB",
+                _status((m.get("tree_peak_mb") or 0) <= TARGETS["tree_rss_mb"]),
             )
         )
     e = r.get("empty")
