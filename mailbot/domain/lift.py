@@ -15,6 +15,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import pybase64
+
 
 @dataclass(frozen=True)
 class Spilled:
@@ -79,34 +81,57 @@ def _find(raw: Raw, needle: bytes, start: int) -> int:
     return -1
 
 
-_BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-_NOT_BASE64 = bytes(c for c in range(256) if c not in _BASE64)
+_PAD_TAIL = b"=\r\n \t"  # what may follow a body's first "=" for the fast decoder to be exact
 
 
 class _MidPadding(Exception):
     """Padding before the end of a body: one call decodes it (and stops there), pieces could not."""
 
 
+def decode_base64(raw: Raw, start: int, end: int) -> bytes:
+    """What `binascii.a2b_base64` gives for the text between two offsets (the same bytes, the same
+    binascii.Error), from pybase64's SIMD decoder, 8-9 times faster here (1.7 instead of 14.9 ms for
+    a 5 MB attachment). They agree on everything but padding followed by more data, where
+    a2b_base64 stops and pybase64 goes on: such a body is left to a2b_base64."""
+    pad = raw.find(b"=", start, end)
+    with memoryview(raw) as view:  # no copy of the base64 text (and no view left on a map)
+        if pad < 0 or not raw[pad:end].translate(None, _PAD_TAIL):
+            try:
+                return pybase64.b64decode(view[start:end], validate=False)
+            except binascii.Error:
+                pass  # a2b_base64's own error, below
+        return binascii.a2b_base64(view[start:end])
+
+
 def base64_pieces(raw: Raw, start: int, end: int) -> Iterator[bytes]:
-    """The base64 text between two offsets, decoded a window at a time, each window's pages given
-    back once read: the same bytes as one `a2b_base64` call (which skips what is not base64), the
-    same "Incorrect padding" error at the end, without the whole text or result in memory."""
-    carry = b""
-    for at in range(start, end, _WINDOW):
+    """The base64 text between two offsets, decoded a window at a time (cut after a line end), each
+    window's pages given back once read: the same bytes as one `a2b_base64` call, the same error at
+    the end, without the whole text or result in memory. A window that does not hold whole groups
+    of four characters (lines of odd lengths, stray characters) or holds padding before the end
+    raises _MidPadding: such a body is decoded in one call instead."""
+    at = start
+    while at < end:
         stop = min(at + _WINDOW, end)
-        text = carry + raw[at:stop].translate(None, _NOT_BASE64)
-        done_with(raw, at, stop)
         if stop < end:
-            usable = len(text) - len(text) % 4
-            text, carry = text[:usable], text[usable:]
-        if b"=" in (text if stop < end else text[:-2]):
+            line_end = raw.find(b"\n", stop, end)
+            stop = end if line_end < 0 else line_end + 1
+        last = stop >= end
+        if not last and raw.find(b"=", at, stop) >= 0:
             raise _MidPadding
-        yield binascii.a2b_base64(text)
+        try:
+            piece = decode_base64(raw, at, stop)
+        except binascii.Error:
+            if last:
+                raise
+            raise _MidPadding from None
+        done_with(raw, at, stop)
+        at = stop
+        yield piece
 
 
 def lift_base64(raw: Raw, spill: Spill | None = None) -> tuple[bytes, dict[str, bytes | Spilled]]:
-    """Cut large base64 bodies out of the raw bytes and decode them with binascii in one call each
-    (with a `spill`, a body of SPILL_MINIMUM or more is decoded to a file instead, in pieces).
+    """Cut large base64 bodies out of the raw bytes and decode each in one call (with a `spill`, a
+    body of SPILL_MINIMUM or more is decoded to a file instead, in pieces).
 
     Only CRLF mail is lifted; the parser (`mime._facts`) checks that every lifted body came back as
     the payload of a base64 part, or the message is parsed as it is.
@@ -137,11 +162,9 @@ def lift_base64(raw: Raw, spill: Spill | None = None) -> tuple[bytes, dict[str, 
             try:
                 bodies[token] = spill(base64_pieces(raw, start, end))
             except _MidPadding:
-                with memoryview(raw) as view:
-                    bodies[token] = binascii.a2b_base64(view[start:end])
+                bodies[token] = decode_base64(raw, start, end)
         else:
-            with memoryview(raw) as view:  # no copy of the base64 text (and no view left on a map)
-                bodies[token] = binascii.a2b_base64(view[start:end])
+            bodies[token] = decode_base64(raw, start, end)
         pieces += [raw[pos:start], token.encode()]
         pos = found = end
     pieces.append(raw[pos:])

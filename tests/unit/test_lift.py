@@ -38,29 +38,58 @@ def _pieces(text: bytes) -> bytes:
     return b"".join(lift.base64_pieces(text, 0, len(text)))
 
 
-@pytest.mark.parametrize("line", [76, 64, 57, 1000, 10**7])
+def _lines(text: bytes, line: int) -> bytes:
+    return b"\r\n".join(text[i : i + line] for i in range(0, len(text), line))
+
+
+@pytest.mark.parametrize("line", [76, 64, 1000, 10**7])
 def test_pieces_are_the_one_call_decode_whatever_the_line_length(line: int) -> None:
     data = random.Random(line).randbytes(3 * 1024 * 1024 + 2)  # not a multiple of 3: padded
-    b64 = base64.b64encode(data)
-    text = b"\r\n".join(b64[i : i + line] for i in range(0, len(b64), line))
+    text = _lines(base64.b64encode(data), line)
     assert _pieces(text) == binascii.a2b_base64(text) == data
 
 
-def test_pieces_skip_what_is_not_base64_as_the_one_call_does() -> None:
-    text = base64.b64encode(random.Random(1).randbytes(2_500_000))
-    noisy = b" \t*".join(text[i : i + 70] for i in range(0, len(text), 70))
-    assert _pieces(noisy) == binascii.a2b_base64(noisy)
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"YWJj",
+        b"YW Jj*\r\nYQ==",
+        b"YQ==\r\n",
+        b"YQ==YQ==",  # padding, then more: a2b_base64 stops at it
+        b"YW=Jj",
+        b"YWJj====",
+        b"\xffYW\x00Jj-_",
+        b"YQ=",
+        b"YWJjY",
+        b"",
+    ],
+)
+def test_the_fast_decoder_gives_what_a2b_base64_gives(text: bytes) -> None:
+    try:
+        expected: bytes | type[Exception] = binascii.a2b_base64(text)
+    except binascii.Error:
+        expected = binascii.Error
+    if expected is binascii.Error:
+        with pytest.raises(binascii.Error):
+            lift.decode_base64(text, 0, len(text))
+    else:
+        assert lift.decode_base64(text, 0, len(text)) == expected
 
 
-def test_bad_padding_fails_like_the_one_call_and_padding_inside_is_refused() -> None:
-    text = base64.b64encode(bytes(2_000_000))[:-1]  # one character short
+def test_bad_padding_fails_like_the_one_call_and_odd_bodies_are_decoded_in_one() -> None:
+    text = _lines(base64.b64encode(bytes(2_000_000)), 76)[:-1]  # one character short
     with pytest.raises(binascii.Error):
         binascii.a2b_base64(text)
     with pytest.raises(binascii.Error):
         _pieces(text)
-    two = base64.b64encode(b"a") + base64.b64encode(bytes(2_000_000))  # "YQ==" then more
-    with pytest.raises(lift._MidPadding):
-        _pieces(two)
+    padded_first = _lines(base64.b64encode(b"a") + base64.b64encode(bytes(2_000_000)), 76)  # "YQ==" then more
+    odd_lines = _lines(base64.b64encode(bytes(2_000_000)), 57)  # windows do not hold whole quads
+    for odd in (padded_first, odd_lines):
+        with pytest.raises(lift._MidPadding):
+            _pieces(odd)
+        raw = b"Content-Type: application/zip\r\nContent-Transfer-Encoding: base64\r\n\r\n" + odd + b"\r\n--b--\r\n"
+        _small, bodies = lift.lift_base64(raw, spill=lambda pieces: (list(pieces), pytest.fail("spilled"))[1])
+        assert list(bodies.values()) == [binascii.a2b_base64(odd)]
 
 
 def _big_submission() -> tuple[bytes, bytes]:
