@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from threading import Event
@@ -19,6 +20,10 @@ from mailbot.ports import ConnectionFailure, MailRef, Source, Transport
 from mailbot.worker import ATTEMPTS, TRIM_BYTES, Analyser, release_memory
 
 log = logging.getLogger("mailbot")
+# Earlier messages left with the worker, unrecorded, when the next is handed over: with two the
+# worker always has one queued while this process records (with one, each waited on the other when
+# a message was heavier than the last: backlog 7.5 -> 8.0 msg/s). Their bytes are on disk only.
+IN_FLIGHT = 2
 
 
 @dataclass(frozen=True)
@@ -42,14 +47,15 @@ def ingest_pass(
     source: Source, desk: Desk, stop: Event | None = None, analyser: Analyser | None = None
 ) -> list[tuple[str, Outcome]]:
     """Every message in the open folder gets a verdict and is filed, in order; `stop` is checked
-    between messages. With an analyser, one message is analysed in the worker while the next is
-    fetched; the raw bytes are stored before any analysis starts, as always, and the worker reads
-    them from there: this process keeps no copy of a message once it is stored."""
+    between messages. With an analyser, messages are analysed in the worker while the next is
+    fetched (up to IN_FLIGHT earlier ones); the raw bytes are stored before any analysis starts, as
+    always, and the worker reads them from there: this process keeps no copy of a message once it
+    is stored."""
     results: list[tuple[str, Outcome]] = []
     desk.storage.clear_leftovers()  # what a run that died left unrecorded; nothing of ours is in flight yet
     uidvalidity, uids = source.listing()
     desk.reconcile(source.key, source.folder, uidvalidity, uids)
-    pending: list[_InFlight] = []
+    pending: deque[_InFlight] = deque()
     sizes = source.sizes(uids)
     limit = desk.config.limits.max_message_bytes
 
@@ -73,7 +79,7 @@ def ingest_pass(
         return analyser.submit(desk.storage.root / stored.raw_path, desk.storage.staging(pk), unpack)
 
     def finish() -> None:
-        job = pending.pop()
+        job = pending.popleft()
         analysis, failed, future = None, job.failed, job.future
         while analyser is not None and future is not None:
             analysis, future = analyser.result(future), None
@@ -95,14 +101,14 @@ def ingest_pass(
         if known is not None and known.state == MessageState.FILED:
             continue  # filed earlier but the move was not seen yet: nothing more to do
         if known is not None and known.state != MessageState.STORED:
-            if pending:
+            while pending:  # filed in order
                 finish()
             file(uid, ref, Outcome(known.verdict, tuple(known.reasons.split())))
             continue
         if sizes.get(uid, 0) > limit:  # refused unread: its header answers the sender, the rest stays put
             head = source.fetch_headers(uid)
             pk = desk.store_raw(ref, head.raw, head.arrived, size=sizes[uid])
-            if pending:
+            while pending:
                 finish()
             file(uid, ref, desk.record(pk, ref))
             continue
@@ -114,7 +120,7 @@ def ingest_pass(
         stored = desk.state(ref)
         assert stored is not None
         job = start(uid, ref, pk, desk.storage.head(stored.raw_path), stored.size)
-        if pending:
+        if len(pending) >= IN_FLIGHT:
             finish()
         pending.append(job)
     while pending:

@@ -82,6 +82,26 @@ def test_a_message_that_kills_the_worker_twice_is_held_and_the_mailbox_moves_on(
     assert len(office) == 1 and "两次超出内存或时间上限" in office[0].message.get_body(("plain",)).get_content()
 
 
+def test_the_messages_queued_behind_a_killer_get_their_own_verdicts(
+    app: App, dovecot: DovecotServer, analyser: Analyser
+) -> None:
+    """Two earlier messages stay with the worker while the next is handed over (IN_FLIGHT): when the
+    killer takes the worker down, those queued behind it are analysed again in a fresh one."""
+    samples = week_of_mail(app.config.units)
+    dovecot.append(manuscript(build_docx(*STORIES["fire"], footer()), extra=MARK))
+    for sample in (samples[0], samples[6], samples[1]):
+        dovecot.append(sample.raw)
+    report = poll_once(app.source, app.desk, app.transport, analyser)
+    assert [o.verdict for _uid, o in report.outcomes] == [
+        "held",
+        samples[0].verdict,
+        samples[6].verdict,
+        samples[1].verdict,
+    ]
+    with Session(app.engine) as s:
+        assert s.exec(select(Message).where(Message.verdict == "held")).one().analysis_failures == 2
+
+
 def test_a_message_that_failed_twice_before_a_restart_is_held_without_analysis(
     app: App, dovecot: DovecotServer, analyser: Analyser
 ) -> None:
