@@ -157,17 +157,17 @@ def main() -> int:
     rows: list[tuple[str, float, str, float | None]] = []
     rows.append(
         (
-            "parse_message (email + base64)",
+            "parse_message (email + lifted base64, pybase64)",
             best(lambda: parse_message(raw)),
-            "cut base64 bodies out, binascii",
+            "the first prototype: binascii",
             best(lambda: parse_fast(raw)),
         )
     )
     rows.append(
         (
-            f"inspect_photo x{len(photos)} (full decode)",
+            f"inspect_photo x{len(photos)} (marker walk + probe)",
             best(lambda: [inspect_photo("p.jpg", p) for p in photos]),
-            "JPEG draft 1/8 scale",
+            "decoded at 1/8 scale (until 2a1d80a)",
             best(lambda: [inspect_photo_draft(p) for p in photos]),
         )
     )
