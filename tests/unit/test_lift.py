@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import mmap
 import random
@@ -140,3 +141,67 @@ def test_neither_the_message_nor_the_attachment_is_ever_whole_in_memory(tmp_path
             tracemalloc.stop()
     assert mail.attachments[0].size == len(archive)
     assert peak < 6_000_000, peak  # measured 3.9 MB; the whole text and attachment are 14.6 MB
+
+
+def _b64_part(name: str, data: bytes, line: int = 76, content_type: str = "application/zip") -> bytes:
+    text = _lines(base64.b64encode(data), line)
+    return (
+        (
+            f'--b\r\nContent-Type: {content_type}; name="{name}"\r\nContent-Transfer-Encoding: base64\r\n'
+            f'Content-Disposition: attachment; filename="{name}"\r\n\r\n'
+        ).encode()
+        + text
+        + b"\r\n"
+    )
+
+
+@functools.cache
+def _odd_messages() -> dict[str, bytes]:
+    head = b'From: a@b.cn\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    big = random.Random(5).randbytes(1_500_000)
+    text_part = (
+        b'--b\r\nContent-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        + _lines(base64.b64encode(("正文。" * 200_000).encode()), 76)
+        + b"\r\n"
+    )
+    return {
+        "plain": head + _b64_part("a.zip", big) + b"--b--\r\n",
+        "odd lines": head + _b64_part("a.zip", big, line=57) + b"--b--\r\n",
+        "padding inside": head + _b64_part("a.zip", b"a")[:-2] + _lines(base64.b64encode(big), 76) + b"\r\n--b--\r\n",
+        "no closing boundary": head + _b64_part("a.zip", big),
+        "a large text body": head + text_part + _b64_part("a.zip", big) + b"--b--\r\n",
+        "LF only": (head + _b64_part("a.zip", big) + b"--b--\r\n").replace(b"\r\n", b"\n"),
+        "bad padding": head + _b64_part("a.zip", big)[:-3] + b"\r\n--b--\r\n",
+        "3000-deep": b"From: a@b.cn\r\n"
+        + b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(3000)),
+        "empty": b"",
+    }
+
+
+@pytest.mark.parametrize("name", list(_odd_messages()))
+def test_odd_mail_read_through_a_map_gives_the_facts_of_the_bytes(tmp_path: Path, name: str) -> None:
+    """The worker's path (a map of the stored file, large bodies spilled to files) against the
+    plain one (bytes in memory) on mail that takes the fallbacks: the same facts and bytes."""
+    raw = _odd_messages()[name]
+    path = tmp_path / "m.eml"
+    path.write_bytes(raw)
+    staging = tmp_path / "staging"
+    fresh_staging(staging)
+    expected = parse_message(raw)
+    if raw:
+        with mapped(path) as mapped_raw:
+            got = parse_message(mapped_raw, spill_into(staging))
+    else:  # an empty file cannot be mapped: the worker reads it as bytes
+        got = parse_message(raw, spill_into(staging))
+    assert (got.sender, got.subject, got.text, got.unreadable) == (
+        expected.sender,
+        expected.subject,
+        expected.text,
+        expected.unreadable,
+    )
+    assert [(a.name, a.size) for a in got.attachments] == [(a.name, a.size) for a in expected.attachments]
+    for a, b in zip(got.attachments, expected.attachments, strict=True):
+        assert (Path(a.file).read_bytes() if a.file else a.data) == b.data
+    assert not list(staging.glob(".*"))  # no half-written file left by a body that was decoded another way
+    spilled = {"plain", "no closing boundary", "a large text body"}  # the others take a fallback
+    assert [bool(a.file) for a in got.attachments] == [name in spilled] * len(got.attachments)
