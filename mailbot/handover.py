@@ -9,14 +9,12 @@ message or of what it unpacked, whatever their size.
 from __future__ import annotations
 
 import hashlib
-import itertools
-import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mailbot.adapters.storage import Storage, full_is_storage_full, stage
+from mailbot.adapters.storage import Storage, stage, stage_parts
 from mailbot.domain.lift import Spill, Spilled
 from mailbot.domain.mime import ParsedMail
 from mailbot.domain.submission import Submission
@@ -37,23 +35,11 @@ def fresh_staging(staging: Path) -> None:
 def spill_into(staging: Path) -> Spill:
     """The worker's Spill: a large attachment is decoded straight into `staging`, hashed as it is
     written, so neither its base64 text nor its bytes are ever whole in the worker's memory."""
-    count = itertools.count()
 
     def spill(pieces: Iterator[bytes]) -> Spilled:
-        digest, size = hashlib.sha256(), 0
-        tmp = staging / f".spill-{next(count)}.tmp"
-        try:
-            with full_is_storage_full(staging), open(tmp, "wb") as fh:
-                for piece in pieces:
-                    digest.update(piece)
-                    fh.write(piece)
-                    size += len(piece)
-            path = staging / digest.hexdigest()
-            os.replace(tmp, path)
-        except BaseException:  # a bad body (it is decoded another way) or a full disk
-            tmp.unlink(missing_ok=True)
-            raise
-        return Spilled(digest.hexdigest(), size, str(path), path.read_bytes)
+        digest, size = stage_parts(staging, pieces)
+        path = staging / digest
+        return Spilled(digest, size, str(path), path.read_bytes)
 
     return spill
 

@@ -12,6 +12,7 @@ import errno
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -171,6 +172,26 @@ def stage(directory: Path, data: bytes) -> str:
             fh.write(data)
         os.replace(tmp, path)
     return digest
+
+
+def stage_parts(directory: Path, parts: Iterable[bytes]) -> tuple[str, int]:
+    """`stage` for bytes that come in pieces (an attachment decoded as it is read): hashed as they
+    are written, then renamed under their SHA-256. Returns (digest, size); whatever stops the write,
+    no partial file is left."""
+    digest, size = hashlib.sha256(), 0
+    fd, name = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with full_is_storage_full(directory), open(fd, "wb") as fh:
+            for part in parts:
+                digest.update(part)
+                fh.write(part)
+                size += len(part)
+            os.replace(tmp, directory / digest.hexdigest())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest(), size
 
 
 @contextlib.contextmanager

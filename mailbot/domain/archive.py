@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from types import ModuleType
 from typing import BinaryIO
 
-from mailbot.domain.zip_names import zip_directory_entries, zip_name
+from mailbot.domain.zip_names import directory_tail, zip_directory_entries, zip_name
 
 __all__ = [
     "ARCHIVE_BOMB",
@@ -243,26 +243,8 @@ def _refuse_overlaps(data: BinaryIO, infos: list[zipfile.ZipInfo], prefix: str) 
         previous_end = end
 
 
-def _directory_bytes(data: BinaryIO) -> bytes:
-    """The end of a zip that holds its central directory and end records: what
-    `zip_directory_entries` reads, without reading the members before them."""
-    size = data.seek(0, io.SEEK_END)
-    tail_size = min(size, 22 + 0xFFFF + 20 + 56)  # end record and comment, zip64 locator and record
-    data.seek(size - tail_size)
-    tail = data.read(tail_size)
-    end = tail.rfind(b"PK\x05\x06", max(0, len(tail) - 22 - 0xFFFF))
-    if end < 0 or end + 22 > len(tail):
-        return tail
-    directory = struct.unpack_from("<L", tail, end + 12)[0]
-    if end >= 76 and tail[end - 20 : end - 16] == b"PK\x06\x07" and tail[end - 76 : end - 72] == b"PK\x06\x06":
-        directory = struct.unpack_from("<Q", tail, end - 76 + 40)[0]
-    wanted = min(size, directory + tail_size)
-    data.seek(size - wanted)
-    return data.read(wanted)
-
-
 def _read_zip(data: BinaryIO, label: str, prefix: str, budget: _Budget) -> list[Member]:
-    budget.admit(zip_directory_entries(_directory_bytes(data)))
+    budget.admit(zip_directory_entries(directory_tail(data)))
     data.seek(0)
     with zipfile.ZipFile(data) as archive:
         infos = archive.infolist()

@@ -69,16 +69,10 @@ Opener = Callable[[str], BinaryIO]  # opens an attachment's `file` for reading
 _HEAD = 16  # bytes of a file's start that tell an archive or winmail.dat
 
 
-def _head(att: Attachment, opener: Opener | None) -> bytes:
-    assert opener is not None
+def _read(att: Attachment, opener: Opener, size: int = -1) -> bytes:
+    """An attachment's bytes from its file: the first `size`, or all of them."""
     with opener(att.file) as source:
-        return source.read(_HEAD)
-
-
-def _whole(att: Attachment, opener: Opener | None) -> bytes:
-    assert opener is not None
-    with opener(att.file) as source:
-        return source.read()
+        return source.read(size)
 
 
 def _suffix(name: str) -> str:
@@ -113,11 +107,11 @@ def unpack(attachments: tuple[Attachment, ...], limits: Limits, opener: Opener |
     members_seen = unpacked = 0
     attached: list[Attachment] = []
     for att in attachments:
-        on_disk = bool(att.file) and opener is not None
-        if not is_tnef(att.name, att.content_type, _head(att, opener) if on_disk else att.data):
+        on_disk = opener if att.file else None
+        if not is_tnef(att.name, att.content_type, _read(att, on_disk, _HEAD) if on_disk else att.data):
             attached.append(att if on_disk else replace(att, file=""))
             continue
-        data = _whole(att, opener) if on_disk else att.data
+        data = _read(att, on_disk) if on_disk else att.data
         # Outlook's rich-text mode wraps every attachment in one winmail.dat: what it holds is
         # what the liaison attached, archives included, counted against the same limits.
         files.append(FoundFile(att.name, data, "archive"))
@@ -135,9 +129,9 @@ def unpack(attachments: tuple[Attachment, ...], limits: Limits, opener: Opener |
     for att in attached:
         name = att.name
         if att.file and opener is not None:
-            kind = _kind(name, _head(att, opener))
+            kind = _kind(name, _read(att, opener, _HEAD))
             inspected = kind in ("manuscript", "photo")
-            files.append(FoundFile(name, _whole(att, opener) if inspected else b"", kind, att.size, att.sha256))
+            files.append(FoundFile(name, _read(att, opener) if inspected else b"", kind, att.size, att.sha256))
         else:
             kind = _kind(name, att.data)
             files.append(FoundFile(name, att.data, kind))

@@ -7,9 +7,11 @@ only while its CRC still matches the raw name.
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
+from typing import BinaryIO
 
 ZIP_UTF8 = 0x0800  # general-purpose flag bit 11: the name is UTF-8
 ZIP_UNICODE_PATH = 0x7075
@@ -50,15 +52,42 @@ def zip_name(info: zipfile.ZipInfo) -> str:
     return unicode_path(info.extra, raw) or decode_legacy(raw)
 
 
-def zip_directory_entries(data: bytes) -> int:
-    """Central-directory records, counted before zipfile builds an object for each one."""
+_END_RECORDS = 22 + 0xFFFF + 20 + 56  # end record and its comment, zip64 locator and end record
+
+
+def _directory_span(data: bytes) -> tuple[int, int] | None:
+    """Where the central directory ends and its declared size, from the end records in `data`."""
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
     if end < 0 or end + 22 > len(data):
-        return 0  # not a zip zipfile can open; it will say so
+        return None  # not a zip zipfile can open; it will say so
     stop = end
     size = struct.unpack_from("<L", data, end + 12)[0]
     if data[end - 20 : end - 16] == b"PK\x06\x07":  # zip64: its end record sits before the locator
         stop = end - 20 - 56
         if stop >= 0 and data[stop : stop + 4] == b"PK\x06\x06":
             size = struct.unpack_from("<Q", data, stop + 40)[0]
+    return stop, size
+
+
+def zip_directory_entries(data: bytes) -> int:
+    """Central-directory records, counted before zipfile builds an object for each one."""
+    span = _directory_span(data)
+    if span is None:
+        return 0
+    stop, size = span
     return data.count(b"PK\x01\x02", max(0, stop - size), max(0, stop))
+
+
+def directory_tail(source: BinaryIO) -> bytes:
+    """The end of a zip file that holds its central directory and end records: all that
+    `zip_directory_entries` reads, without reading the members before them."""
+    total = source.seek(0, io.SEEK_END)
+    tail_size = min(total, _END_RECORDS)
+    source.seek(total - tail_size)
+    tail = source.read(tail_size)
+    span = _directory_span(tail)
+    if span is None:
+        return tail
+    wanted = min(total, span[1] + tail_size)
+    source.seek(total - wanted)
+    return source.read(wanted)
