@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from mailbot import rollup
+from mailbot import collector, rollup
 from mailbot.adapters import db
 from mailbot.adapters.db import Author, Item, Message, Unit
 from mailbot.adapters.points_tables import SCALE
@@ -80,6 +80,7 @@ def _due(config: Config, calendar: WorkCalendar, unit_kind: str, period: Period)
     return months
 
 
+@collector.paused
 def build_report(config: Config, engine: Engine, kind: str, period: Period, today: date | None = None) -> Report:
     tz = ZoneInfo(config.timezone)
     today = today or datetime.now(tz).date()
@@ -98,10 +99,10 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             .group_by(col(Message.unit_id), col(Message.verdict))
         ):
             verdicts[(unit_id, verdict)] = n
-        accepted = _accepted(s, lo, hi)
-        ytd_lo, _ = period_bounds(ytd, config.timezone)
+        duties = Duties(s, config, calendar)
+        accepted = _accepted(duties, period)
         whole_year = (ytd.start, ytd.end) == (period.start, period.end)  # a yearly bulletin: same figures
-        ytd_accepted = accepted if whole_year else _accepted(s, ytd_lo, hi)
+        ytd_accepted = accepted if whole_year else _accepted(duties, ytd)
         adopted = Counter[tuple[int, str]]()
         for unit_id, level, n in s.exec(
             select(Item.unit_id, db.Adoption.level, func.count())
@@ -110,10 +111,10 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             .group_by(col(Item.unit_id), col(db.Adoption.level))
         ):
             adopted[(unit_id, level)] = n
-        duties = Duties(s, config, calendar)
         # Items' points are the roll-up's sums; deductions depend on the day and come from the ledger.
         cut = deduction_entries(s, config, ytd.start, period.end, today, duties)
-        earned = rollup.sums_by_source(s, period.start, period.end)
+        sums = rollup.DaySums(s, min(period.start, ytd.start), period.end)
+        earned = sums.by_source(period.start, period.end)
         points = rollup.combined({k: sum(v.values()) for k, v in earned.items()}, scoring.totals(cut, period, "unit"))
         column_points = {k: v.get("column", 0) / SCALE for k, v in earned.items()}
         deducted = defaultdict[int, float](float)
@@ -123,7 +124,8 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         column_lines = _column_lines(duties, period, today)
         weekly = _weekly_counts(duties, period) if kind != "weekly" and config.quotas.weekly_in_bulletins else {}
         owed_from = duties.owed_from
-        ytd_points = points if whole_year else rollup.unit_totals(s, ytd, cut)
+        ytd_cut = scoring.totals(cut, ytd, "unit")
+        ytd_points = points if whole_year else rollup.combined(sums.units(ytd.start, ytd.end), ytd_cut)
         ranked = sorted(units, key=lambda u: (-points.get(_id(u), 0.0), _id(u)))
         ranks = competition_ranks([points.get(_id(u), 0.0) for u in ranked])
         lines = []
@@ -200,7 +202,7 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
             details, deduction_lines = period_details(s, config, period, replace(book, entries=book.entries + cut))
         elif kind != "weekly":
             deduction_lines = ledger_lines(names, [e for e in cut if period.contains(e.on)])
-            months = _month_lines(s, config, period, names, cut)
+            months = _month_lines(sums, duties, period, names, cut)
         items: list[ItemLine] = []
         if kind == "weekly":
             for item in s.exec(
@@ -279,15 +281,14 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
 
 
 def _month_lines(
-    s: Session, config: Config, period: Period, names: dict[int, str], cut: list[scoring.Entry]
+    sums: rollup.DaySums, duties: Duties, period: Period, names: dict[int, str], cut: list[scoring.Entry]
 ) -> tuple[MonthLine, ...]:
     """月度明细: each unit's months of the period that have items or points, from the same sums as the totals."""
     lines = []
     month = month_of(period.start)
     while month.start <= period.end:
-        lo, hi = period_bounds(month, config.timezone)
-        accepted = _accepted(s, lo, hi)
-        earned = rollup.sums_by_source(s, month.start, month.end)
+        accepted = _accepted(duties, month)
+        earned = sums.by_source(max(month.start, period.start), min(month.end, period.end))
         deducted = defaultdict[int, float](float)
         for e in cut:
             if month.contains(e.on):
@@ -308,10 +309,13 @@ def _month_lines(
     return tuple(sorted(lines, key=lambda line: order[line.unit]))  # by unit, then month, as the office reads them
 
 
-def _accepted(s: Session, lo: datetime, hi: datetime) -> dict[int, int]:
-    """Items recorded per unit between two moments, those returned in 终审 not counted."""
-    counted = (col(Item.received_at) >= lo, col(Item.received_at) < hi, Item.status != ItemStatus.RETURNED)
-    return dict(s.exec(select(Item.unit_id, func.count()).where(*counted).group_by(col(Item.unit_id))).all())
+def _accepted(duties: Duties, period: Period) -> dict[int, int]:
+    """Items recorded per unit in the period, those returned in 终审 not counted: the day counts the column
+    table and the weekly quota read, so the three always agree."""
+    counts: Counter[int] = Counter()
+    for _day, unit_id, n in duties.filed(period.start, period.end):
+        counts[unit_id] += n
+    return dict(counts)
 
 
 def _weekly_counts(duties: Duties, period: Period) -> dict[int, Counter[str]]:
@@ -319,10 +323,9 @@ def _weekly_counts(duties: Duties, period: Period) -> dict[int, Counter[str]]:
     weeks = weeks_ending_in(period)
     if not weeks:
         return {}
-    by_day = Counter(zip(*duties.filed(weeks[0].start, weeks[-1].end), strict=True))  # a year: 100,000 rows
     counts: dict[int, Counter[str]] = {}
     labels: dict[date, str] = {}
-    for (day, unit_id), n in by_day.items():
+    for day, unit_id, n in duties.filed(weeks[0].start, weeks[-1].end):  # a year: 100,000 items
         label = labels.get(day) or labels.setdefault(day, week_of(day).label)
         counts.setdefault(unit_id, Counter())[label] += n
     return counts

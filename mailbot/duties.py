@@ -15,13 +15,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, func, type_coerce
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from mailbot.adapters.day_counts import count_by_local_day
 from mailbot.adapters.db import Item, Liaison, Message, Unit
 from mailbot.config import Config
 from mailbot.domain import columns, scoring
-from mailbot.domain.calendar import LocalDays, WorkCalendar, local_day_bounds, utc_to_local_date
+from mailbot.domain.calendar import WorkCalendar, local_day_bounds, utc_to_local_date
 from mailbot.domain.columns import (
     Column,
     CycleStatus,
@@ -93,8 +93,8 @@ class Duties:
             sharing = {u for c in named for u in responsible(c, self.names)}
             self.read_units = units | {self.ids[u] for u in sharing if u in self.ids}
         self._window: tuple[date, date] | None = None
-        self._rows: list[tuple[date, int, str]] = []  # (local day, unit id, column) in order of arrival
-        self._by_column: dict[str | None, tuple[list[date], list[int]]] | None = None
+        self._rows: list[tuple[date, int, str, int]] = []  # (local day, unit id, column, items) by day
+        self._by_column: dict[str | None, tuple[list[date], list[tuple[date, int, int]]]] | None = None
         self._received: dict[tuple[Column, date, date], Counter[tuple[str, str]]] = {}
 
     def _owed_from(self, s: Session) -> dict[str, date]:
@@ -125,9 +125,8 @@ class Duties:
         counts: Counter[tuple[str, str]] = Counter()
         names = {v: k for k, v in self.ids.items()}
         # any_item (新闻时事): any item of the unit keeps the cycle, tagged or not (三(一)1's weekly piece).
-        days, units = self.filed(start, end, None if column.any_item else column.name)
         labels: dict[date, str | None] = {}
-        for (day, unit_id), n in Counter(zip(days, units, strict=True)).items():  # a year: 100,000 items
+        for day, unit_id, n in self.filed(start, end, None if column.any_item else column.name):
             if day not in labels:
                 cycle = cycle_of(column, day)
                 labels[day] = cycle.label if cycle is not None else None
@@ -136,10 +135,10 @@ class Duties:
                 counts[(names.get(unit_id, "?"), label)] += n
         return counts
 
-    def filed(self, start: date, end: date, column: str | None = None) -> tuple[list[date], list[int]]:
-        """Local days and units of the items not returned between start and end, under `column` or all of
-        them: read once, since the column table, its deductions and the weekly quota count the same rows
-        (a year is 100,000 items); a wider window reads only the days it adds."""
+    def filed(self, start: date, end: date, column: str | None = None) -> list[tuple[date, int, int]]:
+        """(local day, unit, items) of the items not returned between start and end, under `column` or all
+        of them, in order of day: counted once, since the column table, its deductions and the weekly quota
+        count the same items (a year is 100,000 of them); a wider window counts only the days it adds."""
         if self._window is None:
             self._rows, self._window = self._read(start, end), (start, end)
         elif start < self._window[0] or end > self._window[1]:
@@ -149,43 +148,42 @@ class Duties:
             self._rows, self._window = before + self._rows + after, (min(start, lo), max(end, hi))
             self._by_column = None
         if self._by_column is None:
-            self._by_column = {None: ([row[0] for row in self._rows], [row[1] for row in self._rows])}
-            for day, unit_id, name in self._rows:
+            by_day: dict[str | None, Counter[tuple[date, int]]] = {None: Counter()}
+            for day, unit_id, name, n in self._rows:
+                by_day[None][(day, unit_id)] += n
                 if name:
-                    days, units = self._by_column.setdefault(name, ([], []))
-                    days.append(day)
-                    units.append(unit_id)
-        days, units = self._by_column.get(column, ([], []))
-        first, last = bisect_left(days, start), bisect_right(days, end)
-        return days[first:last], units[first:last]
+                    by_day.setdefault(name, Counter())[(day, unit_id)] += n
+            self._by_column = {
+                name: ([day for (day, _u), _n in rows], [(day, u, n) for (day, u), n in rows])
+                for name, counter in by_day.items()
+                for rows in [sorted(counter.items(), key=lambda e: e[0][0])]
+            }
+        days, rows = self._by_column.get(column, ([], []))
+        return rows[bisect_left(days, start) : bisect_right(days, end)]
 
     def know(self, start: date, end: date, items: Iterable[tuple[date, int, str, str]]) -> None:
         """Items the caller has read already, (local day, unit id, column, status) of all those received
-        between start and end in order of arrival: `filed` then reads nothing more for that window."""
+        between start and end: `filed` then reads nothing more for that window."""
         if self._window is None and self.read_units == self.focus:  # else rows of other units are wanted too
-            self._rows = [
+            counted = Counter(
                 (day, unit_id, column)
                 for day, unit_id, column, status in items
                 if start <= day <= end
                 and status != ItemStatus.RETURNED
                 and (self.read_units is None or unit_id in self.read_units)
-            ]
+            )
+            self._rows = [(day, u, c, n) for (day, u, c), n in sorted(counted.items(), key=lambda e: e[0][0])]
             self._window, self._by_column = (start, end), None
 
-    def _read(self, start: date, end: date) -> list[tuple[date, int, str]]:
-        tz = self.config.timezone
-        lo, hi = local_day_bounds(start, tz)[0], local_day_bounds(end, tz)[1]
-        day_of = LocalDays(start, end, tz)
-        query = (
-            sa_select(col(Item.unit_id), stored(Item.received_at), col(Item.column_name))
-            .where(col(Item.status) != ItemStatus.RETURNED, col(Item.received_at) >= lo, col(Item.received_at) < hi)
-            .order_by(col(Item.received_at))
-        )
+    def _read(self, start: date, end: date) -> list[tuple[date, int, str, int]]:
+        where = [col(Item.status) != ItemStatus.RETURNED]
         if self.read_units is not None:
-            query = query.where(col(Item.unit_id).in_(self.read_units))
-        rows = self.s.connection().execute(query).all()
-        days = day_of.ascending(received_at for _unit, received_at, _column in rows)  # ordered by arrival
-        return [(day, unit_id, column or "") for day, (unit_id, _at, column) in zip(days, rows, strict=True)]
+            where.append(col(Item.unit_id).in_(self.read_units))
+        keys = [col(Item.unit_id), col(Item.column_name)]
+        counted = count_by_local_day(
+            self.s.connection(), col(Item.received_at), keys, where, start, end, self.config.timezone
+        )
+        return [(day, int(unit_id), column or "", n) for day, (unit_id, column), n in counted]
 
     def statuses(self, column: Column, start: date, end: date, today: date) -> list[CycleStatus]:
         """Every cycle of the column that ends between start and end, for each unit that owed it then: the

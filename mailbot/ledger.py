@@ -6,18 +6,17 @@ printed anywhere is the sum of lines the office can list and check.
 
 from __future__ import annotations
 
-import functools
-import gc
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from mailbot import collector
 from mailbot.adapters import db
 from mailbot.adapters.db import Author, Item
 from mailbot.config import Config
@@ -30,8 +29,6 @@ from mailbot.domain.vocabulary import KIND_LABELS, ItemStatus
 from mailbot.duties import Duties, stored
 from mailbot.reminders import work_calendar
 
-P = ParamSpec("P")
-R = TypeVar("R")
 OFFICE_RULE = "办公室扣分"  # 三(二)1 and the office's own findings (失实、抄袭): recorded by a person
 
 
@@ -67,24 +64,7 @@ def load_ledger(s: Session, config: Config, start: date, end: date, today: date)
     return read_ledger(s, config, start, end, today).entries
 
 
-def _collector_paused(build: Callable[P, R]) -> Callable[P, R]:
-    """A year's ledger allocates a million small objects and no reference cycles; the collector's full
-    passes over them while they pile up took a third of the time, so it waits until they are built."""
-
-    @functools.wraps(build)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return build(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return wrapper
-
-
-@_collector_paused
+@collector.paused
 def read_ledger(
     s: Session,
     config: Config,
@@ -268,7 +248,7 @@ STATUS_NAMES: dict[str, str] = {
 SYSTEM_UNIT = "?"  # an entry whose unit is no longer registered; never expected
 
 
-@_collector_paused
+@collector.paused
 def period_details(
     s: Session, config: Config, period: Period, book: Ledger
 ) -> tuple[tuple[DetailLine, ...], tuple[DeductionLine, ...]]:

@@ -200,3 +200,33 @@ class LocalDays:
         if index < 0 or moment >= self.stops[aware]:
             return utc_to_local_date(moment, self.tz)
         return self.days[index]
+
+
+@dataclass(frozen=True)
+class OffsetRun:
+    """Local days first..last, [lo, hi) in UTC. Where `minutes` is set, the zone's offset holds all day
+    on each of them, so a moment's local date is the date of the moment plus that offset: a database
+    can group a year of moments by local day itself. `minutes` is None on a day the offset changes."""
+
+    first: date
+    last: date
+    lo: datetime
+    hi: datetime
+    minutes: int | None
+
+
+def offset_runs(start: date, end: date, tz: str) -> list[OffsetRun]:
+    """start..end cut into runs of days of one UTC offset, and the days of a DST change alone."""
+    runs: list[OffsetRun] = []
+    day = start
+    while day <= end:
+        lo, hi = local_day_bounds(day, tz)
+        whole = hi - lo == timedelta(days=1)  # a day of 23 or 25 hours holds a change of offset
+        minutes = round((datetime.combine(day, time()) - lo.replace(tzinfo=None)).total_seconds()) // 60
+        key = minutes if whole else None
+        if runs and key is not None and runs[-1].minutes == key:
+            runs[-1] = OffsetRun(runs[-1].first, day, runs[-1].lo, hi, key)
+        else:
+            runs.append(OffsetRun(day, day, lo, hi, key))
+        day += timedelta(days=1)
+    return runs

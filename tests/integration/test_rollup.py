@@ -46,8 +46,12 @@ def agree(app: App, config: Config | None = None) -> int:
     with Session(app.engine) as s:
         scored = rollup.refresh(app.engine, config)
         assert s.exec(select(PointsStale)).first() is None
+        read_once = rollup.DaySums(s, date(2026, 1, 1), date(2026, 12, 31))
         for label in PERIODS:
             period = parse_period(label)
+            by_source = rollup.sums_by_source(s, period.start, period.end)
+            assert read_once.by_source(period.start, period.end) == by_source, label
+            assert read_once.units(period.start, period.end) == rollup.unit_sums(s, period.start, period.end), label
             book = ledger.read_ledger(s, config, date(2026, 1, 1), period.end, TODAY, deductions=False)
             units = {k: v / SCALE for k, v in rollup.unit_sums(s, period.start, period.end).items()}
             people = {k: v / SCALE for k, v in rollup.person_sums(s, period.start, period.end).items()}
