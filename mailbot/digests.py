@@ -64,6 +64,9 @@ KINDS = {"weekly": week_of, "monthly": month_of, "quarterly": quarter_of, "yearl
 PERIOD_KIND = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
 
 
+CYCLE_REACH = timedelta(days=31)  # how far before the year a column cycle ending in it can start (monthly)
+
+
 def _id(unit: Unit) -> int:
     assert unit.id is not None  # rows read back from the database
     return unit.id
@@ -100,6 +103,8 @@ def build_report(config: Config, engine: Engine, kind: str, period: Period, toda
         ):
             verdicts[(unit_id, verdict)] = n
         duties = Duties(s, config, calendar)
+        # The period, the year to date and the column cycles reaching back into the year before, read at once.
+        duties.filed(min(period.start, ytd.start) - CYCLE_REACH, period.end)
         accepted = _accepted(duties, period)
         whole_year = (ytd.start, ytd.end) == (period.start, period.end)  # a yearly bulletin: same figures
         ytd_accepted = accepted if whole_year else _accepted(duties, ytd)
