@@ -24,16 +24,23 @@ class SmtpTransport:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self._client: smtplib.SMTP | None = None
+        self._context: ssl.SSLContext | None = None
+
+    def tls(self) -> ssl.SSLContext:
+        """One TLS context for the transport's life: making one loads the system's CA certificates (30-60 ms),
+        and replies go out on a new connection after each round of the outbox."""
+        if self._context is None:
+            self._context = ssl.create_default_context()
+        return self._context
 
     def connect(self) -> smtplib.SMTP:
         cfg = self.config
-        context = ssl.create_default_context()
         if cfg.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=self.tls())
         else:
             client = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
             if cfg.security == "starttls":
-                client.starttls(context=context)
+                client.starttls(context=self.tls())
         if cfg.username:
             client.login(cfg.username, cfg.password())
         return client
