@@ -125,7 +125,7 @@ class Daemon:
                     source.open()
                     try:
                         while not self.stop.is_set() and self.leadership.alive():
-                            if ingest_pass(source, desk, self.stop, analyser):
+                            if ingest_pass(source, desk, self.stop, analyser, self.mail_arrived.set):
                                 self.mail_arrived.set()
                                 analyser.settle()  # the pass's messages are garbage now; idle comes next
                             # Only a whole pass proves the outage over: a login that then fails to

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from threading import Event
@@ -44,13 +45,18 @@ class _InFlight:
 
 
 def ingest_pass(
-    source: Source, desk: Desk, stop: Event | None = None, analyser: Analyser | None = None
+    source: Source,
+    desk: Desk,
+    stop: Event | None = None,
+    analyser: Analyser | None = None,
+    recorded: Callable[[], None] | None = None,
 ) -> list[tuple[str, Outcome]]:
     """Every message in the open folder gets a verdict and is filed, in order; `stop` is checked
     between messages. With an analyser, messages are analysed in the worker while the next is
     fetched (up to IN_FLIGHT earlier ones); the raw bytes are stored before any analysis starts, as
     always, and the worker reads them from there: this process keeps no copy of a message once it
-    is stored."""
+    is stored. `recorded` is called as each verdict is committed (its reply is then queued), so the
+    daemon's sender need not wait for the rest of the pass."""
     results: list[tuple[str, Outcome]] = []
     desk.storage.clear_leftovers()  # what a run that died left unrecorded; nothing of ours is in flight yet
     uidvalidity, uids = source.listing()
@@ -60,6 +66,8 @@ def ingest_pass(
     limit = desk.config.limits.max_message_bytes
 
     def file(uid: str, ref: MailRef, outcome: Outcome) -> None:
+        if recorded is not None:
+            recorded()
         source.file(uid, desk.folder_for(outcome.verdict))
         crash_point("mailbox_updated")
         desk.mark_filed(ref)
