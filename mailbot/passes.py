@@ -55,8 +55,8 @@ def ingest_pass(
     between messages. With an analyser, messages are analysed in the worker while the next is
     fetched (up to IN_FLIGHT earlier ones); the raw bytes are stored before any analysis starts, as
     always, and the worker reads them from there: this process keeps no copy of a message once it
-    is stored. `recorded` is called as each verdict is committed (its reply is then queued), so the
-    daemon's sender need not wait for the rest of the pass."""
+    is stored. `recorded` is called as each message is filed (its reply was queued with its verdict), so
+    the daemon's sender need not wait for the rest of the pass."""
     results: list[tuple[str, Outcome]] = []
     desk.storage.clear_leftovers()  # what a run that died left unrecorded; nothing of ours is in flight yet
     uidvalidity, uids = source.listing()
@@ -66,12 +66,12 @@ def ingest_pass(
     limit = desk.config.limits.max_message_bytes
 
     def file(uid: str, ref: MailRef, outcome: Outcome) -> None:
-        if recorded is not None:
-            recorded()
         source.file(uid, desk.folder_for(outcome.verdict))
         crash_point("mailbox_updated")
         desk.mark_filed(ref)
         results.append((uid, outcome))
+        if recorded is not None:  # a reply sent means its message is filed, as it always has
+            recorded()
 
     def start(uid: str, ref: MailRef, pk: int, head: bytes, size: int) -> _InFlight:
         if analyser is None:
