@@ -12,9 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any
 
-from sqlalchemy import DateTime, func, type_coerce
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from mailbot.adapters.day_counts import count_by_local_day
@@ -50,12 +49,6 @@ CYCLE_NAMES = {
 }
 CHANNEL_NAMES = {"website": "网站", "wechat": "微信公众号"}
 SYSTEM = "系统按规则计算"  # who "recorded" a deduction no person entered: a duty not done
-
-
-def stored(moment: Any) -> Any:
-    """A moment column as the database returns it (naive UTC from SQLite): reading 100,000 of them, the
-    aware datetime the table's type builds for each costs more than the column's local date."""
-    return type_coerce(col(moment), DateTime())
 
 
 class Duties:
