@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from threading import Event
+from typing import TYPE_CHECKING
 
 from mailbot.domain.triage import Outcome
 from mailbot.domain.vocabulary import MessageState
@@ -19,6 +20,9 @@ from mailbot.handover import Analysis
 from mailbot.ingest import Desk
 from mailbot.ports import ConnectionFailure, MailRef, Source, Transport
 from mailbot.worker import ATTEMPTS, TRIM_BYTES, Analyser, release_memory
+
+if TYPE_CHECKING:
+    from mailbot.adapters.db import Message
 
 log = logging.getLogger("mailbot")
 # Earlier messages left with the worker, unrecorded, when the next is handed over: with two the
@@ -39,6 +43,7 @@ class _InFlight:
     ref: MailRef
     pk: int
     size: int  # of the raw message, which is on disk: the worker reads it from there
+    raw_path: str
     future: Future[Analysis] | None
     unpack: bool = True
     failed: bool = False  # analysed and failed ATTEMPTS times already (across restarts)
@@ -73,13 +78,14 @@ def ingest_pass(
         if recorded is not None:  # a reply sent means its message is filed, as it always has
             recorded()
 
-    def start(uid: str, ref: MailRef, pk: int, head: bytes, size: int) -> _InFlight:
+    def start(uid: str, ref: MailRef, pk: int, stored: Message) -> _InFlight:
+        size, raw_path = stored.size, stored.raw_path
         if analyser is None:
-            return _InFlight(uid, ref, pk, size, None)
+            return _InFlight(uid, ref, pk, size, raw_path, None)
         if desk.failures(pk) >= ATTEMPTS:  # it took the worker down twice, in earlier runs too
-            return _InFlight(uid, ref, pk, size, None, failed=True)
-        unpack = desk.wants_unpacking(head)
-        return _InFlight(uid, ref, pk, size, submit(ref, pk, unpack), unpack)
+            return _InFlight(uid, ref, pk, size, raw_path, None, failed=True)
+        unpack = desk.wants_unpacking(desk.storage.head(raw_path))
+        return _InFlight(uid, ref, pk, size, raw_path, submit(ref, pk, unpack), unpack)
 
     def submit(ref: MailRef, pk: int, unpack: bool) -> Future[Analysis]:
         stored = desk.state(ref)
@@ -96,6 +102,7 @@ def ingest_pass(
                 future = None if failed else submit(job.ref, job.pk, job.unpack)
         outcome = desk.record(job.pk, job.ref, analysis, failed=failed)
         desk.storage.drop_staging(job.pk)  # what the item did not take: unpacked files stay only with items
+        desk.storage.let_go(job.raw_path)  # read by the worker and recorded: its pages serve the next one
         file(job.uid, job.ref, outcome)
         if job.size >= TRIM_BYTES:  # its garbage is gone: give the pages back
             del job, analysis
@@ -127,7 +134,7 @@ def ingest_pass(
         crash_point("raw_stored")
         stored = desk.state(ref)
         assert stored is not None
-        job = start(uid, ref, pk, desk.storage.head(stored.raw_path), stored.size)
+        job = start(uid, ref, pk, stored)
         if len(pending) >= IN_FLIGHT:
             finish()
         pending.append(job)

@@ -32,6 +32,8 @@ class Storage:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._leftovers_cleared = False
+        self._adopted: list[Path] = []  # since the last let_go: its write-back has not begun
+        self._cooling: list[Path] = []  # adopted before it: written back by now, as a rule
 
     def put(self, data: bytes, area: str, suffix: str = "", *, durable: bool = True) -> tuple[str, str]:
         """Store bytes once; returns (sha256, path relative to the storage root).
@@ -141,7 +143,20 @@ class Storage:
                 return rel  # stored before, or the same bytes twice in this message (moved already)
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, path)
+        self._adopted.append(path)
         return rel
+
+    def let_go(self, rel: str) -> None:
+        """A recorded message's raw file, and the files adopted since the last call, leave the page
+        cache (POSIX_FADV_DONTNEED): they are written once and seldom read again. Left cached, every
+        message takes 10-15 MB of memory never used before, which on a virtual machine costs about
+        10 us a page the first time (writing a 6 MB message: 12-16 ms instead of 2 ms), and pushes
+        out what is read often, the database. The kernel drops only pages already on disk: the raw
+        file is fsynced and goes at once; adopted files are not, so this call starts their
+        write-back and the next one lets them go."""
+        for path in (self.root / rel, *self._cooling, *self._adopted):
+            _drop_cached(path)
+        self._cooling, self._adopted = self._adopted, []
 
     def staged(self, pk: int, digest: str) -> bytes:
         return (self.staging(pk) / digest).read_bytes()
@@ -157,6 +172,16 @@ class Storage:
         """A message's staged files once it is recorded (or all of them, before a pass: what a run
         that died left behind). Unpacked files are kept only for recorded items."""
         shutil.rmtree(self.root / STAGING if pk is None else self.staging(pk), ignore_errors=True)
+
+
+def _drop_cached(path: Path) -> None:
+    """Advice only: a file that is gone, or a filesystem that keeps its pages (tmpfs), changes nothing."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
 
 
 def stage(directory: Path, data: bytes) -> str:
