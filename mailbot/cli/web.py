@@ -31,7 +31,7 @@ def _interrupted(signum: int, frame: object) -> None:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    from mailbot.web.serve import address, make_server, stop
+    from mailbot.web.serve import address, close, make_server
 
     app = build(load_config(args.config))
     server = make_server(app, args.host, args.port)
@@ -45,7 +45,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        stop(server)
+        close(server)
     return 0
 
 

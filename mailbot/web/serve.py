@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+from waitress.trigger import trigger
 
 from mailbot.bootstrap import App
 from mailbot.web.app import create_app
@@ -47,10 +48,38 @@ def address(server: BaseWSGIServer | MultiSocketServer) -> str:
     return f"http://{host}:{port}/"
 
 
+HANDOFF_SECONDS = 5.0  # for the serving thread to close its sockets itself; else they are closed here
+
+
 def stop(server: BaseWSGIServer | MultiSocketServer) -> None:
-    """Close the listening socket and every open connection, so run() returns (keep-alive would hold it)."""
+    """From another thread: the serving thread closes the listening socket and every open connection
+    itself, through the server's trigger, and its run() returns (keep-alive would hold it). Closed
+    from here instead, they vanished under its select(), which failed with EBADF: a traceback at
+    every stop of `mailbot run`. A loop that does not answer (not running) gets them closed here."""
     server.task_dispatcher.shutdown()
-    wasyncore.close_all(server.map if isinstance(server, MultiSocketServer) else server._map)
+    sockets = _sockets(server)
+    pulls = [d for d in list(sockets.values()) if isinstance(d, trigger)]
+    if pulls:
+        closed = threading.Event()
+
+        def close_here() -> None:
+            wasyncore.close_all(sockets)
+            closed.set()
+
+        pulls[0].pull_trigger(close_here)
+        if closed.wait(HANDOFF_SECONDS):
+            return
+    wasyncore.close_all(sockets)
+
+
+def close(server: BaseWSGIServer | MultiSocketServer) -> None:
+    """Once run() has returned in this thread: close what is left."""
+    server.task_dispatcher.shutdown()
+    wasyncore.close_all(_sockets(server))
+
+
+def _sockets(server: BaseWSGIServer | MultiSocketServer) -> dict[int, wasyncore.dispatcher]:
+    return server.map if isinstance(server, MultiSocketServer) else server._map
 
 
 def start_in_background(app: App, wake: Callable[[], None]) -> BaseWSGIServer | MultiSocketServer:

@@ -379,3 +379,31 @@ def test_mailbot_web_stops_on_sigint_even_when_started_with_it_ignored(app: App,
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def test_stopping_the_register_beside_the_daemon_leaves_no_traceback(app: App) -> None:
+    """`mailbot run` stops its register from the main thread while the serving thread waits in
+    select(): the sockets must be closed by that thread, not pulled from under it (EBADF). The race
+    is narrow, so it is run many times, with browser-like connections left open."""
+    import socket
+    import threading
+
+    from mailbot.web import serve
+
+    failures: list[threading.ExceptHookArgs] = []
+    previous, threading.excepthook = threading.excepthook, failures.append
+    try:
+        for _ in range(40):
+            server = serve.make_server(app, "127.0.0.1", 0)
+            thread = threading.Thread(target=server.run, daemon=True)
+            thread.start()
+            idle = [socket.create_connection((server.effective_host, server.effective_port)) for _ in range(6)]
+            serve.stop(server)
+            thread.join(timeout=10)
+            assert not thread.is_alive()
+            assert not server._map  # noqa: SLF001 - every socket closed, the listening one included
+            for conn in idle:
+                conn.close()
+    finally:
+        threading.excepthook = previous
+    assert [f.exc_value for f in failures] == []
