@@ -209,7 +209,7 @@ class StoredFile(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_pk: int | None = Field(default=None, foreign_key="message.id", index=True)
-    kind: str  # a vocabulary.OutboxKind (digests: digest_<kind>)
+    kind: str = Field(index=True)  # a vocabulary.OutboxKind (digests: digest_<kind>); the last of a kind is looked up
     sender: str
     recipients: str  # comma-separated
     subject: str = Field(sa_column=Column(Text, nullable=False))
@@ -219,7 +219,9 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     last_error: str = ""
-    created_at: datetime = Field(default_factory=utcnow)
+    # Indexed for the per-recipient limit, which reads the last day's rows: without it every reply
+    # queued walked the whole outbox, stepping over each row's raw mail to reach this column.
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
 
 
