@@ -85,12 +85,11 @@ def ingest_pass(
         if desk.failures(pk) >= ATTEMPTS:  # it took the worker down twice, in earlier runs too
             return _InFlight(uid, ref, pk, size, raw_path, None, failed=True)
         unpack = desk.wants_unpacking(desk.storage.head(raw_path))
-        return _InFlight(uid, ref, pk, size, raw_path, submit(ref, pk, unpack), unpack)
+        return _InFlight(uid, ref, pk, size, raw_path, submit(raw_path, pk, unpack), unpack)
 
-    def submit(ref: MailRef, pk: int, unpack: bool) -> Future[Analysis]:
-        stored = desk.state(ref)
-        assert analyser is not None and stored is not None
-        return analyser.submit(desk.storage.root / stored.raw_path, desk.storage.staging(pk), unpack)
+    def submit(raw_path: str, pk: int, unpack: bool) -> Future[Analysis]:
+        assert analyser is not None
+        return analyser.submit(desk.storage.root / raw_path, desk.storage.staging(pk), unpack)
 
     def finish() -> None:
         job = pending.popleft()
@@ -99,7 +98,7 @@ def ingest_pass(
             analysis, future = analyser.result(future), None
             if analysis is None:  # the worker died or hit a limit: counted, tried once more, then held
                 failed = desk.count_failure(job.pk) >= ATTEMPTS
-                future = None if failed else submit(job.ref, job.pk, job.unpack)
+                future = None if failed else submit(job.raw_path, job.pk, job.unpack)
         outcome = desk.record(job.pk, job.ref, analysis, failed=failed)
         desk.storage.drop_staging(job.pk)  # what the item did not take: unpacked files stay only with items
         desk.storage.let_go(job.raw_path)  # read by the worker and recorded: its pages serve the next one
