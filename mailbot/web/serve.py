@@ -55,20 +55,24 @@ def stop(server: BaseWSGIServer | MultiSocketServer) -> None:
     """From another thread: the serving thread closes the listening socket and every open connection
     itself, through the server's trigger, and its run() returns (keep-alive would hold it). Closed
     from here instead, they vanished under its select(), which failed with EBADF: a traceback at
-    every stop of `mailbot run`. A loop that does not answer (not running) gets them closed here."""
+    every stop of `mailbot run`. A loop that does not answer (not running, or its trigger closed)
+    gets them closed here."""
     server.task_dispatcher.shutdown()
     sockets = _sockets(server)
-    pulls = [d for d in list(sockets.values()) if isinstance(d, trigger)]
-    if pulls:
-        closed = threading.Event()
+    closed = threading.Event()
 
-        def close_here() -> None:
-            wasyncore.close_all(sockets)
-            closed.set()
+    def close_here() -> None:
+        wasyncore.close_all(sockets)
+        closed.set()
 
-        pulls[0].pull_trigger(close_here)
-        if closed.wait(HANDOFF_SECONDS):
-            return
+    pull = next((d for d in list(sockets.values()) if isinstance(d, trigger)), None)
+    try:
+        if pull is not None:
+            pull.pull_trigger(close_here)
+            if closed.wait(HANDOFF_SECONDS):
+                return
+    except OSError:  # its trigger is closed already (the loop shut itself after an error)
+        pass
     wasyncore.close_all(sockets)
 
 
